@@ -1,0 +1,24 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** tenants, users, password credentials, clients and signing keys */
+export class Migration20261121Initial extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table "signing_keys" ("kid" varchar(64) not null, "alg" varchar(16) not null, "public_jwk" jsonb not null, "private_sealed" text not null, "created_at" timestamptz not null, "retired_at" timestamptz null, "publish_until" timestamptz null, primary key ("kid"));`);
+    this.addSql(`create table "tenants" ("id" uuid not null, "name" varchar(64) not null, "display_name" varchar(200) not null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`alter table "tenants" add constraint "tenants_name_unique" unique ("name");`);
+    this.addSql(`create table "clients" ("id" varchar(64) not null, "tenant_id" uuid not null, "name" varchar(200) not null, "secret_sealed" text null, "first_party" boolean not null default true, "metadata" jsonb not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "created_at" timestamptz not null, "last_login_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`alter table "users" add constraint "users_tenant_id_email_unique" unique ("tenant_id", "email");`);
+    this.addSql(`create table "password_credentials" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_unique" unique ("user_id");`);
+    this.addSql(`alter table "clients" add constraint "clients_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
+    this.addSql(`alter table "users" add constraint "users_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
+    this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+  }
+
+  override async down(): Promise<void> {
+    for (const table of ['password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+      this.addSql(`drop table if exists "${table}" cascade;`);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Database } from '../store/database.ts';
+import { ClientEntity } from '../store/entities/index.ts';
+import type { ClientMetadata } from '../store/entities/client.ts';
+import type { SealedBox } from '../lib/sealed-box.ts';
+import { AppError } from '../lib/errors.ts';
+
+export const CLIENT_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+const SECRET_PURPOSE = 'client-secret';
+
+const redirectUri = z.string().trim().refine((v) => {
+  try {
+    const url = new URL(v);
+    return !url.hash && !url.username && !url.password && !['javascript:', 'data:', 'file:'].includes(url.protocol);
+  } catch {
+    return false;
+  }
+}, { message: 'must be an absolute URL without fragment or credentials' });
+
+export const clientInputSchema = z.object({
+  tenantId: z.uuid(),
+  name: z.string().trim().min(1, 'is required').max(200),
+  redirectUris: z.array(redirectUri).max(20).default([]),
+  postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
+  grants: z.array(z.enum(CLIENT_GRANTS)).min(1).default(['authorization_code', 'refresh_token']),
+  public: z.boolean().default(false),
+  firstParty: z.boolean().default(true),
+  backchannelLogoutUri: redirectUri.optional(),
+  /** resource servers (RFC 8707) this client may ask tokens for, with the scopes they define */
+  resources: z.array(z.object({
+    resource: redirectUri,
+    scope: z.string().trim().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens'),
+  })).max(20).default([]),
+}).superRefine((c, ctx) => {
+  if (c.grants.includes('authorization_code') && c.redirectUris.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'at least one redirect URI is needed for authorization_code' });
+  }
+  if (c.public && c.grants.includes('client_credentials')) {
+    ctx.addIssue({ code: 'custom', path: ['grants'], message: 'a public client cannot use client_credentials' });
+  }
+  if (c.grants.includes('refresh_token') && !c.grants.includes('authorization_code')) {
+    ctx.addIssue({ code: 'custom', path: ['grants'], message: 'refresh_token needs authorization_code' });
+  }
+});
+export type ClientInput = z.input<typeof clientInputSchema>;
+
+export interface RegisteredClient {
+  clientId: string;
+  tenantId: string;
+  name: string;
+  firstParty: boolean;
+  /** oidc-provider metadata including client_secret (in the clear, only in memory) */
+  metadata: ClientMetadata & { client_id: string; client_secret?: string; client_name: string };
+}
+
+export interface ClientService {
+  create(input: ClientInput): Promise<{ clientId: string; clientSecret?: string }>;
+  find(clientId: string): Promise<RegisteredClient | undefined>;
+}
+
+export function createClientService(deps: { db: Database; box: SealedBox }): ClientService {
+  const { db, box } = deps;
+  return {
+    async create(input) {
+      const parsed = clientInputSchema.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new AppError(400, 'client.invalid', `${issue.path.join('.') || 'client'} ${issue.message}`);
+      }
+      const c = parsed.data;
+      const clientId = randomBytes(16).toString('base64url');
+      const clientSecret = c.public ? undefined : randomBytes(32).toString('base64url');
+      const metadata: ClientMetadata = {
+        redirect_uris: c.redirectUris,
+        post_logout_redirect_uris: c.postLogoutRedirectUris,
+        grant_types: c.grants,
+        response_types: c.grants.includes('authorization_code') ? ['code'] : [],
+        token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
+        ...(c.resources.length ? { allowed_resources: c.resources } : {}),
+        ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      };
+      const em = db.em();
+      em.create(ClientEntity, {
+        id: clientId, tenant: c.tenantId, name: c.name, firstParty: c.firstParty, metadata,
+        secretSealed: clientSecret ? box.seal(clientSecret, `${SECRET_PURPOSE}:${clientId}`) : null,
+      });
+      await em.flush();
+      return clientSecret ? { clientId, clientSecret } : { clientId };
+    },
+
+    async find(clientId) {
+      if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
+      const row = await db.em().findOne(ClientEntity, { id: clientId });
+      if (!row) return undefined;
+      const secret = row.secretSealed ? box.open(row.secretSealed, `${SECRET_PURPOSE}:${row.id}`) : undefined;
+      return {
+        clientId: row.id,
+        tenantId: row.tenant.id,
+        name: row.name,
+        firstParty: row.firstParty,
+        metadata: {
+          ...row.metadata,
+          client_id: row.id,
+          client_name: row.name,
+          ...(secret ? { client_secret: secret } : {}),
+        },
+      };
+    },
+  };
+}

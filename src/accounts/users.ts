@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+import { PasswordCredentialEntity, UserEntity } from '../store/entities/index.ts';
+import { USER_ROLES, type UserRole, type UserStatus } from '../store/entities/user.ts';
+import { AppError, conflict } from '../lib/errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { emailSchema } from './normalize.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+
+export interface User {
+  id: string;
+  tenantId: string;
+  email: string;
+  emailVerified: boolean;
+  firstName: string;
+  lastName: string;
+  role: UserRole;
+  status: UserStatus;
+}
+
+export interface UserService {
+  create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
+  findById(id: string): Promise<User | undefined>;
+  /**
+   * The password step: returns the user only when the email belongs to an active user of
+   * the tenant and the password matches. Always does one argon2 verification.
+   */
+  verifyPassword(tenantId: string, email: string, password: string): Promise<User | undefined>;
+  recordLogin(userId: string): Promise<void>;
+}
+
+type UserRow = { id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus };
+const toUser = (u: UserRow): User => ({
+  id: u.id, tenantId: u.tenant.id, email: u.email, emailVerified: u.emailVerified,
+  firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status,
+});
+
+export function createUserService(deps: { db: Database; hasher: PasswordHasher; clock: Clock }): UserService {
+  const { db, hasher, clock } = deps;
+  return {
+    async create(input) {
+      const email = emailSchema.safeParse(input.email);
+      if (!email.success) throw new AppError(400, 'user.invalid_email', 'Email must be a valid email address');
+      const role = input.role ?? 'member';
+      if (!(USER_ROLES as readonly string[]).includes(role)) {
+        throw new AppError(400, 'user.invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`);
+      }
+      if (!input.password) throw new AppError(400, 'user.password_required', 'A password is required');
+      const em = db.em();
+      if (await em.findOne(UserEntity, { tenant: input.tenantId, email: email.data })) {
+        throw conflict('user.exists', 'A user with this email already exists in the tenant');
+      }
+      const hash = await hasher.hash(input.password);
+      const user = em.create(UserEntity, {
+        id: randomUUID(), tenant: input.tenantId, email: email.data, emailVerified: true,
+        firstName: input.firstName ?? '', lastName: input.lastName ?? '', role: role as UserRole, status: 'active',
+      });
+      em.create(PasswordCredentialEntity, { id: randomUUID(), user, hash });
+      await em.flush();
+      return toUser(user);
+    },
+
+    async findById(id) {
+      const user = await db.em().findOne(UserEntity, { id });
+      return user ? toUser(user) : undefined;
+    },
+
+    async verifyPassword(tenantId, email, password) {
+      const parsed = emailSchema.safeParse(email);
+      const em = db.em();
+      const user = parsed.success ? await em.findOne(UserEntity, { tenant: tenantId, email: parsed.data }) : null;
+      const credential = user ? await em.findOne(PasswordCredentialEntity, { user }) : null;
+      const ok = await hasher.verify(credential?.hash, password);
+      if (!ok || !user || user.status !== 'active') return undefined;
+      return toUser(user);
+    },
+
+    async recordLogin(userId) {
+      await db.em().nativeUpdate(UserEntity, { id: userId }, { lastLoginAt: new Date(clock.now()) });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import Koa from 'koa';
+import { join } from 'node:path';
+import type { Container } from './app/container.ts';
+import { projectRoot } from './app/container.ts';
+import { createRenderer } from './http/views.ts';
+import { createCsrf } from './http/csrf.ts';
+import { clientIpMiddleware } from './http/client-ip.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { createSystemRouter } from './http/system-routes.ts';
+import { AppError } from './lib/errors.ts';
+import { createAdapterFactory } from './oidc/adapter.ts';
+import { buildConfiguration } from './oidc/configuration.ts';
+import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
+import { createLoginRouter } from './login/router.ts';
+
+export interface LatchkeyApp {
+  app: Koa;
+  host: ProviderHost;
+}
+
+/**
+ * Order matters: request id and client IP first, then headers and errors, our routers,
+ * the provider, and our own 404 last (oidc-provider 9 has none).
+ */
+export async function createApp(c: Container): Promise<LatchkeyApp> {
+  const { settings } = c;
+  const https = c.issuer.startsWith('https://');
+  const renderer = createRenderer(join(projectRoot, 'views'));
+  const csrf = createCsrf({ secure: https });
+  const adapter = createAdapterFactory({ kv: c.kv, clients: c.clients, clock: c.clock });
+  const host = await createProviderHost({
+    issuer: c.issuer,
+    keys: c.keys,
+    logger: c.logger,
+    reloadIntervalSeconds: settings.KEYS_RELOAD_INTERVAL,
+    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, adapter, cookieKeys: c.secrets.cookieKeys, jwks }),
+  });
+
+  const app = new Koa();
+  // oidc-provider mounted in Koa signs its cookies with these keys.
+  app.keys = c.secrets.cookieKeys;
+  // Forwarded headers are only left in place for trusted proxies (clientIpMiddleware).
+  app.proxy = true;
+  app.silent = true;
+
+  app.use(requestContext(c.logger));
+  app.use(clientIpMiddleware(settings.TRUST_PROXY));
+  app.use(securityHeaders({ https }));
+  app.use(async (ctx, next) => {
+    ctx.state.locale = 'en';
+    await next();
+  });
+  app.use(errorHandler(renderer));
+
+  const probes = [
+    { name: 'database', check: () => c.db.ping() },
+    { name: c.redis ? 'redis' : 'memory-store', check: () => c.kv.ping() },
+  ];
+  const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
+  app.use(system.routes()).use(system.allowedMethods());
+  const login = createLoginRouter({ host, tenants: c.tenants, users: c.users, renderer, csrf }, { bodyLimitKb: settings.BODY_LIMIT_KB });
+  app.use(login.routes()).use(login.allowedMethods());
+
+  app.use(host.middleware);
+  app.use(() => {
+    throw new AppError(404, 'error.notFound', 'There is nothing at this address.');
+  });
+  return { app, host };
+}

@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import { fileURLToPath } from 'node:url';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Settings } from '../config/schema.ts';
+import { issuerOf } from '../config/load.ts';
+import { resolveSecrets, type RuntimeSecrets } from './secrets.ts';
+import { createSealedBox, type SealedBox } from '../lib/sealed-box.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { createRedisOidcStore } from '../store/oidc-kv/redis-store.ts';
+import { createMemoryOidcStore } from '../store/oidc-kv/memory-store.ts';
+import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+import { createPasswordHasher, type PasswordHasher } from '../accounts/password-hasher.ts';
+import { createTenantService, type TenantService } from '../accounts/tenants.ts';
+import { createUserService, type UserService } from '../accounts/users.ts';
+import { createClientService, type ClientService } from '../accounts/clients.ts';
+import { createSigningKeyService, type SigningKeyService } from '../oidc/signing-keys.ts';
+
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Everything the server and the CLI share, wired with plain factory functions. */
+export interface Container {
+  settings: Settings;
+  issuer: string;
+  secrets: RuntimeSecrets;
+  clock: Clock;
+  logger: Logger;
+  box: SealedBox;
+  db: Database;
+  redis?: Redis;
+  kv: OidcKvStore;
+  hasher: PasswordHasher;
+  tenants: TenantService;
+  users: UserService;
+  clients: ClientService;
+  keys: SigningKeyService;
+  metrics: Registry;
+  close(): Promise<void>;
+}
+
+export async function createContainer(settings: Settings, options: { clock?: Clock; logger?: Logger } = {}): Promise<Container> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(settings.LOG_LEVEL);
+  const secrets = resolveSecrets(settings);
+  const box = createSealedBox(secrets.keyEncryptionKey);
+  const db = await openDatabase({ ...(settings.DATABASE_URL ? { databaseUrl: settings.DATABASE_URL } : {}), dataDir: settings.DATA_DIR });
+  const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger) : undefined;
+  const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
+  const hasher = await createPasswordHasher({
+    memoryKiB: settings.ARGON2_MEMORY_KIB, iterations: settings.ARGON2_ITERATIONS, parallelism: settings.ARGON2_PARALLELISM,
+  });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  return {
+    settings,
+    issuer: issuerOf(settings),
+    secrets, clock, logger, box, db, redis, kv, hasher, metrics,
+    tenants: createTenantService(db),
+    users: createUserService({ db, hasher, clock }),
+    clients: createClientService({ db, box }),
+    keys: createSigningKeyService({
+      db, box, clock,
+      // a retired key stays published while anything it signed may still be presented, plus clock skew
+      retiredKeyPublishSeconds: Math.max(settings.ID_TOKEN_TTL, settings.ACCESS_TOKEN_TTL) + 300,
+    }),
+    async close() {
+      await kv.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+      await db.close();
+    },
+  };
+}
+
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastError) logger.warn({ err: err.message }, 'redis connection error');
+    lastError = err.message;
+  });
+  redis.on('ready', () => { lastError = ''; });
+  return redis;
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Settings } from '../config/schema.ts';
+import { ConfigError } from '../config/load.ts';
+
+export interface RuntimeSecrets {
+  cookieKeys: string[];
+  keyEncryptionKey: Buffer;
+  /** where they came from, for the start-up log line (never the values) */
+  source: 'settings' | 'data-dir';
+}
+
+/**
+ * COOKIE_KEYS and KEY_ENCRYPTION_KEY come from the settings. In production both are
+ * required. Elsewhere, a missing one is generated once and kept in DATA_DIR/secrets.json
+ * (mode 0600) so restarts keep sessions and keys readable.
+ */
+export function resolveSecrets(settings: Settings): RuntimeSecrets {
+  const missing = [
+    settings.COOKIE_KEYS.length ? undefined : 'COOKIE_KEYS',
+    settings.KEY_ENCRYPTION_KEY ? undefined : 'KEY_ENCRYPTION_KEY',
+  ].filter((x): x is string => Boolean(x));
+  if (missing.length && settings.NODE_ENV === 'production') {
+    throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
+  }
+  if (!missing.length) {
+    return {
+      cookieKeys: settings.COOKIE_KEYS,
+      keyEncryptionKey: Buffer.from(settings.KEY_ENCRYPTION_KEY!, 'base64'),
+      source: 'settings',
+    };
+  }
+  const stored = readOrCreateDevSecrets(settings.DATA_DIR);
+  return {
+    cookieKeys: settings.COOKIE_KEYS.length ? settings.COOKIE_KEYS : stored.cookieKeys,
+    keyEncryptionKey: Buffer.from(settings.KEY_ENCRYPTION_KEY ?? stored.keyEncryptionKey, 'base64'),
+    source: 'data-dir',
+  };
+}
+
+interface DevSecretsFile {
+  cookieKeys: string[];
+  keyEncryptionKey: string;
+}
+
+function readOrCreateDevSecrets(dataDir: string): DevSecretsFile {
+  const path = join(dataDir, 'secrets.json');
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as DevSecretsFile;
+    if (Array.isArray(parsed.cookieKeys) && typeof parsed.keyEncryptionKey === 'string') return parsed;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError([`DATA_DIR: ${path} is unreadable or damaged; remove it to generate new secrets`]);
+    }
+  }
+  const created: DevSecretsFile = {
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    keyEncryptionKey: randomBytes(32).toString('base64'),
+  };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return created;
+}

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+import { loadSettings, ConfigError } from './config/load.ts';
+import { createContainer, type Container } from './app/container.ts';
+import { AppError } from './lib/errors.ts';
+import { CLIENT_GRANTS } from './accounts/clients.ts';
+
+const USAGE = `Usage: latchkey <command> [options] [--json]
+
+  migrate                                      apply PostgreSQL migrations
+  tenant create --name NAME [--display-name TEXT]
+  user create --tenant NAME --email EMAIL --password PASSWORD [--role owner|admin|member]
+              [--first-name TEXT] [--last-name TEXT]
+  client create --tenant NAME --name NAME --redirect-uri URI [--redirect-uri URI ...]
+              [--grant ${CLIENT_GRANTS.join(',')}] [--public] [--third-party]
+              [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
+              [--resource URI=SCOPE[ SCOPE...] ...]
+  keys rotate                                  new active signing keys; old ones verify until their tokens expire
+
+Settings come from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).`;
+
+type Out = Record<string, unknown>;
+type Command = (c: Container, v: Record<string, string | string[] | boolean | undefined>) => Promise<Out>;
+
+const one = (v: unknown, name: string): string => {
+  if (typeof v !== 'string' || !v) throw new AppError(400, 'cli.missing_option', `--${name} is required`);
+  return v;
+};
+const many = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+
+const commands: Record<string, { options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>; run: Command }> = {
+  migrate: {
+    options: {},
+    run: async (c) => {
+      if (c.db.kind !== 'postgres') return { applied: [], note: 'the embedded SQLite schema is created at start; nothing to migrate' };
+      return { applied: await c.db.migrate() };
+    },
+  },
+  'tenant create': {
+    options: { name: { type: 'string' }, 'display-name': { type: 'string' } },
+    run: async (c, v) => {
+      const t = await c.tenants.create({ name: one(v.name, 'name'), ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}) });
+      return { tenant: t };
+    },
+  },
+  'user create': {
+    options: {
+      tenant: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
+      'first-name': { type: 'string' }, 'last-name': { type: 'string' },
+    },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const user = await c.users.create({
+        tenantId: tenant.id, email: one(v.email, 'email'), password: one(v.password, 'password'),
+        ...(typeof v.role === 'string' ? { role: v.role } : {}),
+        ...(typeof v['first-name'] === 'string' ? { firstName: v['first-name'] } : {}),
+        ...(typeof v['last-name'] === 'string' ? { lastName: v['last-name'] } : {}),
+      });
+      return { user: { id: user.id, tenant: tenant.name, email: user.email, role: user.role } };
+    },
+  },
+  'client create': {
+    options: {
+      tenant: { type: 'string' }, name: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true }, public: { type: 'boolean' }, 'third-party': { type: 'boolean' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
+      resource: { type: 'string', multiple: true },
+    },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const grants = many(v.grant).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+      const resources = many(v.resource).map((r) => {
+        const [resource = '', scope = ''] = r.split('=', 2);
+        return { resource, scope };
+      });
+      const created = await c.clients.create({
+        tenantId: tenant.id,
+        name: one(v.name, 'name'),
+        redirectUris: many(v['redirect-uri']),
+        postLogoutRedirectUris: many(v['post-logout-redirect-uri']),
+        ...(grants.length ? { grants: grants as never } : {}),
+        public: v.public === true,
+        firstParty: v['third-party'] !== true,
+        ...(typeof v['backchannel-logout-uri'] === 'string' ? { backchannelLogoutUri: v['backchannel-logout-uri'] } : {}),
+        ...(resources.length ? { resources } : {}),
+      });
+      return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
+    },
+  },
+  'keys rotate': {
+    options: {},
+    run: async (c) => c.keys.rotate(),
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const name = [argv[0], argv[1]].filter(Boolean).join(' ');
+  const key = commands[name] ? name : commands[argv[0] ?? ''] ? argv[0]! : undefined;
+  if (!key || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return key || argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+  }
+  const command = commands[key]!;
+  const rest = argv.slice(key.split(' ').length);
+  let values: Record<string, string | string[] | boolean | undefined>;
+  let json = false;
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...command.options, json: { type: 'boolean' } }, strict: true, allowPositionals: false });
+    ({ json = false, ...values } = parsed.values as Record<string, never>);
+  } catch (err) {
+    process.stderr.write(`latchkey: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const settings = loadSettings();
+  const container = await createContainer({ ...settings, LOG_LEVEL: settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL });
+  try {
+    const out = await command.run(container, values);
+    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...out })}\n` : `${render(out)}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    process.stdout.write(json ? `${JSON.stringify({ ok: false, error: err.code, message: err.message })}\n` : '');
+    process.stderr.write(`latchkey: ${err.message}\n`);
+    return 1;
+  } finally {
+    await container.close();
+  }
+}
+
+function render(out: Out, indent = ''): string {
+  return Object.entries(out).map(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? `${indent}${k}:\n${render(v as Out, `${indent}  `)}`
+    : `${indent}${k}: ${Array.isArray(v) ? v.join(', ') || '(none)' : String(v)}`)).join('\n');
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  if (err instanceof ConfigError) for (const p of err.problems) process.stderr.write(`latchkey: ${p}\n`);
+  else process.stderr.write(`latchkey: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import type { Context, Middleware } from 'koa';
+import { AppError } from '../lib/errors.ts';
+import type { Renderer } from './views.ts';
+
+/**
+ * The one place errors become responses: AppError and client errors (status < 500 with
+ * `expose`) keep their message; everything else becomes a generic page or JSON and is
+ * logged with its stack. Pages for browsers, JSON for APIs.
+ */
+export function errorHandler(renderer: Renderer): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      respondWithError(ctx, renderer, err);
+    }
+  };
+}
+
+export function respondWithError(ctx: Context, renderer: Renderer, err: unknown): void {
+  const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; code?: string; type?: string };
+  let status = e.status ?? e.statusCode ?? 500;
+  if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+  const exposed = err instanceof AppError ? err.expose : status < 500 && e.expose !== false;
+  const code = err instanceof AppError ? err.code : codeForStatus(status, e.type);
+  const locale = (ctx.state.locale as string | undefined) ?? 'en';
+  const message = exposed ? (e.message ?? 'Bad request') : renderer.translate('error.generic.heading', locale);
+  if (status >= 500) ctx.state.log?.error({ err }, 'request failed');
+  else ctx.state.log?.info({ code, status }, 'request rejected');
+
+  ctx.status = status;
+  if (status === 503) ctx.set('Retry-After', '5');
+  if (wantsJson(ctx)) {
+    ctx.body = { error: code, message, request_id: ctx.state.requestId };
+    return;
+  }
+  ctx.type = 'html';
+  const known = ['error.csrf', 'error.session', 'error.notFound', 'error.unavailable'].includes(code);
+  ctx.body = renderer.render('error', {
+    title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
+    heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
+    message: known ? renderer.translate(`${code}.message`, locale) : message,
+    next: renderer.translate(known && code !== 'error.notFound' ? `${code}.next` : 'error.generic.next', locale),
+    code,
+    requestId: ctx.state.requestId,
+  }, locale);
+}
+
+function codeForStatus(status: number, type?: string): string {
+  if (type === 'entity.too.large' || status === 413) return 'request.too_large';
+  if (status === 415) return 'request.unsupported_media_type';
+  if (status === 404) return 'error.notFound';
+  if (status === 503) return 'error.unavailable';
+  if (status < 500) return 'request.invalid';
+  return 'server.error';
+}
+
+export function wantsJson(ctx: Context): boolean {
+  if (ctx.path.startsWith('/admin/') || ctx.path === '/readyz' || ctx.path === '/healthz') return true;
+  return ctx.accepts('html', 'json') === 'json';
+}

@@ -1,0 +1,50 @@
+import Router from '@koa/router';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+
+export interface Probe {
+  name: string;
+  check(): Promise<boolean>;
+}
+
+/** /healthz (the process answers), /readyz (every dependency answers), /metrics, /assets. */
+export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; publicDir: string }): Router {
+  const router = new Router();
+  const styles = readFileSync(join(deps.publicDir, 'styles.css'));
+
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const results = await Promise.all(deps.probes.map(async (p) => [p.name, await withTimeout(p.check(), 2000)] as const));
+    const ready = results.every(([, ok]) => ok);
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results.map(([n, ok]) => [n, ok ? 'ok' : 'failing'])) };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.contentType;
+    ctx.body = await deps.metrics.metrics();
+  });
+
+  router.get('/assets/styles.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = styles;
+  });
+  return router;
+}
+
+async function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([check.catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,50 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { LoginDeps } from './context.ts';
+import { loadInteraction } from './context.ts';
+import { renderSignIn, submitPassword } from './sign-in.ts';
+import { renderConsent, submitConsent, abortInteraction } from './consent.ts';
+import { formBody } from '../http/body.ts';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * The hosted sign-in, one step per file, in order: sign-in (email + password), consent.
+ * Every POST carries a CSRF token and a form body of bounded size.
+ */
+export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: number }): Router {
+  const router = new Router({ prefix: '/interaction' });
+  const form = [formBody(options.bodyLimitKb), deps.csrf.verify];
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  router.get('/:uid', async (ctx) => {
+    const ic = await loadInteraction(deps, ctx);
+    if (ic.view.prompt.name === 'login') return renderSignIn(deps, ctx, ic);
+    if (ic.view.prompt.name === 'consent') return renderConsent(deps, ctx, ic);
+    throw new AppError(400, 'error.session', `Unsupported step ${ic.view.prompt.name}`);
+  });
+
+  router.post('/:uid/login', ...form, async (ctx) => {
+    const ic = await loadInteraction(deps, ctx);
+    expectPrompt(ctx, ic.view.prompt.name, 'login');
+    return submitPassword(deps, ctx, ic);
+  });
+
+  router.post('/:uid/consent', ...form, async (ctx) => {
+    const ic = await loadInteraction(deps, ctx);
+    expectPrompt(ctx, ic.view.prompt.name, 'consent');
+    return submitConsent(deps, ctx, ic);
+  });
+
+  router.post('/:uid/abort', ...form, async (ctx) => {
+    await loadInteraction(deps, ctx);
+    return abortInteraction(deps, ctx);
+  });
+  return router;
+}
+
+function expectPrompt(ctx: Context, actual: string, expected: string) {
+  if (actual !== expected) throw new AppError(400, 'error.session', `This step is not expected now (${ctx.path})`);
+}

@@ -1,0 +1,29 @@
+import type { Account, FindAccount } from 'oidc-provider';
+import type { UserService } from '../accounts/users.ts';
+
+/**
+ * Claims by scope. findAccount returns nothing for a missing or deactivated user, so
+ * refresh and userinfo fail for them at once.
+ */
+export function createFindAccount(users: UserService): FindAccount {
+  return async (_ctx, sub): Promise<Account | undefined> => {
+    const user = await users.findById(sub);
+    if (!user || user.status !== 'active') return undefined;
+    return {
+      accountId: user.id,
+      async claims(_use, scope) {
+        const scopes = new Set(scope.split(' '));
+        const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
+        return {
+          sub: user.id,
+          ...(scopes.has('email') ? { email: user.email, email_verified: user.emailVerified } : {}),
+          ...(scopes.has('profile') ? {
+            ...(name ? { name } : {}),
+            ...(user.firstName ? { given_name: user.firstName } : {}),
+            ...(user.lastName ? { family_name: user.lastName } : {}),
+          } : {}),
+        };
+      },
+    };
+  };
+}

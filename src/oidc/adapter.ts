@@ -1,0 +1,62 @@
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+import type { ClientService, RegisteredClient } from '../accounts/clients.ts';
+import type { Clock } from '../lib/clock.ts';
+
+/** Client metadata is read from the database at most every few seconds per process. */
+const CLIENT_CACHE_MS = 5000;
+
+/**
+ * oidc-provider's adapter factory. Every model lives in the short-lived store (Redis or
+ * in-process), except Client, which comes from the database. `consume` is atomic in the
+ * store: when two requests race to redeem one code or refresh token, the loser revokes the
+ * whole grant and gets invalid_grant, as the library does when it sees reuse itself.
+ */
+export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientService; clock: Clock }) {
+  const clientAdapter = createClientAdapter(deps.clients, deps.clock);
+  return (name: string): Adapter => {
+    if (name === 'Client') return clientAdapter;
+    const store = deps.kv.model(name);
+    return {
+      upsert: (id, payload, expiresIn) => store.upsert(id, payload as never, expiresIn),
+      find: (id) => store.find(id) as Promise<AdapterPayload | undefined>,
+      findByUid: (uid) => store.findByUid(uid) as Promise<AdapterPayload | undefined>,
+      findByUserCode: (userCode) => store.findByUserCode(userCode) as Promise<AdapterPayload | undefined>,
+      destroy: (id) => store.destroy(id),
+      revokeByGrantId: (grantId) => store.revokeByGrantId(grantId),
+      async consume(id) {
+        const result = await store.consume(id);
+        if (result === 'consumed') return;
+        const payload = await store.find(id);
+        if (typeof payload?.grantId === 'string') await store.revokeByGrantId(payload.grantId);
+        throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+      },
+    };
+  };
+}
+
+export type ClientWithTenant = RegisteredClient['metadata'] & { tenant_id: string; first_party: boolean };
+
+function createClientAdapter(clients: ClientService, clock: Clock): Adapter {
+  const cache = new Map<string, { at: number; value: ClientWithTenant | undefined }>();
+  const readOnly = async () => {
+    throw new Error('clients are managed through Latchkey, not oidc-provider');
+  };
+  return {
+    async find(id) {
+      const hit = cache.get(id);
+      if (hit && clock.now() - hit.at < CLIENT_CACHE_MS) return hit.value as AdapterPayload | undefined;
+      const client = await clients.find(id);
+      const value = client ? { ...client.metadata, tenant_id: client.tenantId, first_party: client.firstParty } : undefined;
+      if (cache.size > 10_000) cache.clear();
+      cache.set(id, { at: clock.now(), value });
+      return value as AdapterPayload | undefined;
+    },
+    upsert: readOnly,
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: readOnly,
+    destroy: readOnly,
+    revokeByGrantId: async () => undefined,
+  };
+}

@@ -1,0 +1,141 @@
+import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Settings } from '../config/schema.ts';
+import type { Renderer } from '../http/views.ts';
+import type { UserService } from '../accounts/users.ts';
+import type { PrivateJwk } from './signing-keys.ts';
+import type { ClientWithTenant } from './adapter.ts';
+import { createFindAccount } from './account.ts';
+import { providerPages } from './pages.ts';
+
+export interface ProviderDeps {
+  settings: Settings;
+  renderer: Renderer;
+  users: UserService;
+  adapter: (name: string) => import('oidc-provider').Adapter;
+  cookieKeys: string[];
+  jwks: PrivateJwk[];
+}
+
+export const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
+
+/** Every default oidc-provider warns about is replaced here; a test fails on any WARNING. */
+export function buildConfiguration(deps: ProviderDeps): Configuration {
+  const { settings } = deps;
+  const pages = providerPages(deps.renderer);
+  const secure = (settings.ISSUER ?? '').startsWith('https://');
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, secure };
+  return {
+    adapter: deps.adapter,
+    findAccount: createFindAccount(deps.users),
+    jwks: { keys: deps.jwks as never },
+    cookies: {
+      keys: deps.cookieKeys,
+      names: { session: 'lk.session', interaction: 'lk.interaction', resume: 'lk.resume' },
+      long: cookie,
+      short: cookie,
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name'],
+      acr: null, amr: null, auth_time: null, sid: null, iss: null,
+    },
+    scopes: SCOPES,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    // Refresh tokens go to every client registered for the refresh_token grant.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    extraClientMetadata: {
+      properties: ['tenant_id', 'first_party', 'allowed_resources'],
+      validator() { /* written only by Latchkey's own client service */ },
+    },
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: (ctx) => loadOrCreateFirstPartyGrant(ctx),
+    renderError: pages.renderError,
+    ttl: {
+      AccessToken: settings.ACCESS_TOKEN_TTL,
+      AuthorizationCode: 60,
+      ClientCredentials: settings.ACCESS_TOKEN_TTL,
+      IdToken: settings.ID_TOKEN_TTL,
+      RefreshToken: settings.REFRESH_TOKEN_TTL,
+      Interaction: settings.INTERACTION_TTL,
+      Session: settings.SESSION_TTL,
+      Grant: settings.REFRESH_TOKEN_TTL,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 60,
+    } as never,
+    fetch: (url, options) => {
+      if (settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES) delete (options as { dispatcher?: unknown }).dispatcher;
+      return globalThis.fetch(url, options);
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => sameClientOrConfidential(client, token) },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+      backchannelLogout: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? undefined as never,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          const allowed = (client as unknown as ClientWithTenant).allowed_resources as { resource: string; scope: string }[] | undefined;
+          const match = allowed?.find((r) => r.resource === resource);
+          if (!match) throw new errors.InvalidTarget('resource is not registered for this client');
+          return {
+            scope: match.scope,
+            audience: match.resource,
+            accessTokenTTL: settings.ACCESS_TOKEN_TTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+  };
+}
+
+function sameClientOrConfidential(client: { clientAuthMethod?: string; clientId: string }, token: { clientId?: string }) {
+  return client.clientAuthMethod !== 'none' ? token.clientId === client.clientId : false;
+}
+
+function safeOrigin(uri: string): string | undefined {
+  try {
+    return new URL(uri).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** First-party clients need no consent screen: their grant is created on the spot. */
+async function loadOrCreateFirstPartyGrant(ctx: KoaContextWithOIDC) {
+  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+  if (grantId) {
+    const existing = await ctx.oidc.provider.Grant.find(grantId);
+    if (existing) return existing;
+  }
+  const client = ctx.oidc.client as unknown as ClientWithTenant & { clientId: string };
+  if (!client.first_party) return undefined;
+  const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: ctx.oidc.session!.accountId! });
+  grant.addOIDCScope(String(ctx.oidc.params!.scope ?? 'openid'));
+  const claims = ctx.oidc.params!.claims;
+  if (typeof claims === 'string') {
+    try {
+      const parsed = JSON.parse(claims) as { id_token?: object; userinfo?: object };
+      grant.addOIDCClaims([...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})]);
+    } catch { /* the library already rejected malformed claims */ }
+  }
+  const resource = ctx.oidc.params!.resource;
+  for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {
+    grant.addResourceScope(String(r), String(ctx.oidc.params!.scope ?? ''));
+  }
+  await grant.save();
+  return grant;
+}

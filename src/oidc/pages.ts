@@ -1,0 +1,37 @@
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Renderer } from '../http/views.ts';
+
+type ErrorOut = { error: string; error_description?: string };
+
+/** oidc-provider's own pages (errors, logout) in our layout and language. */
+export function providerPages(renderer: Renderer): Pick<Configuration, 'renderError'> & {
+  logoutSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
+  postLogoutSuccessSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource'];
+} {
+  const locale = (ctx: KoaContextWithOIDC) => (ctx.state.locale as string | undefined) ?? 'en';
+  return {
+    async renderError(ctx, out: ErrorOut, error) {
+      const status = (error as { status?: number }).status ?? 500;
+      if (status >= 500) ctx.state.log?.error({ err: error }, 'provider error');
+      const l = locale(ctx);
+      const session = out.error === 'invalid_request' && /interaction session|session/i.test(out.error_description ?? '');
+      ctx.type = 'html';
+      ctx.body = renderer.render('error', {
+        title: renderer.translate(session ? 'error.session.heading' : 'error.protocol.heading', l),
+        heading: renderer.translate(session ? 'error.session.heading' : 'error.protocol.heading', l),
+        message: session ? renderer.translate('error.session.message', l) : (out.error_description ?? out.error),
+        next: renderer.translate(session ? 'error.session.next' : 'error.protocol.next', l),
+        code: out.error,
+        requestId: ctx.state.requestId,
+      }, l);
+    },
+    async logoutSource(ctx, form) {
+      ctx.type = 'html';
+      ctx.body = renderer.render('logout', { title: renderer.translate('logout.title', locale(ctx)), form }, locale(ctx));
+    },
+    async postLogoutSuccessSource(ctx) {
+      ctx.type = 'html';
+      ctx.body = renderer.render('logged-out', { title: renderer.translate('loggedOut.title', locale(ctx)) }, locale(ctx));
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Container } from './app/container.ts';
+import { createApp } from './app.ts';
+import { ensureDemoData } from './app/demo-data.ts';
+import { ConfigError } from './config/load.ts';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** stop accepting, let in-flight requests finish (up to timeoutMs), close stores */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export async function startServer(c: Container): Promise<RunningServer> {
+  const pending = await c.db.pendingMigrations();
+  if (pending.length) {
+    throw new ConfigError([`DATABASE_URL: ${pending.length} migration(s) not applied (${pending.join(', ')}); run \`latchkey migrate\` first`]);
+  }
+  const createdKeys = await c.keys.ensureActiveKeys();
+  if (createdKeys.length) c.logger.info({ kids: createdKeys }, 'generated signing keys');
+  await ensureDemoData(c);
+
+  const { app, host } = await createApp(c);
+  const inFlight = new Set<Promise<void>>();
+  const handler = app.callback();
+  const server = createServer((req, res) => {
+    const done = new Promise<void>((resolve) => res.on('close', resolve));
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+    void handler(req, res);
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(c.settings.PORT, c.settings.HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  c.logger.info({ port, issuer: c.issuer, database: c.db.kind, store: c.redis ? 'redis' : 'memory', secrets: c.secrets.source }, 'latchkey listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    stop(timeoutMs = 25_000) {
+      stopping ??= (async () => {
+        host.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const drained = Promise.all([...inFlight]);
+        await Promise.race([drained, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+        server.closeAllConnections();
+        await closed;
+        await c.close();
+      })();
+      return stopping;
+    },
+  };
+}
