@@ -14,6 +14,8 @@ import { createAdapterFactory } from './oidc/adapter.ts';
 import { buildConfiguration } from './oidc/configuration.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createLoginRouter } from './login/router.ts';
+import { createDemoRouter } from './app/demo-rp.ts';
+import { demoEnabled } from './app/demo-data.ts';
 
 export interface LatchkeyApp {
   app: Koa;
@@ -62,6 +64,11 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   app.use(system.routes()).use(system.allowedMethods());
   const login = createLoginRouter({ host, tenants: c.tenants, users: c.users, renderer, csrf }, { bodyLimitKb: settings.BODY_LIMIT_KB });
   app.use(login.routes()).use(login.allowedMethods());
+
+  if (demoEnabled(c)) {
+    const demo = createDemoRouter(c, renderer);
+    app.use(demo.routes()).use(demo.allowedMethods());
+  }
 
   app.use(host.middleware);
   app.use(() => {

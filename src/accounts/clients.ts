@@ -57,6 +57,7 @@ export interface RegisteredClient {
 export interface ClientService {
   create(input: ClientInput): Promise<{ clientId: string; clientSecret?: string }>;
   find(clientId: string): Promise<RegisteredClient | undefined>;
+  listForTenant(tenantId: string): Promise<RegisteredClient[]>;
 }
 
 export function createClientService(deps: { db: Database; box: SealedBox }): ClientService {
@@ -92,20 +93,28 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
     async find(clientId) {
       if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
       const row = await db.em().findOne(ClientEntity, { id: clientId });
-      if (!row) return undefined;
-      const secret = row.secretSealed ? box.open(row.secretSealed, `${SECRET_PURPOSE}:${row.id}`) : undefined;
-      return {
-        clientId: row.id,
-        tenantId: row.tenant.id,
-        name: row.name,
-        firstParty: row.firstParty,
-        metadata: {
-          ...row.metadata,
-          client_id: row.id,
-          client_name: row.name,
-          ...(secret ? { client_secret: secret } : {}),
-        },
-      };
+      return row ? toRegistered(row) : undefined;
+    },
+
+    async listForTenant(tenantId) {
+      const rows = await db.em().find(ClientEntity, { tenant: tenantId }, { orderBy: { createdAt: 'asc' } });
+      return rows.map(toRegistered);
     },
   };
+
+  function toRegistered(row: { id: string; tenant: { id: string }; name: string; firstParty: boolean; secretSealed?: string | null; metadata: ClientMetadata }): RegisteredClient {
+    const secret = row.secretSealed ? box.open(row.secretSealed, `${SECRET_PURPOSE}:${row.id}`) : undefined;
+    return {
+      clientId: row.id,
+      tenantId: row.tenant.id,
+      name: row.name,
+      firstParty: row.firstParty,
+      metadata: {
+        ...row.metadata,
+        client_id: row.id,
+        client_name: row.name,
+        ...(secret ? { client_secret: secret } : {}),
+      },
+    };
+  }
 }

@@ -8,10 +8,13 @@ export const DEMO_EMAIL = 'demo@example.com';
  * On the first start of the embedded default (outside production), a demo tenant, user and
  * client are created and printed once, so a newcomer can sign in right away at /demo.
  */
-export async function ensureDemoData(c: Container): Promise<void> {
+export function demoEnabled(c: Container): boolean {
   const mode = c.settings.DEMO_DATA;
-  const wanted = mode === 'on' || (mode === 'auto' && c.db.kind === 'sqlite' && c.settings.NODE_ENV !== 'production');
-  if (!wanted || await c.tenants.findByName(DEMO_TENANT)) return;
+  return mode === 'on' || (mode === 'auto' && c.db.kind === 'sqlite' && c.settings.NODE_ENV !== 'production');
+}
+
+export async function ensureDemoData(c: Container): Promise<void> {
+  if (!demoEnabled(c) || await c.tenants.findByName(DEMO_TENANT)) return;
   const tenant = await c.tenants.create({ name: DEMO_TENANT, displayName: 'Demo' });
   const password = randomBytes(12).toString('base64url');
   await c.users.create({ tenantId: tenant.id, email: DEMO_EMAIL, password, role: 'owner', firstName: 'Demo', lastName: 'User' });

@@ -1,0 +1,64 @@
+/**
+ * The baseline of bench/token.ts: the same oidc-provider package Latchkey uses, with its
+ * default in-memory adapter, one static confidential client allowed client_credentials,
+ * and nothing else in front of it (no Koa app of ours, no database, no Redis).
+ *
+ * Settings come from the environment: PORT, ISSUER, BENCH_CLIENT_ID, BENCH_CLIENT_SECRET.
+ * Every default oidc-provider warns about on the client_credentials path is set, so the
+ * process prints nothing while it runs. SIGTERM/SIGINT close the server and exit 0 (so that
+ * `--cpu-prof` profiles are written).
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Provider, { type Configuration } from 'oidc-provider';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(`bare-provider: ${name} is required\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = Number(process.env.PORT ?? 0);
+const issuer = process.env.ISSUER ?? `http://127.0.0.1:${port}`;
+const clientId = required('BENCH_CLIENT_ID');
+const clientSecret = required('BENCH_CLIENT_SECRET');
+
+// A real signing key (unused for opaque tokens) keeps oidc-provider from using its dev keys.
+const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+
+const configuration: Configuration = {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  jwks: { keys: [{ ...signingKey, kid: 'bench', use: 'sig', alg: 'ES256' }] as never },
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+  },
+  clientBasedCORS: () => false,
+  // the same lifetime as Latchkey's default ACCESS_TOKEN_TTL
+  ttl: { ClientCredentials: 900, AccessToken: 900 } as never,
+};
+
+const provider = new Provider(issuer, configuration);
+const server = provider.listen(port, '127.0.0.1', () => {
+  const { port: actual } = server.address() as AddressInfo;
+  process.stdout.write(`bare oidc-provider listening on ${actual}\n`);
+});
+
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,584 @@
+/**
+ * Token endpoint benchmark: the client_credentials grant (HTTP Basic client authentication,
+ * no resource parameter, so an opaque access token is issued and stored) against three
+ * targets, one after the other, in one run:
+ *
+ *   1. Latchkey on PostgreSQL + Redis  (`node src/main.ts`, fresh database and Redis prefix)
+ *   2. Latchkey on the embedded default (SQLite + in-process store, fresh DATA_DIR)
+ *   3. a bare oidc-provider            (bench/bare-provider.ts, in-memory adapter)
+ *
+ * Each target is its own child process. This process is the load generator: N concurrent
+ * loops on node's fetch (undici, keep-alive), a warm-up, then a measured window.
+ *
+ *   npx node bench/token.ts [--concurrency 32] [--seconds 15] [--warmup 2] [--quick]
+ *                           [--targets postgres,embedded,bare] [--log-level warn]
+ *                           [--cpu-prof DIR]
+ *
+ * Everything created (children, database, Redis keys, temporary folders) is removed at the
+ * end, also on failure and on Ctrl-C.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const MAIN = join(ROOT, 'src/main.ts');
+const CLI = join(ROOT, 'src/cli.ts');
+const BARE = join(ROOT, 'bench/bare-provider.ts');
+
+const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+type TargetKind = 'postgres' | 'embedded' | 'bare';
+const TARGET_LABELS: Record<TargetKind, string> = {
+  postgres: 'Latchkey (PostgreSQL + Redis)',
+  embedded: 'Latchkey (embedded SQLite)',
+  bare: 'bare oidc-provider',
+};
+
+const USAGE = `Usage: npx node bench/token.ts [options]
+
+  --concurrency N     concurrent request loops (default 32)
+  --seconds S         measured seconds per target (default 15)
+  --warmup S          warm-up seconds per target before measuring (default 2)
+  --quick             measure 3 s per target
+  --targets LIST      comma-separated subset of postgres,embedded,bare (default all, in that order)
+  --log-level LEVEL   LOG_LEVEL of the Latchkey children (default warn)
+  --cpu-prof DIR      run the children with --cpu-prof, profiles written to DIR
+  -h, --help`;
+
+interface Options {
+  concurrency: number;
+  seconds: number;
+  warmup: number;
+  targets: TargetKind[];
+  logLevel: string;
+  cpuProfDir: string | undefined;
+}
+
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        concurrency: { type: 'string' },
+        seconds: { type: 'string' },
+        warmup: { type: 'string' },
+        quick: { type: 'boolean' },
+        targets: { type: 'string' },
+        'log-level': { type: 'string' },
+        'cpu-prof': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const number = (raw: string | undefined, fallback: number, name: string, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}`);
+    return n;
+  };
+  const concurrency = Math.floor(number(values.concurrency, 32, 'concurrency', 1));
+  const seconds = values.quick ? 3 : number(values.seconds, 15, 'seconds', 0.5);
+  const warmup = number(values.warmup, 2, 'warmup', 0);
+  const targets = (values.targets ?? 'postgres,embedded,bare').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of targets) {
+    if (!(t in TARGET_LABELS)) throw new UsageError(`--targets: unknown target ${t} (postgres, embedded, bare)`);
+  }
+  if (!targets.length) throw new UsageError('--targets: at least one target');
+  return {
+    concurrency, seconds, warmup,
+    targets: [...new Set(targets)] as TargetKind[],
+    logLevel: values['log-level'] ?? 'warn',
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
+  };
+}
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------
+// Cleanup: every resource registers how to undo itself; undone newest first, exactly once.
+
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let interrupted = false;
+
+/** Registers an undo step; returns a function that runs it now (and unregisters it). */
+function onCleanup(name: string, run: () => Promise<void>): () => Promise<void> {
+  const entry = { name, run };
+  cleanups.push(entry);
+  return async () => {
+    const i = cleanups.indexOf(entry);
+    if (i === -1) return;
+    cleanups.splice(i, 1);
+    await run();
+  };
+}
+
+async function runCleanups(): Promise<void> {
+  while (cleanups.length) {
+    const { name, run } = cleanups.pop()!;
+    try {
+      await run();
+    } catch (err) {
+      process.stderr.write(`bench: cleanup "${name}" failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+const children = new Set<ChildProcess>();
+// Last resort when this process dies without running the async cleanups.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+const runAbort = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      process.stderr.write('bench: second signal, exiting without cleanup\n');
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\nbench: ${signal}, cleaning up...\n`);
+    runAbort.abort();
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL, Redis, child processes
+
+async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteRedisPrefix(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function childEnv(env: Record<string, string>): Record<string, string> {
+  // Only what the child needs: no DATABASE_URL etc. leaking in from the caller's shell.
+  return { PATH: process.env.PATH ?? '', ...env };
+}
+
+/** `latchkey ARGS --json`, the way an operator would run it. */
+function cli(env: Record<string, string>, cwd: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolveCli, reject) => {
+    // cwd: MikroORM's migrator writes a schema snapshot file into the working directory.
+    execFile(process.execPath, [CLI, ...args, '--json'], { env: childEnv(env), cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`latchkey ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
+      try {
+        resolveCli(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
+      } catch {
+        reject(new Error(`latchkey ${args.join(' ')}: unexpected output ${stdout}`));
+      }
+    });
+  });
+}
+
+interface Child {
+  url: string;
+  pid: number;
+  output(): string;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+async function spawnChild(name: string, script: string, env: Record<string, string>, readyPath: string, options: Options): Promise<Child> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const execArgv = options.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...execArgv, script], {
+    cwd: ROOT,
+    env: childEnv({ ...env, PORT: String(port), ISSUER: url }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  const keep = (d: Buffer) => { output = (output + d.toString()).slice(-20_000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const exit = new Promise<void>((r) => child.once('exit', () => r()));
+
+  const stop = onCleanup(`stop ${name}`, async () => {
+    if (!exited()) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => { if (!exited()) child.kill('SIGKILL'); }, 10_000);
+      await exit;
+      clearTimeout(timer);
+    }
+    children.delete(child);
+  });
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited()) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`);
+    try {
+      const res = await fetch(`${url}${readyPath}`);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready in 30 s:\n${output}`);
+    await sleep(100);
+  }
+  return { url, pid: child.pid!, output: () => output, exited, stop };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------
+// Targets
+
+interface Target {
+  kind: TargetKind;
+  child: Child;
+  clientId: string;
+  clientSecret: string;
+  /** stops the child and removes what was created for it */
+  dispose(): Promise<void>;
+}
+
+function latchkeyEnv(dataDir: string, options: Options): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: options.logLevel,
+    COOKIE_KEYS: randomBytes(32).toString('base64url'),
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATA_DIR: dataDir,
+    DEMO_DATA: 'off',
+  };
+}
+
+async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): Promise<Target> {
+  const tmp = mkdtempSync(join(tmpdir(), `latchkey-bench-${kind}-`));
+  const removeTmp = onCleanup(`remove ${tmp}`, async () => rmSync(tmp, { recursive: true, force: true }));
+  const dataDir = join(tmp, 'data');
+  const env = latchkeyEnv(dataDir, options);
+  const undo: (() => Promise<void>)[] = [removeTmp];
+
+  if (kind === 'postgres') {
+    // A fresh database and Redis prefix, as test/support/backends.ts creates them.
+    const name = `latchkey_bench_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    undo.unshift(onCleanup(`drop database ${name}`, async () => {
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    }));
+    const prefix = `lkbench:${randomBytes(4).toString('hex')}:`;
+    undo.unshift(onCleanup(`delete Redis keys ${prefix}*`, async () => { await deleteRedisPrefix(prefix); }));
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${name}`;
+    Object.assign(env, { DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix });
+    await cli(env, tmp, ['migrate']);
+  }
+  // For the embedded target the CLI creates the SQLite schema; it runs before the server
+  // so two processes never write the file at the same time.
+  await cli(env, tmp, ['tenant', 'create', '--name', 'bench']);
+  const client = await cli(env, tmp, ['client', 'create', '--tenant', 'bench', '--name', 'Token bench', '--grant', 'client_credentials']);
+
+  const child = await spawnChild(`latchkey-${kind}`, MAIN, env, '/healthz', options);
+  undo.unshift(child.stop);
+  return {
+    kind, child,
+    clientId: String(client.client_id),
+    clientSecret: String(client.client_secret),
+    async dispose() {
+      for (const step of undo) await step();
+    },
+  };
+}
+
+async function startBare(options: Options): Promise<Target> {
+  const clientId = `bench-${randomBytes(8).toString('hex')}`;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const child = await spawnChild('bare-provider', BARE, {
+    NODE_ENV: 'production',
+    BENCH_CLIENT_ID: clientId,
+    BENCH_CLIENT_SECRET: clientSecret,
+  }, '/.well-known/openid-configuration', options);
+  return { kind: 'bare', child, clientId, clientSecret, dispose: child.stop };
+}
+
+// ---------------------------------------------------------------------------------------
+// Load
+
+interface Result {
+  kind: TargetKind;
+  ok: number;
+  errors: number;
+  errorKinds: Map<string, number>;
+  seconds: number;
+  rps: number;
+  medianMs: number;
+  p95Ms: number;
+  /** CPU time of the target process over the window, in % of one core (Linux only) */
+  serverCpu: number | undefined;
+  /** CPU time of this (load generator) process over the window, in % of one core */
+  benchCpu: number;
+}
+
+function tokenRequest(target: Target) {
+  const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
+  return {
+    url: `${target.child.url}/token`,
+    init: {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: 'grant_type=client_credentials',
+    },
+  };
+}
+
+/** One request before the load, so a misconfigured target fails loudly instead of counting errors. */
+async function checkToken(target: Target): Promise<void> {
+  const { url, init } = tokenRequest(target);
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* reported below */ }
+  if (res.status !== 200 || typeof body.access_token !== 'string' || body.token_type !== 'Bearer') {
+    throw new Error(`${TARGET_LABELS[target.kind]}: token request answered ${res.status}: ${text.slice(0, 500)}`);
+  }
+  if (body.access_token.includes('.')) {
+    throw new Error(`${TARGET_LABELS[target.kind]}: expected an opaque access token, got a JWT`);
+  }
+}
+
+/** utime + stime of a process in seconds, from /proc (undefined elsewhere). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(target: Target, options: Options): Promise<Result> {
+  const { url, init } = tokenRequest(target);
+  const signal = runAbort.signal;
+  const latencies: number[] = [];
+  const errorKinds = new Map<string, number>();
+  let errors = 0;
+  const countError = (kind: string) => {
+    errors += 1;
+    errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+  };
+
+  const start = performance.now();
+  const measureStart = start + options.warmup * 1000;
+  const end = measureStart + options.seconds * 1000;
+  let cpuAtStart: { server: number | undefined; bench: NodeJS.CpuUsage } | undefined;
+  const startTimer = setTimeout(() => {
+    cpuAtStart = { server: processCpuSeconds(target.child.pid), bench: process.cpuUsage() };
+  }, options.warmup * 1000);
+
+  const loop = async () => {
+    while (!signal.aborted && performance.now() < end) {
+      const t0 = performance.now();
+      let failure: string | undefined;
+      try {
+        const res = await fetch(url, { ...init, signal });
+        await res.arrayBuffer();
+        if (res.status !== 200) failure = `HTTP ${res.status}`;
+      } catch (err) {
+        if (signal.aborted) return;
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        failure = cause?.code ?? cause?.message ?? (err as Error).message;
+      }
+      const t1 = performance.now();
+      // a request belongs to the window it completes in
+      if (t1 < measureStart || t1 > end) continue;
+      if (failure) countError(failure);
+      else latencies.push(t1 - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, loop));
+  clearTimeout(startTimer);
+  if (signal.aborted) throw new Error('interrupted');
+  if (target.child.exited()) {
+    throw new Error(`${TARGET_LABELS[target.kind]} exited during the run:\n${target.child.output()}`);
+  }
+
+  const windowSeconds = options.seconds;
+  const serverCpuEnd = processCpuSeconds(target.child.pid);
+  const benchCpuDelta = process.cpuUsage(cpuAtStart?.bench);
+  const sorted = Float64Array.from(latencies).sort();
+  const quantile = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  return {
+    kind: target.kind,
+    ok: latencies.length,
+    errors,
+    errorKinds,
+    seconds: windowSeconds,
+    rps: latencies.length / windowSeconds,
+    medianMs: quantile(0.5),
+    p95Ms: quantile(0.95),
+    serverCpu: cpuAtStart?.server !== undefined && serverCpuEnd !== undefined
+      ? ((serverCpuEnd - cpuAtStart.server) / windowSeconds) * 100
+      : undefined,
+    benchCpu: ((benchCpuDelta.user + benchCpuDelta.system) / 1e6 / windowSeconds) * 100,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+async function describeMachine(options: Options): Promise<string[]> {
+  const cpuList = cpus();
+  const lines = [
+    `date:     ${new Date().toISOString()}`,
+    `machine:  ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()} ${arch()}`,
+    `node:     ${process.version}`,
+  ];
+  if (options.targets.includes('postgres')) {
+    const [row] = await adminQuery<{ server_version: string }>('show server_version');
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const info = await redis.info('server');
+      const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+      lines.push(`backends: PostgreSQL ${row?.server_version ?? '?'}, Redis ${version} (same machine)`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  lines.push(`load:     client_credentials, HTTP Basic, opaque token; concurrency ${options.concurrency}, `
+    + `warm-up ${options.warmup} s, measured ${options.seconds} s per target; Latchkey LOG_LEVEL=${options.logLevel}`);
+  return lines;
+}
+
+function table(results: Result[]): string {
+  const head = ['target', 'req/s', 'median', 'p95', 'errors', 'server CPU', 'bench CPU'];
+  const rows = results.map((r) => [
+    TARGET_LABELS[r.kind],
+    r.rps.toFixed(1),
+    `${r.medianMs.toFixed(2)} ms`,
+    `${r.p95Ms.toFixed(2)} ms`,
+    String(r.errors),
+    r.serverCpu === undefined ? 'n/a' : `${r.serverCpu.toFixed(0)}%`,
+    `${r.benchCpu.toFixed(0)}%`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+function ratios(results: Result[]): string[] {
+  const bare = results.find((r) => r.kind === 'bare');
+  if (!bare || bare.rps === 0) return [];
+  const lines: string[] = [];
+  for (const r of results) {
+    if (r.kind === 'bare') continue;
+    const ratio = r.rps / bare.rps;
+    const name = r.kind === 'postgres' ? 'Latchkey(PostgreSQL+Redis)/bare' : 'Latchkey(embedded)/bare';
+    const goal = r.kind === 'postgres' ? `   (target >= 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})` : '';
+    lines.push(`${name.padEnd(32)} ${ratio.toFixed(2)}${goal}`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  const machine = await describeMachine(options);
+  process.stdout.write(`Latchkey token endpoint benchmark\n${machine.join('\n')}\n\n`);
+
+  const results: Result[] = [];
+  for (const kind of options.targets) {
+    process.stdout.write(`${TARGET_LABELS[kind]}: starting... `);
+    const target = kind === 'bare' ? await startBare(options) : await startLatchkey(kind, options);
+    try {
+      await checkToken(target);
+      process.stdout.write(`measuring ${options.warmup} + ${options.seconds} s... `);
+      const result = await measure(target, options);
+      results.push(result);
+      process.stdout.write(`${result.rps.toFixed(1)} req/s\n`);
+    } finally {
+      await target.dispose();
+    }
+  }
+
+  process.stdout.write(`\n${table(results)}\n`);
+  const ratioLines = ratios(results);
+  if (ratioLines.length) process.stdout.write(`\n${ratioLines.join('\n')}\n`);
+  for (const r of results) {
+    if (!r.errors) continue;
+    const kinds = [...r.errorKinds].map(([k, n]) => `${k} x${n}`).join(', ');
+    process.stdout.write(`\nerrors of ${TARGET_LABELS[r.kind]}: ${kinds}\n`);
+  }
+  if (options.cpuProfDir) process.stdout.write(`\nCPU profiles of the children: ${options.cpuProfDir}\n`);
+}
+
+main().then(
+  async () => {
+    await runCleanups();
+    process.exit(0);
+  },
+  async (err: unknown) => {
+    if (interrupted) return; // the signal handler cleans up and exits
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
+    } else {
+      process.stderr.write(`\nbench: failed: ${(err as Error).stack ?? String(err)}\n`);
+    }
+    await runCleanups();
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);
