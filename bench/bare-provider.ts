@@ -26,8 +26,12 @@ const issuer = process.env.ISSUER ?? `http://127.0.0.1:${port}`;
 const clientId = required('BENCH_CLIENT_ID');
 const clientSecret = required('BENCH_CLIENT_SECRET');
 
-// A real signing key (unused for opaque tokens) keeps oidc-provider from using its dev keys.
-const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+// Real signing keys, the same algorithms Latchkey publishes (unused for opaque tokens), keep
+// oidc-provider from using its development keys.
+const jwks = [
+  { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' },
+  { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', alg: 'RS256', use: 'sig' },
+];
 
 const configuration: Configuration = {
   clients: [{
@@ -38,7 +42,7 @@ const configuration: Configuration = {
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
   }],
-  jwks: { keys: [{ ...signingKey, kid: 'bench', use: 'sig', alg: 'ES256' }] as never },
+  jwks: { keys: jwks as never },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   features: {
     devInteractions: { enabled: false },

@@ -48,7 +48,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   app.silent = true;
 
   app.use(requestContext(c.logger));
-  app.use(clientIpMiddleware(settings.TRUST_PROXY));
+  app.use(clientIpMiddleware(settings.TRUST_PROXY, { issuerHost: new URL(c.issuer).host }));
   app.use(securityHeaders({ https }));
   app.use(async (ctx, next) => {
     ctx.state.locale = 'en';

@@ -23,8 +23,8 @@ const list = z.string().trim().default('').transform((v) => v.split(',').map((s)
 export const settingsSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development')
     .describe('development, test or production; production refuses to start without COOKIE_KEYS and KEY_ENCRYPTION_KEY'),
-  HOST: z.string().trim().min(1).default('0.0.0.0').describe('Address the HTTP server binds to'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP server (0 picks a free one)'),
+  HOST: z.string().trim().min(1).default('0.0.0.0').describe('Address the HTTP server binds to (an IP address or host name)'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP server, 0–65535 (0 picks a free one)'),
   ISSUER: z.string().trim().optional().refine(
     (v) => v === undefined || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v) && !v.endsWith('/'),
     { message: 'must be an http(s) URL without query, fragment or trailing slash' },
@@ -34,9 +34,9 @@ export const settingsSchema = z.object({
   REDIS_URL: optionalUrl(['redis', 'rediss'])
     .describe('Redis connection URL; without it an in-process store is used (one process only)'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').default('latchkey:')
-    .describe('Prefix of every Redis key, so several deployments can share one Redis'),
+    .describe('Prefix of every Redis key (1–64 letters, digits, : _ . -), so several deployments can share one Redis'),
   DATA_DIR: z.string().trim().min(1).default('./data')
-    .describe('Folder for the embedded SQLite database and the generated development secrets'),
+    .describe('Folder (created if missing) for the embedded SQLite database and the generated development secrets'),
   COOKIE_KEYS: list.refine((keys) => keys.every((k) => k.length >= 32), { message: 'each key must be at least 32 characters' })
     .describe('Comma-separated cookie signing keys, newest first (rotate by prepending); required in production'),
   KEY_ENCRYPTION_KEY: z.string().trim().optional().refine(
@@ -47,24 +47,24 @@ export const settingsSchema = z.object({
   TRUST_PROXY: list.refine((items) => items.every(isValidCidrOrAddress), { message: 'must be IP addresses or CIDR ranges, comma-separated' })
     .describe('Proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
-    .describe('pino log level'),
+    .describe('Log level: fatal, error, warn, info, debug, trace or silent'),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(7168).max(1048576).default(19456)
-    .describe('argon2id memory cost in KiB (OWASP minimum 19456 with t=2)'),
-  ARGON2_ITERATIONS: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id time cost'),
-  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id parallelism'),
-  ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds'),
-  ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds'),
-  REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds (rotated on every use)'),
-  SESSION_TTL: seconds(86400, 300, 2592000).describe('Sign-in session lifetime in seconds'),
-  INTERACTION_TTL: seconds(900, 60, 86400).describe('How long a sign-in page stays valid, in seconds'),
+    .describe('argon2id memory cost in KiB, 7168–1048576 (OWASP: 19456 with t=2)'),
+  ARGON2_ITERATIONS: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id time cost (iterations), 1–20'),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id parallelism, 1–16'),
+  ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds, 60–86400'),
+  ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds, 60–86400'),
+  REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds, 300–31536000 (rotated on every use)'),
+  SESSION_TTL: seconds(86400, 300, 2592000).describe('Sign-in session lifetime in seconds, 300–2592000'),
+  INTERACTION_TTL: seconds(900, 60, 86400).describe('How long a sign-in page stays valid, in seconds, 60–86400'),
   KEYS_RELOAD_INTERVAL: seconds(30, 1, 3600)
-    .describe('How often, in seconds, a running server looks for rotated signing keys'),
+    .describe('How often, in seconds (1–3600), a running server looks for signing keys rotated by another process'),
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64)
-    .describe('Largest accepted form or JSON body on our own routes, in KiB'),
+    .describe('Largest accepted form or JSON body on our own routes, in KiB, 1–1024'),
   OUTBOUND_ALLOW_PRIVATE_ADDRESSES: flag(false)
-    .describe('Let outgoing calls (back-channel logout) reach loopback and private addresses; off guards against SSRF'),
+    .describe('true or false: let outgoing calls (back-channel logout) reach loopback and private addresses; false guards against SSRF'),
   DEMO_DATA: z.enum(['auto', 'on', 'off']).default('auto')
-    .describe('Create and print a demo tenant, user and client on first start; auto: only on the embedded default outside production'),
+    .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -21,13 +21,15 @@ export function clientAddressFrom(peer: string, forwardedFor: string | undefined
   return candidate;
 }
 
-export function clientIpMiddleware(trustProxy: readonly string[]): Middleware {
+export function clientIpMiddleware(trustProxy: readonly string[], options: { issuerHost?: string } = {}): Middleware {
   const trusted = trustProxy.map(parseRange);
   return async (ctx, next) => {
     const peer = ctx.req.socket.remoteAddress ?? '';
     const headers = ctx.req.headers;
     const fromTrustedProxy = inRanges(peer, trusted);
     delete headers['x-forwarded-host'];
+    // oidc-provider builds endpoint URLs from the Host header: pin it to the issuer's.
+    if (options.issuerHost) headers.host = options.issuerHost;
     const ip = clientAddressFrom(peer, fromTrustedProxy ? headerValue(headers['x-forwarded-for']) : undefined, trusted);
     if (!fromTrustedProxy) {
       delete headers['x-forwarded-for'];
