@@ -1,28 +1,13 @@
 import { epochSeconds } from '../../lib/clock.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { OidcKvStore, OidcModelStore, OidcPayload } from './types.ts';
+import { GRANTABLE_MODELS, indexedGrantId } from './grantable.ts';
 
 export interface MemoryOidcStoreOptions {
   /** How often expired entries are swept out (ms); default one minute. */
   sweepIntervalMs?: number;
 }
 
-/** Models whose entries revokeByGrantId removes (kept in sync with redis-store.ts). */
-const GRANTABLE_MODELS = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'ClientCredentials',
-  'BackchannelAuthenticationRequest',
-  'Grant',
-]);
-
-/** A Grant is indexed under its own id; other grantable models under payload.grantId. */
-function indexedGrantId(model: string, id: string, payload: OidcPayload): string | undefined {
-  if (model === 'Grant') return id;
-  return typeof payload.grantId === 'string' ? payload.grantId : undefined;
-}
 
 interface Slot<T> {
   value: T;

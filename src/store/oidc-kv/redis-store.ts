@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { epochSeconds, systemClock } from '../../lib/clock.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { OidcKvStore, OidcModelStore, OidcPayload } from './types.ts';
+import { GRANTABLE_MODELS, indexedGrantId } from './grantable.ts';
 
 export interface RedisOidcStoreOptions {
   /** Prepended to every key, e.g. 'latchkey:'. */
@@ -34,22 +35,6 @@ return 'consumed'
 `;
 const CONSUME_SHA = createHash('sha1').update(CONSUME_LUA).digest('hex');
 
-/** Models whose entries revokeByGrantId removes (kept in sync with memory-store.ts). */
-const GRANTABLE_MODELS = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'ClientCredentials',
-  'BackchannelAuthenticationRequest',
-  'Grant',
-]);
-
-/** A Grant is indexed under its own id; other grantable models under payload.grantId. */
-function indexedGrantId(model: string, id: string, payload: OidcPayload): string | undefined {
-  if (model === 'Grant') return id;
-  return typeof payload.grantId === 'string' ? payload.grantId : undefined;
-}
 
 /** expiresIn (seconds) to a positive PX value; undefined means no expiry. */
 function ttlMs(expiresIn: number | undefined): number | undefined {
