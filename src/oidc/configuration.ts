@@ -34,8 +34,9 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       long: cookie,
       short: cookie,
     },
+    // acr, amr and auth_time ride on the openid scope so every ID token states how the user signed in
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name'],
       acr: null, amr: null, auth_time: null, sid: null, iss: null,
