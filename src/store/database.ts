@@ -34,7 +34,7 @@ async function openPostgres(url: string): Promise<Database> {
     clientUrl: url,
     entities: allEntities,
     extensions: [Migrator],
-    migrations: { migrationsList, silent: true, transactional: true, allOrNothing: true },
+    migrations: { migrationsList, silent: true, transactional: true, allOrNothing: true, snapshot: false },
     pool: { min: 0, max: 10 },
     driverOptions: { connectionTimeoutMillis: 3000 },
     allowGlobalContext: false,
