@@ -12,6 +12,9 @@ export interface RunningServer {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** how long a stopping server keeps reading requests that clients had already sent */
+const SETTLE_MS = 250;
+
 export async function startServer(c: Container): Promise<RunningServer> {
   const pending = await c.db.pendingMigrations();
   if (pending.length) {
@@ -24,7 +27,9 @@ export async function startServer(c: Container): Promise<RunningServer> {
   const { app, host } = await createApp(c);
   const inFlight = new Set<Promise<void>>();
   const handler = app.callback();
+  let stopping: Promise<void> | undefined;
   const server = createServer((req, res) => {
+    if (stopping) res.setHeader('Connection', 'close');
     const done = new Promise<void>((resolve) => res.on('close', resolve));
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
@@ -41,13 +46,15 @@ export async function startServer(c: Container): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   c.logger.info({ port, issuer: c.issuer, database: c.db.kind, store: c.redis ? 'redis' : 'memory', secrets: c.secrets.source }, 'latchkey listening');
 
-  let stopping: Promise<void> | undefined;
   return {
     server,
     url: `http://127.0.0.1:${port}`,
     stop(timeoutMs = 25_000) {
       stopping ??= (async () => {
         host.close();
+        // server.close() drops every connection without a parsed request, including ones whose
+        // request was already sent: give those a moment to be read and counted as in flight.
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const drained = Promise.all([...inFlight]);

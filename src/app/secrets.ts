@@ -49,6 +49,7 @@ function readOrCreateDevSecrets(dataDir: string): DevSecretsFile {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as DevSecretsFile;
     if (Array.isArray(parsed.cookieKeys) && typeof parsed.keyEncryptionKey === 'string') return parsed;
+    throw new Error('incomplete secrets file'); // reported as damaged below, never overwritten
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError([`DATA_DIR: ${path} is unreadable or damaged; remove it to generate new secrets`]);

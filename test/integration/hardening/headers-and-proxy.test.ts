@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { request } from 'node:http';
 import * as oidc from 'openid-client';
 import { BACKENDS, createBackend, type Backend } from '../../support/backends.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { startTestServer, type TestServer } from '../../support/server.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { discover } from '../../support/relying-party.ts';
+import { cli } from '../../support/cli.ts';
 
 const FORGED = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', forwarded: 'host=evil.example;proto=https' };
 
@@ -56,6 +58,13 @@ for (const kind of BACKENDS) {
       const urls = Object.entries(meta).filter(([k, v]) => typeof v === 'string' && (k.endsWith('_endpoint') || k.endsWith('_uri')));
       expect(urls.length).to.be.greaterThan(5);
       for (const [key, value] of urls) expect(value, key).to.satisfy((v: string) => v.startsWith(`${f.server.url}/`));
+      expect(JSON.stringify(meta)).to.not.include('evil.example');
+    });
+
+    it('ignores a forged Host header in discovery', async () => {
+      const meta = JSON.parse(await rawGet(f.server.url, '/.well-known/openid-configuration', { host: 'evil.example' })) as Record<string, string>;
+      expect(meta.issuer).to.equal(f.server.url);
+      expect(meta.token_endpoint).to.equal(`${f.server.url}/token`);
       expect(JSON.stringify(meta)).to.not.include('evil.example');
     });
 
@@ -149,6 +158,25 @@ for (const kind of BACKENDS) {
       expect(JSON.stringify(meta)).to.not.include('evil.example');
     });
 
+    it('sets Secure, __Host- prefixed cookies on the sign-in page over the proxy', async () => {
+      await cli(server.env, ['tenant', 'create', '--name', 'acme']);
+      const web = await cli(server.env, ['client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'https://app.example/cb']);
+      const browser = new Browser(origin);
+      browser.headers = { 'x-forwarded-proto': 'https' };
+      const query = new URLSearchParams({
+        client_id: String(web.client_id), redirect_uri: 'https://app.example/cb', response_type: 'code', scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+      });
+      const auth = await browser.request(`/auth?${query}`);
+      expect(auth.status).to.equal(303);
+      expect(cookieLine(auth.headers.getSetCookie(), 'lk.interaction')).to.match(/;\s*secure/i);
+      const page = await browser.request(new URL(auth.headers.get('location')!, origin).pathname);
+      expect(page.status).to.equal(200);
+      findForm(await page.text(), '/login');
+      const csrf = cookieLine(page.headers.getSetCookie(), '__Host-lk.csrf');
+      expect(csrf).to.match(/;\s*secure/i).and.match(/;\s*httponly/i).and.match(/;\s*path=\//i).and.not.match(/domain=/i);
+    });
+
     it('renders the 404 page with a strict CSP over the proxy', async () => {
       const res = await fetch(`${origin}/nowhere`, { headers: { 'x-forwarded-proto': 'https', accept: 'text/html' } });
       expect(res.status).to.equal(404);
@@ -164,4 +192,15 @@ function parseCsp(header: string | null): Record<string, string[]> {
 
 function cookieLine(lines: string[], name: string): string | undefined {
   return lines.find((l) => l.startsWith(`${name}=`) && !/expires=Thu, 01 Jan 1970/i.test(l));
+}
+
+/** a GET with headers fetch() will not send (Host) */
+function rawGet(origin: string, path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    request({ hostname, port, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body)).on('error', reject);
+    }).on('error', reject).end();
+  });
 }
