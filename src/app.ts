@@ -8,6 +8,7 @@ import { clientIpMiddleware } from './http/client-ip.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { requireHttps } from './http/require-https.ts';
 import { createSystemRouter } from './http/system-routes.ts';
 import { AppError } from './lib/errors.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
@@ -55,6 +56,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     await next();
   });
   app.use(errorHandler(renderer));
+  app.use(requireHttps(c.issuer));
 
   const probes = [
     { name: 'database', check: () => c.db.ping() },

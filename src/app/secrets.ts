@@ -48,7 +48,8 @@ function readOrCreateDevSecrets(dataDir: string): DevSecretsFile {
   const path = join(dataDir, 'secrets.json');
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as DevSecretsFile;
-    if (Array.isArray(parsed.cookieKeys) && typeof parsed.keyEncryptionKey === 'string') return parsed;
+    if (Array.isArray(parsed.cookieKeys) && parsed.cookieKeys.length > 0 && parsed.cookieKeys.every((k) => typeof k === 'string' && k.length >= 32)
+      && typeof parsed.keyEncryptionKey === 'string' && Buffer.from(parsed.keyEncryptionKey, 'base64').length === 32) return parsed;
     throw new Error('incomplete secrets file'); // reported as damaged below, never overwritten
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -60,6 +61,12 @@ function readOrCreateDevSecrets(dataDir: string): DevSecretsFile {
     keyEncryptionKey: randomBytes(32).toString('base64'),
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(path, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // another process (the CLI, a second start) created it first: use theirs
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readOrCreateDevSecrets(dataDir);
+    throw err;
+  }
   return created;
 }

@@ -26,8 +26,8 @@ export const settingsSchema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0').describe('Address the HTTP server binds to (an IP address or host name)'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port of the HTTP server, 0–65535 (0 picks a free one)'),
   ISSUER: z.string().trim().optional().refine(
-    (v) => v === undefined || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v) && !v.endsWith('/'),
-    { message: 'must be an http(s) URL without query, fragment or trailing slash' },
+    (v) => v === undefined || /^https?:\/\/[^/?#@\s]+$/.test(v),
+    { message: 'must be an http(s) origin such as https://login.example.com (no path, query or trailing slash)' },
   ).describe('Public URL of Latchkey, the OpenID issuer identifier [http://localhost:PORT]'),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql'])
     .describe('PostgreSQL connection URL; without it the embedded SQLite file under DATA_DIR is used'),

@@ -15,12 +15,13 @@ export function providerPages(renderer: Renderer): Pick<Configuration, 'renderEr
       if (status >= 500) ctx.state.log?.error({ err: error }, 'provider error');
       const l = locale(ctx);
       const session = out.error === 'invalid_request' && /interaction session|session/i.test(out.error_description ?? '');
+      const kind = status >= 500 ? 'error.generic' : session ? 'error.session' : 'error.protocol';
       ctx.type = 'html';
       ctx.body = renderer.render('error', {
-        title: renderer.translate(session ? 'error.session.heading' : 'error.protocol.heading', l),
-        heading: renderer.translate(session ? 'error.session.heading' : 'error.protocol.heading', l),
-        message: session ? renderer.translate('error.session.message', l) : (out.error_description ?? out.error),
-        next: renderer.translate(session ? 'error.session.next' : 'error.protocol.next', l),
+        title: renderer.translate(`${kind}.heading`, l),
+        heading: renderer.translate(`${kind}.heading`, l),
+        message: session ? renderer.translate('error.session.message', l) : status >= 500 ? renderer.translate('error.generic.message', l) : (out.error_description ?? out.error),
+        next: renderer.translate(`${kind}.next`, l),
         code: out.error,
         requestId: ctx.state.requestId,
       }, l);

@@ -73,12 +73,17 @@ describe('loadSettings', () => {
     });
   }
 
-  it('accepts a 32-byte key, long cookie keys and a path-carrying https issuer', () => {
+  it('accepts a 32-byte key, long cookie keys and an https origin as issuer', () => {
     const key = randomBytes(32).toString('base64');
-    const s = loadSettings({ KEY_ENCRYPTION_KEY: key, COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, ISSUER: 'https://example.com/idp' });
+    const s = loadSettings({ KEY_ENCRYPTION_KEY: key, COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, ISSUER: 'https://login.example.com:8443' });
     expect(s.KEY_ENCRYPTION_KEY).to.equal(key);
     expect(s.COOKIE_KEYS).to.have.length(2);
-    expect(issuerOf(s)).to.equal('https://example.com/idp');
+    expect(issuerOf(s)).to.equal('https://login.example.com:8443');
+  });
+
+  it('refuses an issuer with a path (the provider is mounted at the root)', () => {
+    const err = configError(() => loadSettings({ ISSUER: 'https://example.com/idp' }));
+    expect(named(err, 'ISSUER')).to.have.length(1);
   });
 
   it('reports several problems at once', () => {

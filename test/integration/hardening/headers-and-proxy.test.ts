@@ -177,6 +177,14 @@ for (const kind of BACKENDS) {
       expect(csrf).to.match(/;\s*secure/i).and.match(/;\s*httponly/i).and.match(/;\s*path=\//i).and.not.match(/domain=/i);
     });
 
+    it('answers plain http (no X-Forwarded-Proto) with a clear 400 page, not a 500; probes stay open', async () => {
+      const res = await fetch(`${origin}/auth?client_id=x`, { headers: { accept: 'text/html' } });
+      expect(res.status).to.equal(400);
+      expect(await res.text()).to.include('This address needs https');
+      // an untrusted peer cannot claim https either
+      expect((await fetch(`${origin}/healthz`)).status).to.equal(200);
+    });
+
     it('renders the 404 page with a strict CSP over the proxy', async () => {
       const res = await fetch(`${origin}/nowhere`, { headers: { 'x-forwarded-proto': 'https', accept: 'text/html' } });
       expect(res.status).to.equal(404);
