@@ -1,0 +1,37 @@
+import type { LockoutPolicy } from './tenant-policy.ts';
+
+/**
+ * Lockout decisions. The counter store reserves an attempt atomically *before* the password
+ * is verified (so parallel guesses cannot overshoot), and reports what it counted; these
+ * functions decide what that means. Times are epoch milliseconds.
+ */
+export interface AttemptCount {
+  /** attempts counted in the current window, this one included */
+  userAttempts: number;
+  /** failed attempts from this IP across all accounts in the window, this one included */
+  ipAttempts: number;
+  /** when set and in the future, the account is locked until then */
+  lockedUntil?: number;
+}
+
+export type AttemptDecision =
+  | { verify: true }
+  | { verify: false; reason: 'user_locked' | 'ip_throttled'; retryAfterMs: number };
+
+export function decideAttempt(policy: LockoutPolicy, count: AttemptCount, now: number): AttemptDecision {
+  if (count.lockedUntil !== undefined && count.lockedUntil > now) {
+    return { verify: false, reason: 'user_locked', retryAfterMs: count.lockedUntil - now };
+  }
+  if (count.userAttempts > policy.maxFailures) {
+    return { verify: false, reason: 'user_locked', retryAfterMs: policy.lockMinutes * 60_000 };
+  }
+  if (count.ipAttempts > policy.ipMaxFailures) {
+    return { verify: false, reason: 'ip_throttled', retryAfterMs: policy.windowMinutes * 60_000 };
+  }
+  return { verify: true };
+}
+
+/** After a wrong password: lock when this failure reached the limit. */
+export function decideAfterFailure(policy: LockoutPolicy, userFailures: number, now: number): { lockUntil?: number } {
+  return userFailures >= policy.maxFailures ? { lockUntil: now + policy.lockMinutes * 60_000 } : {};
+}

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { decideAfterFailure, decideAttempt } from '../../../src/policy/lockout.ts';
+import { defaultTenantPolicy } from '../../../src/policy/tenant-policy.ts';
+
+const policy = defaultTenantPolicy().lockout;
+const now = 1_800_000_000_000;
+
+describe('lockout', () => {
+  it('verifies attempts up to the limit, counting this one', () => {
+    for (let n = 1; n <= policy.maxFailures; n += 1) {
+      expect(decideAttempt(policy, { userAttempts: n, ipAttempts: n }, now)).to.deep.equal({ verify: true });
+    }
+  });
+
+  it('refuses the attempt past the limit without verifying it', () => {
+    expect(decideAttempt(policy, { userAttempts: policy.maxFailures + 1, ipAttempts: 1 }, now))
+      .to.deep.equal({ verify: false, reason: 'user_locked', retryAfterMs: 10 * 60_000 });
+  });
+
+  it('refuses while locked, with the time left, and verifies again once the lock has passed', () => {
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: 1, lockedUntil: now + 30_000 }, now))
+      .to.deep.equal({ verify: false, reason: 'user_locked', retryAfterMs: 30_000 });
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: 1, lockedUntil: now }, now)).to.deep.equal({ verify: true });
+  });
+
+  it('throttles an IP that failed too often across accounts', () => {
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: policy.ipMaxFailures + 1 }, now))
+      .to.deep.equal({ verify: false, reason: 'ip_throttled', retryAfterMs: 15 * 60_000 });
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: policy.ipMaxFailures }, now)).to.deep.equal({ verify: true });
+  });
+
+  it('locks on the failure that reaches the limit, for the tenant duration', () => {
+    expect(decideAfterFailure(policy, policy.maxFailures - 1, now)).to.deep.equal({});
+    expect(decideAfterFailure(policy, policy.maxFailures, now)).to.deep.equal({ lockUntil: now + 10 * 60_000 });
+    expect(decideAfterFailure({ ...policy, maxFailures: 3, lockMinutes: 1 }, 3, now)).to.deep.equal({ lockUntil: now + 60_000 });
+  });
+});
