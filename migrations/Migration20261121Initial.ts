@@ -1,23 +1,32 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** tenants, users, password credentials, clients and signing keys */
+/** tenants, users, credentials and password history, reset tokens, clients, signing keys, audit events, dev outbox */
 export class Migration20261121Initial extends Migration {
   override async up(): Promise<void> {
+    this.addSql(`create table "audit_events" ("id" uuid not null, "tenant_id" uuid null, "user_id" uuid null, "actor" varchar(100) not null, "action" varchar(64) not null, "ip" varchar(64) null, "user_agent" varchar(512) null, "details" jsonb null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create index "audit_events_tenant_id_created_at_index" on "audit_events" ("tenant_id", "created_at");`);
+    this.addSql(`create index "audit_events_user_id_created_at_index" on "audit_events" ("user_id", "created_at");`);
+    this.addSql(`create table "outbox_messages" ("id" uuid not null, "channel" varchar(16) not null, "recipient" varchar(320) not null, "subject" varchar(300) not null, "text" text not null, "html" text null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create table "signing_keys" ("kid" varchar(64) not null, "alg" varchar(16) not null, "public_jwk" jsonb not null, "private_sealed" text not null, "created_at" timestamptz not null, "retired_at" timestamptz null, "publish_until" timestamptz null, primary key ("kid"));`);
-    this.addSql(`create table "tenants" ("id" uuid not null, "name" varchar(64) not null, "display_name" varchar(200) not null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create table "tenants" ("id" uuid not null, "name" varchar(64) not null, "display_name" varchar(200) not null, "policy" jsonb not null default '{}', "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`alter table "tenants" add constraint "tenants_name_unique" unique ("name");`);
     this.addSql(`create table "clients" ("id" varchar(64) not null, "tenant_id" uuid not null, "name" varchar(200) not null, "secret_sealed" text null, "first_party" boolean not null default true, "metadata" jsonb not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
-    this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "created_at" timestamptz not null, "last_login_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "must_change_password" boolean not null default false, "created_at" timestamptz not null, "last_login_at" timestamptz null, primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_email_unique" unique ("tenant_id", "email");`);
-    this.addSql(`create table "password_credentials" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create table "password_reset_tokens" ("id" varchar(64) not null, "user_id" uuid not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "password_history" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create index "password_history_user_id_created_at_index" on "password_history" ("user_id", "created_at");`);
+    this.addSql(`create table "password_credentials" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "changed_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_unique" unique ("user_id");`);
     this.addSql(`alter table "clients" add constraint "clients_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
+    this.addSql(`alter table "password_reset_tokens" add constraint "password_reset_tokens_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+    this.addSql(`alter table "password_history" add constraint "password_history_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
   }
 
   override async down(): Promise<void> {
-    for (const table of ['password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+    for (const table of ['outbox_messages', 'audit_events', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
       this.addSql(`drop table if exists "${table}" cascade;`);
     }
   }

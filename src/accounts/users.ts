@@ -55,7 +55,7 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
         id: randomUUID(), tenant: input.tenantId, email: email.data, emailVerified: true,
         firstName: input.firstName ?? '', lastName: input.lastName ?? '', role: role as UserRole, status: 'active',
       });
-      em.create(PasswordCredentialEntity, { id: randomUUID(), user, hash });
+      em.create(PasswordCredentialEntity, { id: randomUUID(), user, hash, changedAt: new Date(clock.now()) });
       await em.flush();
       return toUser(user);
     },

@@ -1,8 +1,18 @@
 import { TenantEntity } from './tenant.ts';
 import { UserEntity } from './user.ts';
 import { PasswordCredentialEntity } from './password-credential.ts';
+import { PasswordHistoryEntity } from './password-history.ts';
+import { PasswordResetTokenEntity } from './password-reset-token.ts';
 import { ClientEntity } from './client.ts';
 import { SigningKeyEntity } from './signing-key.ts';
+import { AuditEventEntity } from './audit-event.ts';
+import { OutboxMessageEntity } from './outbox-message.ts';
 
-export { TenantEntity, UserEntity, PasswordCredentialEntity, ClientEntity, SigningKeyEntity };
-export const allEntities = [TenantEntity, UserEntity, PasswordCredentialEntity, ClientEntity, SigningKeyEntity];
+export {
+  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
+  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity,
+};
+export const allEntities = [
+  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
+  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity,
+];

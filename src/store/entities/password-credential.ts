@@ -9,6 +9,6 @@ export const PasswordCredentialEntity = defineEntity({
     user: () => p.oneToOne(UserEntity).owner().unique().deleteRule('cascade'),
     /** argon2id PHC string */
     hash: p.text(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    changedAt: p.datetime(),
   },
 });

@@ -7,6 +7,8 @@ export const TenantEntity = defineEntity({
     id: p.uuid().primary(),
     name: p.string().length(64).unique(),
     displayName: p.string().length(200),
+    /** the tenant's policy overrides (src/policy/tenant-policy.ts fills the defaults) */
+    policy: p.json<Record<string, unknown>>().default('{}'),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

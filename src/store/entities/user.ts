@@ -20,6 +20,8 @@ export const UserEntity = defineEntity({
     lastName: p.string().length(100).default(''),
     role: p.string().length(16).$type<UserRole>().default('member'),
     status: p.string().length(16).$type<UserStatus>().default('active'),
+    /** the next sign-in goes through the change-password step (admin reset, reactivation) */
+    mustChangePassword: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
     lastLoginAt: p.datetime().nullable(),
   },
