@@ -8,6 +8,8 @@ export interface Renderer {
   /** renders views/pages/<page>.hbs inside views/layout.hbs */
   render(page: string, data: Record<string, unknown>, locale?: string): string;
   translate(key: string, locale?: string, vars?: Record<string, unknown>): string;
+  /** views/emails/<name>.text.hbs and .html.hbs, subject from the catalogue key email.<name>.subject */
+  renderEmail(name: string, data: Record<string, unknown>, locale?: string): { subject: string; text: string; html: string };
   readonly locales: readonly string[];
 }
 
@@ -46,8 +48,20 @@ export function createRenderer(viewsDir: string): Renderer {
     pages.set(basename(file, '.hbs'), compile(join(viewsDir, 'pages', file)));
   }
 
+  const emails = new Map<string, HandlebarsTemplateDelegate>();
+  for (const file of readdirSync(join(viewsDir, 'emails')).filter((f) => f.endsWith('.hbs'))) {
+    emails.set(basename(file, '.hbs'), compile(join(viewsDir, 'emails', file)));
+  }
+
   return {
     locales: [...catalogues.keys()],
+    renderEmail(name, data, locale = 'en') {
+      const text = emails.get(`${name}.text`);
+      const html = emails.get(`${name}.html`);
+      if (!text || !html) throw new Error(`no email template ${name}`);
+      const root = { ...data, locale };
+      return { subject: translate(`email.${name}.subject`, locale, data), text: text(root), html: html(root) };
+    },
     translate,
     render(page, data, locale = 'en') {
       const template = pages.get(page);
