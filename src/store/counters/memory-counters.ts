@@ -1,0 +1,59 @@
+import type { Clock } from '../../lib/clock.ts';
+import type { AttemptCounters } from './types.ts';
+
+interface Window {
+  count: number;
+  expiresAt: number;
+}
+
+/** In-process counters for the embedded default (one process: every step is naturally atomic). */
+export function createMemoryAttemptCounters(clock: Clock): AttemptCounters {
+  const counts = new Map<string, Window>();
+  const locks = new Map<string, number>();
+  const live = (key: string) => {
+    const w = counts.get(key);
+    if (w && w.expiresAt <= clock.now()) {
+      counts.delete(key);
+      return undefined;
+    }
+    return w;
+  };
+  const incr = (key: string, windowMs: number) => {
+    const w = live(key) ?? { count: 0, expiresAt: clock.now() + windowMs };
+    w.count += 1;
+    counts.set(key, w);
+    return w.count;
+  };
+  const lockedUntil = (userKey: string) => {
+    const until = locks.get(userKey);
+    if (until !== undefined && until <= clock.now()) {
+      locks.delete(userKey);
+      return undefined;
+    }
+    return until;
+  };
+  return {
+    async reserve(userKey, ipKey, windowMs) {
+      const until = lockedUntil(userKey);
+      if (until !== undefined) return { userAttempts: 0, ipAttempts: 0, lockedUntil: until };
+      if (counts.size > 100_000) for (const k of [...counts.keys()]) live(k);
+      return { userAttempts: incr(`u:${userKey}`, windowMs), ipAttempts: incr(`i:${ipKey}`, windowMs) };
+    },
+    async succeeded(userKey, ipKey) {
+      counts.delete(`u:${userKey}`);
+      const w = live(`i:${ipKey}`);
+      if (w && w.count > 0) w.count -= 1;
+    },
+    async lock(userKey, untilMs) {
+      locks.set(userKey, untilMs);
+      counts.delete(`u:${userKey}`);
+    },
+    async unlock(userKey) {
+      locks.delete(userKey);
+      counts.delete(`u:${userKey}`);
+    },
+    async lockedUntil(userKey) {
+      return lockedUntil(userKey);
+    },
+  };
+}
