@@ -52,6 +52,14 @@ export const settingsSchema = z.object({
     .describe('argon2id memory cost in KiB, 7168–1048576 (OWASP: 19456 with t=2)'),
   ARGON2_ITERATIONS: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id time cost (iterations), 1–20'),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id parallelism, 1–16'),
+  ARGON2_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4)
+    .describe('argon2id hashes computed at once, 1–64; more wait in a queue'),
+  ARGON2_MAX_QUEUE: z.coerce.number().int().min(0).max(10000).default(64)
+    .describe('argon2id jobs that may wait, 0–10000; past that sign-ins get 503 with Retry-After'),
+  SMTP_URL: optionalUrl(['smtp', 'smtps'])
+    .describe('SMTP server for email (smtp://user:pass@host:587 or smtps://…); without it, outside production, mail goes to /dev/outbox'),
+  MAIL_FROM: z.string().trim().min(3).max(200).default('Latchkey <no-reply@localhost>')
+    .describe('From address of every email Latchkey sends'),
   ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds, 60–86400'),
   ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds, 60–86400'),
   REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds, 300–31536000 (rotated on every use)'),

@@ -29,7 +29,10 @@ export function respondWithError(ctx: Context, renderer: Renderer, err: unknown)
   else ctx.state.log?.info({ code, status }, 'request rejected');
 
   ctx.status = status;
-  if (status === 503) ctx.set('Retry-After', '5');
+  if (status === 503 || status === 429) {
+    const retryAfter = err instanceof AppError ? err.details?.retryAfter : undefined;
+    ctx.set('Retry-After', String(typeof retryAfter === 'number' ? retryAfter : 5));
+  }
   if (wantsJson(ctx)) {
     ctx.body = { error: code, message, request_id: ctx.state.requestId };
     return;
