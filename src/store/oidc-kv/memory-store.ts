@@ -1,7 +1,7 @@
 import { epochSeconds } from '../../lib/clock.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { OidcKvStore, OidcModelStore, OidcPayload } from './types.ts';
-import { GRANTABLE_MODELS, indexedGrantId } from './grantable.ts';
+import { GRANTABLE_MODELS, indexedAccountId, indexedGrantId } from './grantable.ts';
 
 export interface MemoryOidcStoreOptions {
   /** How often expired entries are swept out (ms); default one minute. */
@@ -26,6 +26,7 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
   const uids = new Map<string, Slot<string>>();
   const userCodes = new Map<string, Slot<string>>();
   const grants = new Map<string, Set<string>>();
+  const accounts = new Map<string, Set<string>>();
   const models = new Map<string, OidcModelStore>();
 
   const live = <T>(map: Map<string, Slot<T>>, key: string): T | undefined => {
@@ -45,9 +46,11 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
         if (slot.expiresAt !== undefined && slot.expiresAt <= now) map.delete(key);
       }
     }
-    for (const [grantId, members] of grants) {
-      for (const member of members) if (!entries.has(member)) members.delete(member);
-      if (members.size === 0) grants.delete(grantId);
+    for (const index of [grants, accounts]) {
+      for (const [indexId, members] of index) {
+        for (const member of members) if (!entries.has(member)) members.delete(member);
+        if (members.size === 0) index.delete(indexId);
+      }
     }
   }
 
@@ -95,6 +98,12 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
           members.add(k);
           grants.set(grantId, members);
         }
+        const accountId = indexedAccountId(name, payload);
+        if (accountId !== undefined) {
+          const members = accounts.get(accountId) ?? new Set<string>();
+          members.add(k);
+          accounts.set(accountId, members);
+        }
       },
       find,
       findByUid: (uid) => findVia(uids, 'uid', uid),
@@ -125,6 +134,12 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
         models.set(name, store);
       }
       return store;
+    },
+    async accountEntries(accountId) {
+      return [...accounts.get(accountId) ?? []].map((k) => {
+        const at = k.indexOf('\u0000');
+        return { model: k.slice(0, at), id: k.slice(at + 1) };
+      });
     },
     async ping() {
       return true;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { epochSeconds, systemClock } from '../../lib/clock.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { OidcKvStore, OidcModelStore, OidcPayload } from './types.ts';
-import { GRANTABLE_MODELS, indexedGrantId } from './grantable.ts';
+import { GRANTABLE_MODELS, indexedAccountId, indexedGrantId } from './grantable.ts';
 
 export interface RedisOidcStoreOptions {
   /** Prepended to every key, e.g. 'latchkey:'. */
@@ -41,7 +41,7 @@ function ttlMs(expiresIn: number | undefined): number | undefined {
   return expiresIn === undefined ? undefined : Math.max(1, Math.ceil(expiresIn * 1000));
 }
 
-const RESERVED_MODEL_NAMES = new Set(['grant', 'uid', 'userCode']);
+const RESERVED_MODEL_NAMES = new Set(['grant', 'uid', 'userCode', 'account']);
 const MAX_REVOKE_ROUNDS = 100;
 
 /**
@@ -118,20 +118,22 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
         setWithTtl(k, JSON.stringify(payload));
         if (typeof payload.uid === 'string') setWithTtl(uidKey(payload.uid), id);
         if (typeof payload.userCode === 'string') setWithTtl(userCodeKey(payload.userCode), id);
-        const grantId = grantable ? indexedGrantId(name, id, payload) : undefined;
-        if (grantId !== undefined) {
-          const g = grantKey(grantId);
-          tx.sadd(g, k);
+        const addToIndex = (indexKey: string, member: string): void => {
+          tx.sadd(indexKey, member);
           if (ms === undefined) {
-            tx.persist(g);
+            tx.persist(indexKey);
           } else {
             // NX: a set without TTL (fresh) gets one; GT: otherwise only ever extend it.
             // Limitation: NX cannot tell a fresh set from one PERSISTed for a never-expiring
-            // entry; oidc-provider always passes expiresIn for grantable models.
-            tx.pexpire(g, ms, 'NX');
-            tx.pexpire(g, ms, 'GT');
+            // entry; oidc-provider always passes expiresIn for indexed models.
+            tx.pexpire(indexKey, ms, 'NX');
+            tx.pexpire(indexKey, ms, 'GT');
           }
-        }
+        };
+        const grantId = grantable ? indexedGrantId(name, id, payload) : undefined;
+        if (grantId !== undefined) addToIndex(grantKey(grantId), k);
+        const accountId = indexedAccountId(name, payload);
+        if (accountId !== undefined) addToIndex(`${base}account:${accountId}`, `${name}:${id}`);
         const results = await tx.exec();
         const failed = results?.find(([err]) => err !== null);
         if (results === null || failed !== undefined) {
@@ -161,6 +163,13 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
         models.set(name, store);
       }
       return store;
+    },
+    async accountEntries(accountId) {
+      const members = await redis.smembers(`${base}account:${accountId}`);
+      return members.map((m) => {
+        const at = m.indexOf(':');
+        return { model: m.slice(0, at), id: m.slice(at + 1) };
+      });
     },
     async ping() {
       try {

@@ -32,6 +32,12 @@ export interface OidcModelStore {
 
 export interface OidcKvStore {
   model(name: string): OidcModelStore;
+  /**
+   * The Session and Grant entries that carry this accountId (indexed on upsert), so a
+   * password change or deactivation can end every session and revoke every grant of a user.
+   * May list entries that have since expired or been destroyed; find() tells.
+   */
+  accountEntries(accountId: string): Promise<{ model: string; id: string }[]>;
   /** true when the backing service answers (Redis PING; memory: always). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

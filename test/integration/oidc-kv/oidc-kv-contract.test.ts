@@ -116,6 +116,18 @@ function contract(name: string, open: () => Harness): void {
       await h.store.model('Grant').revokeByGrantId(g1); // nothing left: no error
     });
 
+    it('lists the Session and Grant entries of an account, and only those', async () => {
+      const account = id();
+      const [session, grant, token, other] = [id(), id(), id(), id()];
+      await h.store.model('Session').upsert(session, { accountId: account, uid: id() }, 60);
+      await h.store.model('Grant').upsert(grant, { accountId: account }, 60);
+      await h.store.model('AccessToken').upsert(token, { accountId: account, grantId: grant }, 60);
+      await h.store.model('Session').upsert(other, { accountId: id() }, 60);
+      const entries = await h.store.accountEntries(account);
+      expect(entries).to.have.deep.members([{ model: 'Session', id: session }, { model: 'Grant', id: grant }]);
+      expect(await h.store.accountEntries(id())).to.deep.equal([]);
+    });
+
     it('consumes once, then reports already; the payload shows consumed', async () => {
       const code = id();
       const ac = h.store.model('AuthorizationCode');
