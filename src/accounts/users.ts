@@ -21,6 +21,7 @@ export interface User {
 export interface UserService {
   create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
   findById(id: string): Promise<User | undefined>;
+  findByEmail(tenantId: string, email: string): Promise<User | undefined>;
   /**
    * The password step: returns the user only when the email belongs to an active user of
    * the tenant and the password matches. Always does one argon2 verification.
@@ -62,6 +63,13 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
 
     async findById(id) {
       const user = await db.em().findOne(UserEntity, { id });
+      return user ? toUser(user) : undefined;
+    },
+
+    async findByEmail(tenantId, email) {
+      const parsed = emailSchema.safeParse(email);
+      if (!parsed.success) return undefined;
+      const user = await db.em().findOne(UserEntity, { tenant: tenantId, email: parsed.data });
       return user ? toUser(user) : undefined;
     },
 

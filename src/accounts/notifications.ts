@@ -1,0 +1,35 @@
+import type { Mailer } from '../factors/delivery/email.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** The part of the view renderer that composes emails (src/http/views.ts implements it). */
+export interface EmailComposer {
+  renderEmail(name: string, data: Record<string, unknown>, locale?: string): { subject: string; text: string; html: string };
+}
+
+interface Recipient {
+  email: string;
+  firstName: string;
+}
+
+export interface Notifications {
+  passwordReset(to: Recipient, link: string, minutes: number): Promise<void>;
+  accountLocked(to: Recipient, minutes: number, resetLink: string): Promise<void>;
+  passwordChanged(to: Recipient): Promise<void>;
+}
+
+export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger }): Notifications {
+  const send = async (to: Recipient, template: string, data: Record<string, unknown>) => {
+    const message = deps.composer.renderEmail(template, { name: to.firstName || to.email, ...data });
+    await deps.mailer.send({ to: to.email, ...message });
+  };
+  return {
+    passwordReset: (to, link, minutes) => send(to, 'password-reset', { link, minutes }),
+    accountLocked: (to, minutes, link) => send(to, 'account-locked', { minutes, link }),
+    passwordChanged: (to) => send(to, 'password-changed', {}),
+  };
+}
+
+/** Sends without making the caller wait (so timing tells nothing); failures are logged. */
+export function sendInBackground(logger: Logger, what: string, job: () => Promise<void>): void {
+  job().catch((err: unknown) => logger.error({ err, what }, 'notification failed'));
+}

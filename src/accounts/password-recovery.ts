@@ -1,0 +1,49 @@
+import type { Logger } from '../lib/logger.ts';
+import type { Tenant } from './tenants.ts';
+import type { User, UserService } from './users.ts';
+import type { AuditLog } from './audit.ts';
+import type { Notifications } from './notifications.ts';
+import { sendInBackground } from './notifications.ts';
+import type { PasswordResetTokens } from './password-reset.ts';
+
+export interface PasswordRecovery {
+  /** forgot-password: sends a link when the email is an active user's; says nothing either way */
+  request(tenant: Tenant, email: string, context: { ip?: string; userAgent?: string }): Promise<void>;
+  /** admin/CLI: the next sign-in must change the password, and a link is sent now */
+  force(tenant: Tenant, user: User, actor: string): Promise<void>;
+  notifyLocked(tenant: Tenant, user: User, lockMinutes: number): Promise<void>;
+  linkFor(token: string): string;
+}
+
+export function createPasswordRecovery(deps: {
+  issuer: string; users: UserService; tokens: PasswordResetTokens; notifications: Notifications; audit: AuditLog; logger: Logger;
+  forceChange(userId: string): Promise<void>;
+}): PasswordRecovery {
+  const linkFor = (token: string) => `${deps.issuer}/password/reset/${token}`;
+  const sendLink = async (tenant: Tenant, user: User) => {
+    const minutes = tenant.policy.password.resetLinkMinutes;
+    const token = await deps.tokens.issue(user.id, minutes);
+    sendInBackground(deps.logger, 'password-reset email', () => deps.notifications.passwordReset(user, linkFor(token), minutes));
+  };
+  return {
+    linkFor,
+    async request(tenant, email, context) {
+      const user = await deps.users.findByEmail(tenant.id, email);
+      await deps.audit.record({
+        tenantId: tenant.id, action: 'password.reset_requested', actor: 'anonymous',
+        ...(user ? { userId: user.id } : {}), ...(context.ip ? { ip: context.ip } : {}), ...(context.userAgent ? { userAgent: context.userAgent } : {}),
+      });
+      if (user?.status === 'active') await sendLink(tenant, user);
+    },
+    async force(tenant, user, actor) {
+      await deps.forceChange(user.id);
+      await deps.audit.record({ tenantId: tenant.id, userId: user.id, action: 'password.reset_forced', actor });
+      await sendLink(tenant, user);
+    },
+    async notifyLocked(tenant, user, lockMinutes) {
+      const minutes = tenant.policy.password.resetLinkMinutes;
+      const token = await deps.tokens.issue(user.id, minutes);
+      sendInBackground(deps.logger, 'account-locked email', () => deps.notifications.accountLocked(user, lockMinutes, linkFor(token)));
+    },
+  };
+}

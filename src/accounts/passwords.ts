@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+import { PasswordCredentialEntity, PasswordHistoryEntity, UserEntity } from '../store/entities/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { decidePassword, passwordExpired, type PasswordDecision } from '../policy/password-rules.ts';
+import type { TenantPolicy } from '../policy/tenant-policy.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordStrength } from './password-strength.ts';
+import type { User } from './users.ts';
+
+export interface PasswordSubject {
+  user: Pick<User, 'id' | 'email' | 'firstName' | 'lastName'>;
+  tenantName: string;
+  policy: TenantPolicy;
+}
+
+export interface PasswordService {
+  /** every rule the candidate breaks, history included, with zxcvbn's advice */
+  evaluate(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
+  /** evaluates, and when acceptable stores it (old one into history) and clears a forced change */
+  change(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
+  /** why the next sign-in must change the password, if it must */
+  changeRequired(userId: string, policy: TenantPolicy): Promise<'forced' | 'expired' | undefined>;
+  forceChange(userId: string): Promise<void>;
+}
+
+export function createPasswordService(deps: { db: Database; hasher: PasswordHasher; strength: PasswordStrength; clock: Clock }): PasswordService {
+  const { db, hasher, strength, clock } = deps;
+
+  /** the current hash and the newest history entries: `count` passwords in all */
+  async function recentHashes(userId: string, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    const em = db.em();
+    const current = await em.findOne(PasswordCredentialEntity, { user: userId });
+    const history = await em.find(PasswordHistoryEntity, { user: userId }, { orderBy: { createdAt: 'desc' }, limit: Math.max(0, count - 1) });
+    return [...(current ? [current.hash] : []), ...history.map((h) => h.hash)];
+  }
+
+  const service: PasswordService = {
+    async evaluate(candidate, { user, tenantName, policy }) {
+      const facts = strength.measure(candidate, { email: user.email, firstName: user.firstName, lastName: user.lastName, tenantName });
+      let reused = false;
+      if (policy.password.historyCount > 0 && facts.length <= policy.password.maxLength) {
+        for (const hash of await recentHashes(user.id, policy.password.historyCount)) {
+          if (await hasher.verify(hash, candidate)) {
+            reused = true;
+            break;
+          }
+        }
+      }
+      return { ...decidePassword(policy.password, policy.mfa.mode, { ...facts, reused }), feedback: facts.feedback };
+    },
+
+    async change(candidate, subject) {
+      const decision = await service.evaluate(candidate, subject);
+      if (!decision.ok) return decision;
+      const hash = await hasher.hash(candidate);
+      const now = new Date(clock.now());
+      await db.em().transactional(async (em) => {
+        const credential = await em.findOne(PasswordCredentialEntity, { user: subject.user.id });
+        if (credential) {
+          em.create(PasswordHistoryEntity, { id: randomUUID(), user: subject.user.id, hash: credential.hash, createdAt: credential.changedAt });
+          credential.hash = hash;
+          credential.changedAt = now;
+        } else {
+          em.create(PasswordCredentialEntity, { id: randomUUID(), user: subject.user.id, hash, changedAt: now });
+        }
+        await em.nativeUpdate(UserEntity, { id: subject.user.id }, { mustChangePassword: false });
+        await em.flush();
+        // keep only what the longest allowed history (24) needs
+        const stale = await em.find(PasswordHistoryEntity, { user: subject.user.id }, { orderBy: { createdAt: 'desc' }, offset: 24 });
+        for (const row of stale) em.remove(row);
+      });
+      return decision;
+    },
+
+    async changeRequired(userId, policy) {
+      const em = db.em();
+      const user = await em.findOne(UserEntity, { id: userId });
+      if (user?.mustChangePassword) return 'forced';
+      const credential = await em.findOne(PasswordCredentialEntity, { user: userId });
+      if (credential && passwordExpired(policy.password, credential.changedAt.getTime(), clock.now())) return 'expired';
+      return undefined;
+    },
+
+    async forceChange(userId) {
+      await db.em().nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: true });
+    },
+  };
+  return service;
+}

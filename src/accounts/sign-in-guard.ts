@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { AttemptCounters } from '../store/counters/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { decideAfterFailure, decideAttempt } from '../policy/lockout.ts';
+import type { Tenant } from './tenants.ts';
+import type { User, UserService } from './users.ts';
+import type { AuditLog } from './audit.ts';
+import type { PasswordRecovery } from './password-recovery.ts';
+import { normalizeEmail } from './normalize.ts';
+
+export interface AttemptContext {
+  ip: string;
+  userAgent?: string;
+}
+
+export type SignInOutcome =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'failed' | 'locked' | 'throttled'; retryAfterMs?: number };
+
+export interface SignInGuard {
+  /**
+   * One password attempt under the tenant's lockout policy: counted atomically before the
+   * password is verified, refused without verification while locked or throttled, locked on
+   * the failure that reaches the limit (with an email to the user). Callers show one message.
+   */
+  attempt(tenant: Tenant, email: string, password: string, context: AttemptContext): Promise<SignInOutcome>;
+  unlock(tenant: Tenant, email: string, actor: string): Promise<boolean>;
+}
+
+/** Counters are keyed by tenant and normalised email, so unknown emails are counted alike. */
+export function lockoutKey(tenantId: string, email: string): string {
+  return `${tenantId}:${createHash('sha256').update(normalizeEmail(email)).digest('base64url')}`;
+}
+
+export function createSignInGuard(deps: {
+  counters: AttemptCounters; users: UserService; audit: AuditLog; recovery: PasswordRecovery; clock: Clock; logger: Logger;
+}): SignInGuard {
+  const { counters, users, audit, clock } = deps;
+  return {
+    async attempt(tenant, email, password, context) {
+      const policy = tenant.policy.lockout;
+      const key = lockoutKey(tenant.id, email);
+      const now = clock.now();
+      const snapshot = await counters.reserve(key, context.ip, policy.windowMinutes * 60_000);
+      const decision = decideAttempt(policy, snapshot, now);
+      const base = { tenantId: tenant.id, actor: 'anonymous', ip: context.ip, ...(context.userAgent ? { userAgent: context.userAgent } : {}) };
+      if (!decision.verify) {
+        await audit.record({ ...base, action: decision.reason === 'user_locked' ? 'signin.refused_locked' : 'signin.throttled_ip' });
+        return { ok: false, reason: decision.reason === 'user_locked' ? 'locked' : 'throttled', retryAfterMs: decision.retryAfterMs };
+      }
+      const user = await users.verifyPassword(tenant.id, email, password);
+      if (user) {
+        await counters.succeeded(key, context.ip);
+        if (snapshot.lockedUntil !== undefined) await counters.unlock(key);
+        await audit.record({ ...base, action: 'signin.succeeded', userId: user.id, actor: `user:${user.id}` });
+        return { ok: true, user };
+      }
+      const known = await users.findByEmail(tenant.id, email);
+      await audit.record({ ...base, action: 'signin.failed', ...(known ? { userId: known.id } : {}), details: { attempt: snapshot.userAttempts } });
+      const lock = decideAfterFailure(policy, snapshot.userAttempts, now);
+      if (lock.lockUntil !== undefined) {
+        await counters.lock(key, lock.lockUntil);
+        await audit.record({ ...base, action: 'user.locked', ...(known ? { userId: known.id } : {}), actor: 'system', details: { until: new Date(lock.lockUntil).toISOString() } });
+        if (known && known.status === 'active') await deps.recovery.notifyLocked(tenant, known, policy.lockMinutes);
+      }
+      return { ok: false, reason: 'failed' };
+    },
+
+    async unlock(tenant, email, actor) {
+      const key = lockoutKey(tenant.id, email);
+      const wasLocked = (await counters.lockedUntil(key)) !== undefined;
+      await counters.unlock(key);
+      const user = await users.findByEmail(tenant.id, email);
+      await audit.record({ tenantId: tenant.id, action: 'user.unlocked', actor, ...(user ? { userId: user.id } : {}), details: { wasLocked } });
+      return wasLocked;
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+
+/**
+ * Ends a user's sign-in sessions and revokes their grants (and so every access and refresh
+ * token issued under them). Used on password change, reset and deactivation.
+ */
+export interface UserSessions {
+  endAll(userId: string, options?: { keepSessionId?: string }): Promise<{ sessions: number; grants: number }>;
+}
+
+export function createUserSessions(kv: OidcKvStore): UserSessions {
+  return {
+    async endAll(userId, options = {}) {
+      let sessions = 0;
+      let grants = 0;
+      for (const entry of await kv.accountEntries(userId)) {
+        if (entry.model === 'Session' && entry.id !== options.keepSessionId) {
+          await kv.model('Session').destroy(entry.id);
+          sessions += 1;
+        } else if (entry.model === 'Grant') {
+          await kv.model('Grant').revokeByGrantId(entry.id);
+          grants += 1;
+        }
+      }
+      return { sessions, grants };
+    },
+  };
+}
