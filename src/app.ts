@@ -2,7 +2,6 @@ import Koa from 'koa';
 import { join } from 'node:path';
 import type { Container } from './app/container.ts';
 import { projectRoot } from './app/container.ts';
-import { createRenderer } from './http/views.ts';
 import { createCsrf } from './http/csrf.ts';
 import { clientIpMiddleware } from './http/client-ip.ts';
 import { requestContext } from './http/request-context.ts';
@@ -15,6 +14,9 @@ import { createAdapterFactory } from './oidc/adapter.ts';
 import { buildConfiguration } from './oidc/configuration.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createLoginRouter } from './login/router.ts';
+import { createLoginStateStore } from './login/login-state.ts';
+import { createResetPasswordRouter } from './login/reset-password.ts';
+import { createDevOutboxRouter } from './http/dev-outbox.ts';
 import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
 
@@ -30,7 +32,7 @@ export interface LatchkeyApp {
 export async function createApp(c: Container): Promise<LatchkeyApp> {
   const { settings } = c;
   const https = c.issuer.startsWith('https://');
-  const renderer = createRenderer(join(projectRoot, 'views'));
+  const { renderer } = c;
   const csrf = createCsrf({ secure: https });
   const adapter = createAdapterFactory({ kv: c.kv, clients: c.clients, clock: c.clock });
   const host = await createProviderHost({
@@ -64,8 +66,19 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   ];
   const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
   app.use(system.routes()).use(system.allowedMethods());
-  const login = createLoginRouter({ host, tenants: c.tenants, users: c.users, renderer, csrf }, { bodyLimitKb: settings.BODY_LIMIT_KB });
+  const loginDeps = {
+    host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
+    userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
+    loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
+  };
+  const login = createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB });
   app.use(login.routes()).use(login.allowedMethods());
+  const reset = createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB });
+  app.use(reset.routes()).use(reset.allowedMethods());
+  if (settings.NODE_ENV !== 'production' && c.mailer.transport === 'outbox') {
+    const outbox = createDevOutboxRouter(c.db, renderer);
+    app.use(outbox.routes()).use(outbox.allowedMethods());
+  }
 
   if (demoEnabled(c)) {
     const demo = createDemoRouter(c, renderer);

@@ -43,7 +43,8 @@ function tenantPolicySafeParse(policy: unknown): { ok: true } | { ok: false; mes
 }
 
 const toTenant = (t: { id: string; name: string; displayName: string; policy: unknown }): Tenant => ({
-  id: t.id, name: t.name, displayName: t.displayName, policy: effectivePolicy(t.policy),
+  id: t.id, name: t.name, displayName: t.displayName,
+  policy: effectivePolicy(typeof t.policy === 'string' ? JSON.parse(t.policy) : t.policy),
 });
 
 export function createTenantService(db: Database): TenantService {
@@ -54,7 +55,7 @@ export function createTenantService(db: Database): TenantService {
       const em = db.em();
       if (await em.findOne(TenantEntity, { name: parsed.data })) throw conflict('tenant.exists', `Tenant ${parsed.data} already exists`);
       const displayName = (input.displayName ?? parsed.data).trim().slice(0, 200) || parsed.data;
-      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName });
+      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName, policy: {} });
       await em.flush();
       return toTenant(tenant);
     },

@@ -16,6 +16,21 @@ import { createTenantService, type TenantService } from '../accounts/tenants.ts'
 import { createUserService, type UserService } from '../accounts/users.ts';
 import { createClientService, type ClientService } from '../accounts/clients.ts';
 import { createSigningKeyService, type SigningKeyService } from '../oidc/signing-keys.ts';
+import { join } from 'node:path';
+import { createRenderer, type Renderer } from '../http/views.ts';
+import { createWorkLimiter, type WorkLimiter } from '../lib/work-limiter.ts';
+import { createRedisAttemptCounters } from '../store/counters/redis-counters.ts';
+import { createMemoryAttemptCounters } from '../store/counters/memory-counters.ts';
+import type { AttemptCounters } from '../store/counters/types.ts';
+import { createPasswordStrength } from '../accounts/password-strength.ts';
+import { createPasswordService, type PasswordService } from '../accounts/passwords.ts';
+import { createPasswordResetTokens, type PasswordResetTokens } from '../accounts/password-reset.ts';
+import { createAuditLog, type AuditLog } from '../accounts/audit.ts';
+import { createMailer, type Mailer } from '../factors/delivery/email.ts';
+import { createNotifications, type Notifications } from '../accounts/notifications.ts';
+import { createPasswordRecovery, type PasswordRecovery } from '../accounts/password-recovery.ts';
+import { createSignInGuard, type SignInGuard } from '../accounts/sign-in-guard.ts';
+import { createUserSessions, type UserSessions } from '../accounts/user-sessions.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -36,6 +51,17 @@ export interface Container {
   clients: ClientService;
   keys: SigningKeyService;
   metrics: Registry;
+  renderer: Renderer;
+  argon2Limiter: WorkLimiter;
+  counters: AttemptCounters;
+  passwords: PasswordService;
+  resetTokens: PasswordResetTokens;
+  audit: AuditLog;
+  mailer: Mailer;
+  notifications: Notifications;
+  recovery: PasswordRecovery;
+  guard: SignInGuard;
+  userSessions: UserSessions;
   close(): Promise<void>;
 }
 
@@ -47,17 +73,32 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const db = await openDatabase({ ...(settings.DATABASE_URL ? { databaseUrl: settings.DATABASE_URL } : {}), dataDir: settings.DATA_DIR });
   const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger) : undefined;
   const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
+  const argon2Limiter = createWorkLimiter({ concurrency: settings.ARGON2_MAX_CONCURRENCY, maxQueue: settings.ARGON2_MAX_QUEUE });
   const hasher = await createPasswordHasher({
     memoryKiB: settings.ARGON2_MEMORY_KIB, iterations: settings.ARGON2_ITERATIONS, parallelism: settings.ARGON2_PARALLELISM,
-  });
+  }, argon2Limiter);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  const issuer = issuerOf(settings);
+  const renderer = createRenderer(join(projectRoot, 'views'));
+  const users = createUserService({ db, hasher, clock });
+  const passwords = createPasswordService({ db, hasher, strength: createPasswordStrength(), clock });
+  const resetTokens = createPasswordResetTokens({ db, clock });
+  const audit = createAuditLog({ db, clock, logger });
+  const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
+  const notifications = createNotifications({ mailer, composer: renderer, logger });
+  const recovery = createPasswordRecovery({
+    issuer, users, tokens: resetTokens, notifications, audit, logger, forceChange: (id) => passwords.forceChange(id),
+  });
+  const counters = redis ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock) : createMemoryAttemptCounters(clock);
   return {
     settings,
-    issuer: issuerOf(settings),
-    secrets, clock, logger, box, db, redis, kv, hasher, metrics,
+    issuer,
+    secrets, clock, logger, box, db, redis, kv, hasher, metrics, renderer, argon2Limiter, counters,
+    passwords, resetTokens, audit, mailer, notifications, recovery, users,
+    guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
+    userSessions: createUserSessions(kv),
     tenants: createTenantService(db),
-    users: createUserService({ db, hasher, clock }),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({
       db, box, clock,

@@ -12,6 +12,7 @@ export interface Probe {
 export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; publicDir: string }): Router {
   const router = new Router();
   const styles = readFileSync(join(deps.publicDir, 'styles.css'));
+  const meter = readFileSync(join(deps.publicDir, 'password-meter.js'));
 
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -35,6 +36,11 @@ export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; p
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = styles;
+  });
+  router.get('/assets/password-meter.js', (ctx) => {
+    ctx.type = 'text/javascript';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = meter;
   });
   return router;
 }

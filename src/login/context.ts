@@ -2,6 +2,15 @@ import type { Context } from 'koa';
 import type { ProviderHost, InteractionView } from '../oidc/provider-host.ts';
 import type { TenantService, Tenant } from '../accounts/tenants.ts';
 import type { UserService } from '../accounts/users.ts';
+import type { SignInGuard } from '../accounts/sign-in-guard.ts';
+import type { PasswordService } from '../accounts/passwords.ts';
+import type { PasswordRecovery } from '../accounts/password-recovery.ts';
+import type { UserSessions } from '../accounts/user-sessions.ts';
+import type { Notifications } from '../accounts/notifications.ts';
+import type { AuditLog } from '../accounts/audit.ts';
+import type { LoginStateStore } from './login-state.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Renderer } from '../http/views.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { AppError } from '../lib/errors.ts';
@@ -12,6 +21,15 @@ export interface LoginDeps {
   users: UserService;
   renderer: Renderer;
   csrf: Csrf;
+  guard: SignInGuard;
+  passwords: PasswordService;
+  recovery: PasswordRecovery;
+  userSessions: UserSessions;
+  notifications: Notifications;
+  audit: AuditLog;
+  loginState: LoginStateStore;
+  logger: Logger;
+  clock: Clock;
 }
 
 export interface InteractionContext {
@@ -48,4 +66,10 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
 
 export function pageData(ic: InteractionContext, extra: Record<string, unknown>) {
   return { tenantName: ic.tenant.displayName, clientName: ic.client.name, ...extra };
+}
+
+/** the request facts every audit event and counter wants */
+export function requestFacts(ctx: Context): { ip: string; userAgent?: string } {
+  const ua = ctx.get('user-agent');
+  return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
 }

@@ -3,12 +3,16 @@ import type { Context } from 'koa';
 import type { LoginDeps } from './context.ts';
 import { loadInteraction } from './context.ts';
 import { renderSignIn, submitPassword } from './sign-in.ts';
+import { renderChangePassword, submitChangePassword } from './change-password.ts';
+import { renderForgot, submitForgot } from './forgot-password.ts';
+import { passwordStrength } from './password-strength.ts';
 import { renderConsent, submitConsent, abortInteraction } from './consent.ts';
 import { formBody } from '../http/body.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
- * The hosted sign-in, one step per file, in order: sign-in (email + password), consent.
+ * The hosted sign-in, one step per file, in order: sign-in (email + password, lockout),
+ * change-password (expired or forced), consent. Forgot-password hangs off the sign-in page.
  * Every POST carries a CSRF token and a form body of bounded size.
  */
 export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: number }): Router {
@@ -21,7 +25,11 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
 
   router.get('/:uid', async (ctx) => {
     const ic = await loadInteraction(deps, ctx);
-    if (ic.view.prompt.name === 'login') return renderSignIn(deps, ctx, ic);
+    if (ic.view.prompt.name === 'login') {
+      const pending = await deps.loginState.get(ic.view.uid);
+      if (pending?.pending === 'change-password') return renderChangePassword(deps, ctx, ic, { reason: pending.reason });
+      return renderSignIn(deps, ctx, ic);
+    }
     if (ic.view.prompt.name === 'consent') return renderConsent(deps, ctx, ic);
     throw new AppError(400, 'error.session', `Unsupported step ${ic.view.prompt.name}`);
   });
@@ -31,6 +39,20 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
     expectPrompt(ctx, ic.view.prompt.name, 'login');
     return submitPassword(deps, ctx, ic);
   });
+
+  router.post('/:uid/change-password', ...form, async (ctx) => {
+    const ic = await loadInteraction(deps, ctx);
+    expectPrompt(ctx, ic.view.prompt.name, 'login');
+    return submitChangePassword(deps, ctx, ic);
+  });
+
+  router.post('/:uid/password-strength', ...form, async (ctx) => {
+    const ic = await loadInteraction(deps, ctx);
+    return passwordStrength(deps, ctx, ic);
+  });
+
+  router.get('/:uid/forgot', async (ctx) => renderForgot(deps, ctx, await loadInteraction(deps, ctx)));
+  router.post('/:uid/forgot', ...form, async (ctx) => submitForgot(deps, ctx, await loadInteraction(deps, ctx)));
 
   router.post('/:uid/consent', ...form, async (ctx) => {
     const ic = await loadInteraction(deps, ctx);

@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData } from './context.ts';
+import { pageData, requestFacts } from './context.ts';
+import { renderChangePassword } from './change-password.ts';
+import { epochSeconds } from '../lib/clock.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
 
@@ -11,6 +13,7 @@ export function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionConte
     title: deps.renderer.translate('signIn.title', locale),
     action: `/interaction/${ic.view.uid}/login`,
     abortAction: `/interaction/${ic.view.uid}/abort`,
+    forgotLink: `/interaction/${ic.view.uid}/forgot`,
     csrf: deps.csrf.token(ctx),
     email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
     ...(options.error ? { error: options.error } : {}),
@@ -18,8 +21,8 @@ export function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionConte
 }
 
 /**
- * Email + password. Every failure (unknown email, wrong password, inactive user) gets the
- * same message and costs one argon2 verification.
+ * Email + password under the tenant's lockout policy. Every failure (unknown email, wrong
+ * password, locked account, throttled IP) gets the same page and message.
  */
 export async function submitPassword(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const body = ctx.request.body as Record<string, unknown>;
@@ -30,15 +33,25 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
     ctx.status = 400;
     return renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
   }
-  const user = await deps.users.verifyPassword(ic.tenant.id, email, password);
-  if (!user) {
-    ctx.state.log.info({ tenantId: ic.tenant.id }, 'sign-in failed');
+  const outcome = await deps.guard.attempt(ic.tenant, email, password, requestFacts(ctx));
+  if (!outcome.ok) {
+    ctx.state.log.info({ tenantId: ic.tenant.id, reason: outcome.reason }, 'sign-in refused');
     ctx.status = 401;
     return renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.failed', locale) });
   }
+  const { user } = outcome;
   await deps.users.recordLogin(user.id);
-  ctx.state.log.info({ tenantId: ic.tenant.id, userId: user.id }, 'sign-in succeeded');
+  const reason = await deps.passwords.changeRequired(user.id, ic.tenant.policy);
+  if (reason) {
+    await deps.loginState.put(ic.view.uid, { userId: user.id, passwordAt: epochSeconds(deps.clock), pending: 'change-password', reason });
+    return renderChangePassword(deps, ctx, ic, { reason });
+  }
+  return finishLogin(deps, ctx, ic, user.id);
+}
+
+export function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, userId: string) {
+  ctx.state.log.info({ tenantId: ic.tenant.id, userId }, 'sign-in succeeded');
   return deps.host.interactionFinished(ctx, {
-    login: { accountId: user.id, amr: ['pwd'], acr: 'urn:latchkey:acr:pwd', remember: true },
+    login: { accountId: userId, amr: ['pwd'], acr: 'urn:latchkey:acr:pwd', remember: true },
   });
 }

@@ -1,0 +1,53 @@
+import type { Context } from 'koa';
+import type { LoginDeps, InteractionContext } from './context.ts';
+import { pageData, requestFacts } from './context.ts';
+import { passwordMessages } from './password-messages.ts';
+import { finishLogin } from './sign-in.ts';
+import { minimumLength } from '../policy/password-rules.ts';
+import { AppError } from '../lib/errors.ts';
+import { sendInBackground } from '../accounts/notifications.ts';
+
+export function renderChangePassword(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { reason: 'forced' | 'expired'; errors?: string[] }) {
+  const locale = ctx.state.locale as string;
+  const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
+  ctx.type = 'html';
+  ctx.body = deps.renderer.render('change-password', pageData(ic, {
+    title: t('changePassword.title'),
+    lead: t(options.reason === 'expired' ? 'changePassword.expired' : 'changePassword.forced'),
+    advice: t('password.advice', { min: minimumLength(ic.tenant.policy.password, ic.tenant.policy.mfa.mode) }),
+    action: `/interaction/${ic.view.uid}/change-password`,
+    strengthAction: `/interaction/${ic.view.uid}/password-strength`,
+    csrf: deps.csrf.token(ctx),
+    errors: options.errors ?? [],
+  }), locale);
+}
+
+/**
+ * The step a sign-in goes through when the password expired or an admin forced a reset:
+ * the new password must pass the policy; then every other session ends, every refresh token
+ * is revoked, the user is told by email, and the sign-in continues.
+ */
+export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+  const state = await deps.loginState.get(ic.view.uid);
+  if (!state || state.pending !== 'change-password') throw new AppError(400, 'error.session', 'This step is not expected now');
+  const body = ctx.request.body as Record<string, unknown>;
+  const password = typeof body.password === 'string' ? body.password : '';
+  const confirm = typeof body.confirm === 'string' ? body.confirm : '';
+  const locale = ctx.state.locale as string;
+  const user = await deps.users.findById(state.userId);
+  if (!user || user.status !== 'active') throw new AppError(400, 'error.session', 'This sign-in can no longer continue');
+  if (password !== confirm) {
+    ctx.status = 400;
+    return renderChangePassword(deps, ctx, ic, { reason: state.reason, errors: [deps.renderer.translate('password.rule.mismatch', locale)] });
+  }
+  const decision = await deps.passwords.change(password, { user, tenantName: ic.tenant.displayName, policy: ic.tenant.policy });
+  if (!decision.ok) {
+    ctx.status = 400;
+    return renderChangePassword(deps, ctx, ic, { reason: state.reason, errors: passwordMessages(deps.renderer, locale, decision.failures) });
+  }
+  const ended = await deps.userSessions.endAll(user.id);
+  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.reason, ...ended } });
+  sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
+  await deps.loginState.clear(ic.view.uid);
+  return finishLogin(deps, ctx, ic, user.id);
+}
