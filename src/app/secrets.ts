@@ -21,8 +21,10 @@ export function resolveSecrets(settings: Settings): RuntimeSecrets {
     settings.COOKIE_KEYS.length ? undefined : 'COOKIE_KEYS',
     settings.KEY_ENCRYPTION_KEY ? undefined : 'KEY_ENCRYPTION_KEY',
   ].filter((x): x is string => Boolean(x));
-  if (missing.length && settings.NODE_ENV === 'production') {
-    throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
+  if (settings.NODE_ENV === 'production') {
+    // reset links and lock notices go by email; in production they must really leave
+    const required = settings.SMTP_URL ? missing : [...missing, 'SMTP_URL'];
+    if (required.length) throw new ConfigError(required.map((name) => `${name}: required when NODE_ENV=production`));
   }
   if (!missing.length) {
     return {

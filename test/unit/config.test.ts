@@ -142,14 +142,20 @@ describe('resolveSecrets', () => {
   });
 
   it('refuses production with only one of them, naming the missing one', () => {
-    const err = configError(() => resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32) })));
+    const err = configError(() => resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), SMTP_URL: 'smtp://mail.example:587' })));
     expect(err.problems).to.have.length(1);
     expect(named(err, 'KEY_ENCRYPTION_KEY')).to.have.length(1);
   });
 
+  it('refuses production without SMTP_URL: reset links and lock notices must really be sent', () => {
+    const key = randomBytes(32).toString('base64');
+    const err = configError(() => resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key })));
+    expect(err.problems).to.deep.equal(['SMTP_URL: required when NODE_ENV=production']);
+  });
+
   it('uses the configured secrets as they are', () => {
     const key = randomBytes(32);
-    const s = resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key.toString('base64') }));
+    const s = resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key.toString('base64'), SMTP_URL: 'smtp://mail.example:587' }));
     expect(s.source).to.equal('settings');
     expect(s.cookieKeys).to.deep.equal(['c'.repeat(32)]);
     expect(s.keyEncryptionKey.equals(key)).to.equal(true);
