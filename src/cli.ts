@@ -3,6 +3,7 @@ import { loadSettings, ConfigError } from './config/load.ts';
 import { createContainer, type Container } from './app/container.ts';
 import { AppError } from './lib/errors.ts';
 import { CLIENT_GRANTS } from './accounts/clients.ts';
+import { passwordMessages } from './login/password-messages.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -14,6 +15,10 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               [--grant ${CLIENT_GRANTS.join(',')}] [--public] [--third-party]
               [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
               [--resource URI=SCOPE[ SCOPE...] ...]
+  user reset-password --tenant NAME --email EMAIL   next sign-in must change the password; a reset link is emailed now
+  user unlock --tenant NAME --email EMAIL           ends a lockout at once
+  tenant set-policy --name NAME --policy JSON       merges policy overrides, e.g. '{"password":{"maxAgeDays":90}}'
+  tenant show --name NAME                           the tenant and its effective policy
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
 
 Settings come from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).`;
@@ -49,6 +54,11 @@ const commands: Record<string, { options: Record<string, { type: 'string' | 'boo
     },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const candidate = { id: '', email: one(v.email, 'email'), firstName: String(v['first-name'] ?? ''), lastName: String(v['last-name'] ?? '') };
+      const decision = await c.passwords.evaluate(one(v.password, 'password'), { user: candidate, tenantName: tenant.displayName, policy: tenant.policy });
+      if (!decision.ok) {
+        throw new AppError(400, 'user.weak_password', `The password breaks the tenant's policy: ${passwordMessages(c.renderer, 'en', decision.failures).join(' ')}`);
+      }
       const user = await c.users.create({
         tenantId: tenant.id, email: one(v.email, 'email'), password: one(v.password, 'password'),
         ...(typeof v.role === 'string' ? { role: v.role } : {}),
@@ -84,6 +94,46 @@ const commands: Record<string, { options: Record<string, { type: 'string' | 'boo
         ...(resources.length ? { resources } : {}),
       });
       return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
+    },
+  },
+  'user reset-password': {
+    options: { tenant: { type: 'string' }, email: { type: 'string' } },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
+      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      await c.recovery.force(tenant, user, 'cli');
+      return { user: { id: user.id, email: user.email }, must_change_password: true, reset_link_sent: true };
+    },
+  },
+  'user unlock': {
+    options: { tenant: { type: 'string' }, email: { type: 'string' } },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const wasLocked = await c.guard.unlock(tenant, one(v.email, 'email'), 'cli');
+      return { unlocked: true, was_locked: wasLocked };
+    },
+  },
+  'tenant set-policy': {
+    options: { name: { type: 'string' }, policy: { type: 'string' } },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.name, 'name'));
+      let overrides: unknown;
+      try {
+        overrides = JSON.parse(one(v.policy, 'policy'));
+      } catch {
+        throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
+      }
+      if (!overrides || typeof overrides !== 'object' || Array.isArray(overrides)) throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
+      const updated = await c.tenants.updatePolicy(tenant.id, overrides as Record<string, unknown>);
+      return { tenant: updated.name, policy: updated.policy };
+    },
+  },
+  'tenant show': {
+    options: { name: { type: 'string' } },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.name, 'name'));
+      return { tenant: { id: tenant.id, name: tenant.name, display_name: tenant.displayName }, policy: tenant.policy };
     },
   },
   'keys rotate': {

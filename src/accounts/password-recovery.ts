@@ -20,10 +20,13 @@ export function createPasswordRecovery(deps: {
   forceChange(userId: string): Promise<void>;
 }): PasswordRecovery {
   const linkFor = (token: string) => `${deps.issuer}/password/reset/${token}`;
-  const sendLink = async (tenant: Tenant, user: User) => {
+  /** in the background for anonymous requests (timing tells nothing); awaited for admins */
+  const sendLink = async (tenant: Tenant, user: User, wait: boolean) => {
     const minutes = tenant.policy.password.resetLinkMinutes;
     const token = await deps.tokens.issue(user.id, minutes);
-    sendInBackground(deps.logger, 'password-reset email', () => deps.notifications.passwordReset(user, linkFor(token), minutes));
+    const send = () => deps.notifications.passwordReset(user, linkFor(token), minutes);
+    if (wait) await send();
+    else sendInBackground(deps.logger, 'password-reset email', send);
   };
   return {
     linkFor,
@@ -33,12 +36,12 @@ export function createPasswordRecovery(deps: {
         tenantId: tenant.id, action: 'password.reset_requested', actor: 'anonymous',
         ...(user ? { userId: user.id } : {}), ...(context.ip ? { ip: context.ip } : {}), ...(context.userAgent ? { userAgent: context.userAgent } : {}),
       });
-      if (user?.status === 'active') await sendLink(tenant, user);
+      if (user?.status === 'active') await sendLink(tenant, user, false);
     },
     async force(tenant, user, actor) {
       await deps.forceChange(user.id);
       await deps.audit.record({ tenantId: tenant.id, userId: user.id, action: 'password.reset_forced', actor });
-      await sendLink(tenant, user);
+      await sendLink(tenant, user, true);
     },
     async notifyLocked(tenant, user, lockMinutes) {
       const minutes = tenant.policy.password.resetLinkMinutes;

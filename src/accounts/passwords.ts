@@ -9,6 +9,7 @@ import type { PasswordStrength } from './password-strength.ts';
 import type { User } from './users.ts';
 
 export interface PasswordSubject {
+  /** id '' for someone not yet created (no history to check) */
   user: Pick<User, 'id' | 'email' | 'firstName' | 'lastName'>;
   tenantName: string;
   policy: TenantPolicy;
@@ -40,7 +41,7 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
     async evaluate(candidate, { user, tenantName, policy }) {
       const facts = strength.measure(candidate, { email: user.email, firstName: user.firstName, lastName: user.lastName, tenantName });
       let reused = false;
-      if (policy.password.historyCount > 0 && facts.length <= policy.password.maxLength) {
+      if (user.id && policy.password.historyCount > 0 && facts.length <= policy.password.maxLength) {
         for (const hash of await recentHashes(user.id, policy.password.historyCount)) {
           if (await hasher.verify(hash, candidate)) {
             reused = true;
