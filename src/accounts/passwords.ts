@@ -69,7 +69,7 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
         await em.nativeUpdate(UserEntity, { id: subject.user.id }, { mustChangePassword: false });
         await em.flush();
         // keep only what the longest allowed history (24) needs
-        const stale = await em.find(PasswordHistoryEntity, { user: subject.user.id }, { orderBy: { createdAt: 'desc' }, offset: 24 });
+        const stale = await em.find(PasswordHistoryEntity, { user: subject.user.id }, { orderBy: { createdAt: 'desc' }, limit: 1000, offset: 24 });
         for (const row of stale) em.remove(row);
       });
       return decision;

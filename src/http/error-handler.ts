@@ -24,7 +24,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, err: unknown)
   const exposed = err instanceof AppError ? err.expose : status < 500 && e.expose !== false;
   const code = err instanceof AppError ? err.code : codeForStatus(status, e.type);
   const locale = (ctx.state.locale as string | undefined) ?? 'en';
-  const message = exposed ? (e.message ?? 'Bad request') : renderer.translate('error.generic.heading', locale);
+  const message = exposed ? (e.message ?? 'Bad request') : renderer.translate('error.generic.message', locale);
   if (status >= 500) ctx.state.log?.error({ err }, 'request failed');
   else ctx.state.log?.info({ code, status }, 'request rejected');
 
