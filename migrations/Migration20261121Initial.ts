@@ -6,6 +6,7 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`create table "audit_events" ("id" uuid not null, "tenant_id" uuid null, "user_id" uuid null, "actor" varchar(100) not null, "action" varchar(64) not null, "ip" varchar(64) null, "user_agent" varchar(512) null, "details" jsonb null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "audit_events_tenant_id_created_at_index" on "audit_events" ("tenant_id", "created_at");`);
     this.addSql(`create index "audit_events_user_id_created_at_index" on "audit_events" ("user_id", "created_at");`);
+    this.addSql(`create table "lockout_releases" ("key" varchar(128) not null, "released_at" timestamptz not null, primary key ("key"));`);
     this.addSql(`create table "outbox_messages" ("id" uuid not null, "channel" varchar(16) not null, "recipient" varchar(320) not null, "subject" varchar(300) not null, "text" text not null, "html" text null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create table "signing_keys" ("kid" varchar(64) not null, "alg" varchar(16) not null, "public_jwk" jsonb not null, "private_sealed" text not null, "created_at" timestamptz not null, "retired_at" timestamptz null, "publish_until" timestamptz null, primary key ("kid"));`);
     this.addSql(`create table "tenants" ("id" uuid not null, "name" varchar(64) not null, "display_name" varchar(200) not null, "policy" jsonb not null default '{}', "created_at" timestamptz not null, primary key ("id"));`);
@@ -26,7 +27,7 @@ export class Migration20261121Initial extends Migration {
   }
 
   override async down(): Promise<void> {
-    for (const table of ['outbox_messages', 'audit_events', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+    for (const table of ['lockout_releases', 'outbox_messages', 'audit_events', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
       this.addSql(`drop table if exists "${table}" cascade;`);
     }
   }

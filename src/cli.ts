@@ -111,7 +111,8 @@ const commands: Record<string, { options: Record<string, { type: 'string' | 'boo
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
       const wasLocked = await c.guard.unlock(tenant, one(v.email, 'email'), 'cli');
-      return { unlocked: true, was_locked: wasLocked };
+      // on the embedded default the counters live in the server process, which honours the unlock
+      return { unlocked: true, ...(c.redis ? { was_locked: wasLocked } : {}) };
     },
   },
   'tenant set-policy': {

@@ -21,6 +21,7 @@ import { createRenderer, type Renderer } from '../http/views.ts';
 import { createWorkLimiter, type WorkLimiter } from '../lib/work-limiter.ts';
 import { createRedisAttemptCounters } from '../store/counters/redis-counters.ts';
 import { createMemoryAttemptCounters } from '../store/counters/memory-counters.ts';
+import { createDatabaseLockReleases } from '../store/counters/lock-releases.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import { createPasswordStrength } from '../accounts/password-strength.ts';
 import { createPasswordService, type PasswordService } from '../accounts/passwords.ts';
@@ -90,7 +91,9 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const recovery = createPasswordRecovery({
     issuer, users, tokens: resetTokens, notifications, audit, logger, forceChange: (id) => passwords.forceChange(id),
   });
-  const counters = redis ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock) : createMemoryAttemptCounters(clock);
+  const counters = redis
+    ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock)
+    : createMemoryAttemptCounters(clock, createDatabaseLockReleases(db));
   return {
     settings,
     issuer,

@@ -6,10 +6,20 @@ interface Window {
   expiresAt: number;
 }
 
-/** In-process counters for the embedded default (one process: every step is naturally atomic). */
-export function createMemoryAttemptCounters(clock: Clock): AttemptCounters {
+/** Unlocks recorded by another process (the CLI) for the embedded default. */
+export interface LockReleases {
+  record(userKey: string, atMs: number): Promise<void>;
+  releasedSince(userKey: string, sinceMs: number): Promise<boolean>;
+}
+
+/**
+ * In-process counters for the embedded default (one process: every step is naturally
+ * atomic). Unlocks from the CLI arrive through `releases`, checked only for locked keys.
+ */
+export function createMemoryAttemptCounters(clock: Clock, releases?: LockReleases): AttemptCounters {
   const counts = new Map<string, Window>();
   const locks = new Map<string, number>();
+  const lockedAt = new Map<string, number>();
   const live = (key: string) => {
     const w = counts.get(key);
     if (w && w.expiresAt <= clock.now()) {
@@ -34,7 +44,12 @@ export function createMemoryAttemptCounters(clock: Clock): AttemptCounters {
   };
   return {
     async reserve(userKey, ipKey, windowMs) {
-      const until = lockedUntil(userKey);
+      let until = lockedUntil(userKey);
+      if (until !== undefined && releases && await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0)) {
+        locks.delete(userKey);
+        counts.delete(`u:${userKey}`);
+        until = undefined;
+      }
       if (until !== undefined) return { userAttempts: 0, ipAttempts: 0, lockedUntil: until };
       if (counts.size > 100_000) for (const k of [...counts.keys()]) live(k);
       return { userAttempts: incr(`u:${userKey}`, windowMs), ipAttempts: incr(`i:${ipKey}`, windowMs) };
@@ -46,11 +61,13 @@ export function createMemoryAttemptCounters(clock: Clock): AttemptCounters {
     },
     async lock(userKey, untilMs) {
       locks.set(userKey, untilMs);
+      lockedAt.set(userKey, clock.now());
       counts.delete(`u:${userKey}`);
     },
     async unlock(userKey) {
       locks.delete(userKey);
       counts.delete(`u:${userKey}`);
+      await releases?.record(userKey, clock.now());
     },
     async lockedUntil(userKey) {
       return lockedUntil(userKey);

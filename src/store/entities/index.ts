@@ -7,12 +7,13 @@ import { ClientEntity } from './client.ts';
 import { SigningKeyEntity } from './signing-key.ts';
 import { AuditEventEntity } from './audit-event.ts';
 import { OutboxMessageEntity } from './outbox-message.ts';
+import { LockoutReleaseEntity } from './lockout-release.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
-  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity,
+  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
-  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity,
+  ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
 ];
