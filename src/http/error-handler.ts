@@ -38,7 +38,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, err: unknown)
     return;
   }
   ctx.type = 'html';
-  const known = ['error.csrf', 'error.session', 'error.notFound', 'error.unavailable', 'error.insecure'].includes(code);
+  const known = ['error.csrf', 'error.session', 'error.notFound', 'error.unavailable', 'error.insecure', 'error.busy'].includes(code);
   ctx.body = renderer.render('error', {
     title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
