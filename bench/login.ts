@@ -1,0 +1,92 @@
+// Full password sign-ins per second through HTTP, beside bare argon2id verifications with the
+// same parameters, measured in the same run on the same machine.
+//   npx node bench/login.ts [--seconds 15] [--concurrency 8] [--quick]
+// One sign-in = authorization request -> hosted form -> password -> code -> token exchange.
+// Latchkey runs as its own process on PostgreSQL + Redis (a fresh database and key prefix).
+import argon2 from 'argon2';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as oidc from 'openid-client';
+import { createBackend } from '../test/support/backends.ts';
+import { spawnServer } from '../test/support/server.ts';
+import { cli } from '../test/support/cli.ts';
+import { discover, exchange, signIn } from '../test/support/relying-party.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, quick: { type: 'boolean' } } });
+const seconds = values.quick ? 3 : Number(values.seconds ?? 15);
+const concurrency = Number(values.concurrency ?? 8);
+const WARMUP_MS = 2000;
+const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+interface Result { rate: number; median: number; p95: number; errors: number; done: number }
+
+async function measure(name: string, once: () => Promise<void>): Promise<Result> {
+  const run = async (ms: number, record: boolean) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    const end = performance.now() + ms;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await once();
+          if (record) latencies.push(performance.now() - t);
+        } catch (err) {
+          errors += 1;
+          if (errors === 1) console.error(`${name}: first error: ${(err as Error).message}`);
+        }
+      }
+    }));
+    return { latencies, errors };
+  };
+  await run(WARMUP_MS, false);
+  const started = performance.now();
+  const { latencies, errors } = await run(seconds * 1000, true);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { rate: latencies.length / elapsed, median: at(0.5), p95: at(0.95), errors, done: latencies.length };
+}
+
+const backend = await createBackend('postgres');
+const env = {
+  ...backend.env, NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:1', LOG_LEVEL: 'warn',
+  ARGON2_MEMORY_KIB: String(ARGON2.memoryCost), ARGON2_ITERATIONS: String(ARGON2.timeCost), ARGON2_PARALLELISM: String(ARGON2.parallelism),
+};
+let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+const cleanup = async () => {
+  await server?.stop();
+  await backend.dispose();
+};
+process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+try {
+  await cli(env, ['migrate']);
+  await cli(env, ['tenant', 'create', '--name', 'bench']);
+  const user = { email: 'bench@example.com', password: 'a bench passphrase that is long enough' };
+  await cli(env, ['user', 'create', '--tenant', 'bench', '--email', user.email, '--password', user.password]);
+  const created = await cli(env, ['client', 'create', '--tenant', 'bench', '--name', 'Bench', '--redirect-uri', 'http://127.0.0.1:9/cb']);
+  const client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+  server = await spawnServer(env);
+  const config = await discover(server.url, client);
+
+  const hash = await argon2.hash(user.password, { type: argon2.argon2id, ...ARGON2 });
+  const bare = await measure('argon2id verify', async () => {
+    if (!(await argon2.verify(hash, user.password))) throw new Error('verify failed');
+  });
+  const full = await measure('latchkey sign-in', async () => {
+    const tokens = await exchange(config, await signIn(config, client, user, { scope: 'openid' }));
+    if (!tokens.id_token) throw new Error('no id_token');
+  });
+
+  const row = (name: string, r: Result) => `| ${name} | ${r.rate.toFixed(1)} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.errors} |`;
+  console.log(`\n${new Date().toISOString()} · ${cpus().length} cores · node ${process.version} · concurrency ${concurrency} · ${seconds} s each`);
+  console.log(`argon2id m=${ARGON2.memoryCost} KiB t=${ARGON2.timeCost} p=${ARGON2.parallelism}\n`);
+  console.log('| target | per second | median ms | p95 ms | errors |');
+  console.log('| --- | --- | --- | --- | --- |');
+  console.log(row('bare argon2id verifications (in the bench process)', bare));
+  console.log(row('Latchkey full sign-ins (PostgreSQL + Redis)', full));
+  console.log(`\nratio sign-ins / argon2id verifications: ${(full.rate / bare.rate).toFixed(2)} (target >= 0.80)`);
+} finally {
+  await cleanup();
+}
+void oidc;
