@@ -32,14 +32,13 @@ export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logge
   return {
     async record(event) {
       try {
-        const em = deps.db.em();
-        em.create(AuditEventEntity, {
+        // one INSERT, no unit of work: this runs on every sign-in
+        await deps.db.em().insert(AuditEventEntity, {
           id: randomUUID(), action: event.action, actor: event.actor,
           tenantId: event.tenantId ?? null, userId: event.userId ?? null,
           ip: event.ip?.slice(0, 64) ?? null, userAgent: event.userAgent?.slice(0, 512) ?? null,
           details: event.details ?? null, createdAt: new Date(deps.clock.now()),
         });
-        await em.flush();
       } catch (err) {
         deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit write failed');
       }

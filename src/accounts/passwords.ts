@@ -20,8 +20,8 @@ export interface PasswordService {
   evaluate(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
   /** evaluates, and when acceptable stores it (old one into history) and clears a forced change */
   change(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
-  /** why the next sign-in must change the password, if it must */
-  changeRequired(userId: string, policy: TenantPolicy): Promise<'forced' | 'expired' | undefined>;
+  /** why this sign-in must change the password, if it must (from what the password check loaded) */
+  changeRequired(user: { mustChangePassword: boolean; passwordChangedAt: Date }, policy: TenantPolicy): 'forced' | 'expired' | undefined;
   forceChange(userId: string): Promise<void>;
 }
 
@@ -75,12 +75,9 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
       return decision;
     },
 
-    async changeRequired(userId, policy) {
-      const em = db.em();
-      const user = await em.findOne(UserEntity, { id: userId });
-      if (user?.mustChangePassword) return 'forced';
-      const credential = await em.findOne(PasswordCredentialEntity, { user: userId });
-      if (credential && passwordExpired(policy.password, credential.changedAt.getTime(), clock.now())) return 'expired';
+    changeRequired(user, policy) {
+      if (user.mustChangePassword) return 'forced';
+      if (passwordExpired(policy.password, user.passwordChangedAt.getTime(), clock.now())) return 'expired';
       return undefined;
     },
 

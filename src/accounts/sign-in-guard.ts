@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { decideAfterFailure, decideAttempt } from '../policy/lockout.ts';
 import type { Tenant } from './tenants.ts';
-import type { User, UserService } from './users.ts';
+import type { User, UserService, VerifiedUser } from './users.ts';
 import type { AuditLog } from './audit.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
 import { normalizeEmail } from './normalize.ts';
@@ -15,7 +15,7 @@ export interface AttemptContext {
 }
 
 export type SignInOutcome =
-  | { ok: true; user: User }
+  | { ok: true; user: VerifiedUser }
   | { ok: false; reason: 'failed' | 'locked' | 'throttled'; retryAfterMs?: number };
 
 export interface SignInGuard {

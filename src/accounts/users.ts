@@ -18,6 +18,12 @@ export interface User {
   status: UserStatus;
 }
 
+/** a user whose password was just verified, with what the sign-in needs to know about it */
+export interface VerifiedUser extends User {
+  mustChangePassword: boolean;
+  passwordChangedAt: Date;
+}
+
 export interface UserService {
   create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
   findById(id: string): Promise<User | undefined>;
@@ -26,7 +32,7 @@ export interface UserService {
    * The password step: returns the user only when the email belongs to an active user of
    * the tenant and the password matches. Always does one argon2 verification.
    */
-  verifyPassword(tenantId: string, email: string, password: string): Promise<User | undefined>;
+  verifyPassword(tenantId: string, email: string, password: string): Promise<VerifiedUser | undefined>;
   recordLogin(userId: string): Promise<void>;
 }
 
@@ -75,12 +81,14 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
 
     async verifyPassword(tenantId, email, password) {
       const parsed = emailSchema.safeParse(email);
-      const em = db.em();
-      const user = parsed.success ? await em.findOne(UserEntity, { tenant: tenantId, email: parsed.data }) : null;
-      const credential = user ? await em.findOne(PasswordCredentialEntity, { user }) : null;
+      // one joined query for the credential and its user
+      const credential = parsed.success
+        ? await db.em().findOne(PasswordCredentialEntity, { user: { tenant: tenantId, email: parsed.data } }, { populate: ['user'] })
+        : null;
       const ok = await hasher.verify(credential?.hash, password);
+      const user = credential?.user;
       if (!ok || !user || user.status !== 'active') return undefined;
-      return toUser(user);
+      return { ...toUser(user), mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt };
     },
 
     async recordLogin(userId) {

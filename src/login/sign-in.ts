@@ -41,7 +41,7 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   }
   const { user } = outcome;
   await deps.users.recordLogin(user.id);
-  const reason = await deps.passwords.changeRequired(user.id, ic.tenant.policy);
+  const reason = deps.passwords.changeRequired(user, ic.tenant.policy);
   if (reason) {
     await deps.loginState.put(ic.view.uid, { userId: user.id, passwordAt: epochSeconds(deps.clock), pending: 'change-password', reason });
     return renderChangePassword(deps, ctx, ic, { reason });
