@@ -12,8 +12,13 @@ export interface RunningServer {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** how long a stopping server keeps reading requests that clients had already sent */
+/**
+ * A stopping server keeps reading requests that clients had already sent until none has
+ * started for SETTLE_MS (at most SETTLE_MAX_MS): a busy event loop may not yet have parsed
+ * them, and closing would reset those connections.
+ */
 const SETTLE_MS = 250;
+const SETTLE_MAX_MS = 5000;
 
 export async function startServer(c: Container): Promise<RunningServer> {
   const pending = await c.db.pendingMigrations();
@@ -28,7 +33,9 @@ export async function startServer(c: Container): Promise<RunningServer> {
   const inFlight = new Set<Promise<void>>();
   const handler = app.callback();
   let stopping: Promise<void> | undefined;
+  let lastRequestAt = 0;
   const server = createServer((req, res) => {
+    lastRequestAt = Date.now();
     if (stopping) res.setHeader('Connection', 'close');
     const done = new Promise<void>((resolve) => res.on('close', resolve));
     inFlight.add(done);
@@ -54,7 +61,10 @@ export async function startServer(c: Container): Promise<RunningServer> {
         host.close();
         // server.close() drops every connection without a parsed request, including ones whose
         // request was already sent: give those a moment to be read and counted as in flight.
-        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        const settleUntil = Date.now() + SETTLE_MAX_MS;
+        do {
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
+        } while (Date.now() - lastRequestAt < SETTLE_MS && Date.now() < settleUntil);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const drained = Promise.all([...inFlight]);

@@ -60,6 +60,9 @@ describe('server process start-up and shutdown', () => {
       env = server.env;
       await cli(env, ['tenant', 'create', '--name', 'acme']);
       await cli(env, ['user', 'create', '--tenant', 'acme', '--email', user.email, '--password', user.password]);
+      // 20 sign-ins of this one user will be in flight at once below; sign-ins in flight count
+      // toward the lockout window until they succeed, so the limit is raised above 20
+      await cli(env, ['tenant', 'set-policy', '--name', 'acme', '--policy', '{"lockout":{"maxFailures":25}}']);
       const web = await cli(env, ['client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'http://127.0.0.1:9/callback',
         '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye', '--grant', 'authorization_code,refresh_token']);
       client = { clientId: String(web.client_id), clientSecret: String(web.client_secret), redirectUri: 'http://127.0.0.1:9/callback' };
