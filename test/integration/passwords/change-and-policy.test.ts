@@ -28,6 +28,19 @@ for (const kind of BACKENDS) {
       expect(step.html).to.include('Choose a new password');
       expect(step.html).to.include('autocomplete="new-password"');
 
+      // strength feedback while typing: the page loads its script from /assets (no inline script)
+      expect(step.html).to.include('<script src="/assets/password-meter.js" defer></script>');
+      expect(step.html).to.not.match(/<script>(?!<\/script>)/);
+      const meterAction = /data-strength-action="([^"]+)"/.exec(step.html)![1]!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(step.html)![1]!;
+      const weakFeedback = await browser.request(meterAction, { form: { csrf, password: 'kq7Zxw' }, headers: { accept: 'application/json' } });
+      const weakBody = await weakFeedback.json() as { ok: boolean; messages: string[] };
+      expect(weakBody.ok).to.equal(false);
+      expect(weakBody.messages).to.include('Use at least 15 characters.');
+      const goodFeedback = await browser.request(meterAction, { form: { csrf, password: 'velvet lanterns drift over quiet harbours' }, headers: { accept: 'application/json' } });
+      expect((await goodFeedback.json() as { ok: boolean }).ok).to.equal(true);
+      expect((await fetch(`${f.server.url}/assets/password-meter.js`)).headers.get('content-type')).to.match(/javascript/);
+
       step = await submit(browser, step, '/change-password', { password: 'kq7Zxw', confirm: 'kq7Zxw' });
       expect(step.status).to.equal(400);
       expect(alertText(step.html)).to.include('Use at least 15 characters.').and.include('too easy to guess');
