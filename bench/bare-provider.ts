@@ -4,12 +4,11 @@
  * and nothing else in front of it (no Koa app of ours, no database, no Redis).
  *
  * Settings come from the environment: PORT, ISSUER, BENCH_CLIENT_ID, BENCH_CLIENT_SECRET.
- * Every default oidc-provider warns about on the client_credentials path is set, so the
- * process prints nothing while it runs. SIGTERM/SIGINT close the server and exit 0 (so that
- * `--cpu-prof` profiles are written).
+ * Every default oidc-provider warns about on the client_credentials path is set; the one
+ * notice left is about the in-memory adapter, which is the point of the baseline.
+ * SIGTERM/SIGINT close the server and exit 0 (so that `--cpu-prof` profiles are written).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
 
 function required(name: string): string {
@@ -54,9 +53,11 @@ const configuration: Configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
-const server = provider.listen(port, '127.0.0.1', () => {
-  const { port: actual } = server.address() as AddressInfo;
-  process.stdout.write(`bare oidc-provider listening on ${actual}\n`);
+// Silent on success, like Latchkey at LOG_LEVEL=warn: the bench reports any output.
+const server = provider.listen(port, '127.0.0.1');
+server.on('error', (err) => {
+  process.stderr.write(`bare-provider: ${err.message}\n`);
+  process.exit(1);
 });
 
 const stop = () => {

@@ -1,7 +1,7 @@
 /**
  * Token endpoint benchmark: the client_credentials grant (HTTP Basic client authentication,
  * no resource parameter, so an opaque access token is issued and stored) against three
- * targets, one after the other, in one run:
+ * targets, one after the other, in one run (docs/benchmarks.md explains how to read it):
  *
  *   1. Latchkey on PostgreSQL + Redis  (`node src/main.ts`, fresh database and Redis prefix)
  *   2. Latchkey on the embedded default (SQLite + in-process store, fresh DATA_DIR)
@@ -11,8 +11,8 @@
  * loops on node's fetch (undici, keep-alive), a warm-up, then a measured window.
  *
  *   npx node bench/token.ts [--concurrency 32] [--seconds 15] [--warmup 2] [--quick]
- *                           [--targets postgres,embedded,bare] [--log-level warn]
- *                           [--cpu-prof DIR]
+ *                           [--targets postgres,embedded,bare[,ceiling]]
+ *                           [--log-level warn] [--cpu-prof DIR]
  *
  * Everything created (children, database, Redis keys, temporary folders) is removed at the
  * end, also on failure and on Ctrl-C.
@@ -36,11 +36,12 @@ const BARE = join(ROOT, 'bench/bare-provider.ts');
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-type TargetKind = 'postgres' | 'embedded' | 'bare';
+type TargetKind = 'postgres' | 'embedded' | 'bare' | 'ceiling';
 const TARGET_LABELS: Record<TargetKind, string> = {
   postgres: 'Latchkey (PostgreSQL + Redis)',
   embedded: 'Latchkey (embedded SQLite)',
   bare: 'bare oidc-provider',
+  ceiling: 'plain node:http (ceiling)',
 };
 
 const USAGE = `Usage: npx node bench/token.ts [options]
@@ -49,7 +50,9 @@ const USAGE = `Usage: npx node bench/token.ts [options]
   --seconds S         measured seconds per target (default 15)
   --warmup S          warm-up seconds per target before measuring (default 2)
   --quick             measure 3 s per target
-  --targets LIST      comma-separated subset of postgres,embedded,bare (default all, in that order)
+  --targets LIST      comma-separated, in the order given, from postgres, embedded, bare and
+                      ceiling (default postgres,embedded,bare); ceiling is a node:http server
+                      answering a fixed token, showing what this load generator can drive
   --log-level LEVEL   LOG_LEVEL of the Latchkey children (default warn)
   --cpu-prof DIR      run the children with --cpu-prof, profiles written to DIR
   -h, --help`;
@@ -100,7 +103,7 @@ function parseOptions(argv: string[]): Options {
   const warmup = number(values.warmup, 2, 'warmup', 0);
   const targets = (values.targets ?? 'postgres,embedded,bare').split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of targets) {
-    if (!(t in TARGET_LABELS)) throw new UsageError(`--targets: unknown target ${t} (postgres, embedded, bare)`);
+    if (!(t in TARGET_LABELS)) throw new UsageError(`--targets: unknown target ${t} (postgres, embedded, bare, ceiling)`);
   }
   if (!targets.length) throw new UsageError('--targets: at least one target');
   return {
@@ -148,7 +151,6 @@ process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-const runAbort = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
@@ -157,7 +159,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     interrupted = true;
     process.stderr.write(`\nbench: ${signal}, cleaning up...\n`);
-    runAbort.abort();
     void runCleanups().finally(() => process.exit(130));
   });
 }
@@ -210,8 +211,9 @@ function childEnv(env: Record<string, string>): Record<string, string> {
 /** `latchkey ARGS --json`, the way an operator would run it. */
 function cli(env: Record<string, string>, cwd: string, args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolveCli, reject) => {
-    // cwd: MikroORM's migrator writes a schema snapshot file into the working directory.
-    execFile(process.execPath, [CLI, ...args, '--json'], { env: childEnv(env), cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+    // cwd is the target's temporary folder: nothing the CLI might write lands in the work tree.
+    const child = execFile(process.execPath, [CLI, ...args, '--json'], { env: childEnv(env), cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+      children.delete(child);
       if (err) return reject(new Error(`latchkey ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
       try {
         resolveCli(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
@@ -219,6 +221,7 @@ function cli(env: Record<string, string>, cwd: string, args: string[]): Promise<
         reject(new Error(`latchkey ${args.join(' ')}: unexpected output ${stdout}`));
       }
     });
+    children.add(child);
   });
 }
 
@@ -227,16 +230,18 @@ interface Child {
   pid: number;
   output(): string;
   exited(): boolean;
+  /** exit code or signal, once exited */
+  status(): string;
   stop(): Promise<void>;
 }
 
-async function spawnChild(name: string, script: string, env: Record<string, string>, readyPath: string, options: Options): Promise<Child> {
+async function spawnChild(name: string, args: string[], env: Record<string, string>, readyPath: string, options: Options): Promise<Child> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const execArgv = options.cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...execArgv, script], {
+  const child = spawn(process.execPath, [...execArgv, ...args], {
     cwd: ROOT,
     env: childEnv({ ...env, PORT: String(port), ISSUER: url }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -270,7 +275,7 @@ async function spawnChild(name: string, script: string, env: Record<string, stri
     if (Date.now() > deadline) throw new Error(`${name} did not become ready in 30 s:\n${output}`);
     await sleep(100);
   }
-  return { url, pid: child.pid!, output: () => output, exited, stop };
+  return { url, pid: child.pid!, output: () => output, exited, status: () => String(child.exitCode ?? child.signalCode), stop };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -296,6 +301,8 @@ function latchkeyEnv(dataDir: string, options: Options): Record<string, string> 
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     DATA_DIR: dataDir,
     DEMO_DATA: 'off',
+    // required in production; the token endpoint sends no mail, so nothing needs to listen there
+    SMTP_URL: 'smtp://127.0.0.1:2525',
   };
 }
 
@@ -325,7 +332,7 @@ async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): P
   await cli(env, tmp, ['tenant', 'create', '--name', 'bench']);
   const client = await cli(env, tmp, ['client', 'create', '--tenant', 'bench', '--name', 'Token bench', '--grant', 'client_credentials']);
 
-  const child = await spawnChild(`latchkey-${kind}`, MAIN, env, '/healthz', options);
+  const child = await spawnChild(`latchkey-${kind}`, [MAIN], env, '/healthz', options);
   undo.unshift(child.stop);
   return {
     kind, child,
@@ -340,12 +347,35 @@ async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): P
 async function startBare(options: Options): Promise<Target> {
   const clientId = `bench-${randomBytes(8).toString('hex')}`;
   const clientSecret = randomBytes(32).toString('base64url');
-  const child = await spawnChild('bare-provider', BARE, {
+  const child = await spawnChild('bare-provider', [BARE], {
     NODE_ENV: 'production',
     BENCH_CLIENT_ID: clientId,
     BENCH_CLIENT_SECRET: clientSecret,
   }, '/.well-known/openid-configuration', options);
   return { kind: 'bare', child, clientId, clientSecret, dispose: child.stop };
+}
+
+/**
+ * Not an OpenID provider: reads the body and answers a fixed token response. Its rate is
+ * about the most this load generator can drive on this machine, whatever the server.
+ */
+const CEILING_SERVER = `
+import { createServer } from 'node:http';
+const body = JSON.stringify({ access_token: 'x'.repeat(43), expires_in: 900, token_type: 'Bearer' });
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+for (const s of ['SIGTERM', 'SIGINT']) process.once(s, () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+`;
+
+async function startCeiling(options: Options): Promise<Target> {
+  const child = await spawnChild('ceiling', ['--input-type=module', '-e', CEILING_SERVER], {}, '/', options);
+  return { kind: 'ceiling', child, clientId: 'x', clientSecret: 'y', dispose: child.stop };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,6 +394,12 @@ interface Result {
   serverCpu: number | undefined;
   /** CPU time of this (load generator) process over the window, in % of one core */
   benchCpu: number;
+  /** the rest of the machine (PostgreSQL, Redis, kernel, anything else), % of one core (Linux only) */
+  otherCpu: number | undefined;
+  /** unused CPU over the window, % of one core (Linux only) */
+  idleCpu: number | undefined;
+  /** CPU time the hypervisor took away (steal), % of one core (Linux only) */
+  stealCpu: number | undefined;
 }
 
 function tokenRequest(target: Target) {
@@ -397,6 +433,30 @@ async function checkToken(target: Target): Promise<void> {
   }
 }
 
+/** Machine-wide CPU counters from /proc/stat, summed over all cores (undefined elsewhere). */
+function machineCpuTicks(): { busy: number; steal: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy, idle and stolen CPU between two readings, each in % of one core. */
+function cpuShares(
+  from: ReturnType<typeof machineCpuTicks>,
+  to: ReturnType<typeof machineCpuTicks>,
+): { busy: number; idle: number; steal: number } | undefined {
+  if (!from || !to || to.total <= from.total) return undefined;
+  const scale = (cpus().length * 100) / (to.total - from.total);
+  const busy = (to.busy - from.busy) * scale;
+  const steal = (to.steal - from.steal) * scale;
+  return { busy, steal, idle: Math.max(0, cpus().length * 100 - busy - steal) };
+}
+
 /** utime + stime of a process in seconds, from /proc (undefined elsewhere). */
 function processCpuSeconds(pid: number): number | undefined {
   try {
@@ -411,7 +471,6 @@ function processCpuSeconds(pid: number): number | undefined {
 
 async function measure(target: Target, options: Options): Promise<Result> {
   const { url, init } = tokenRequest(target);
-  const signal = runAbort.signal;
   const latencies: number[] = [];
   const errorKinds = new Map<string, number>();
   let errors = 0;
@@ -423,21 +482,22 @@ async function measure(target: Target, options: Options): Promise<Result> {
   const start = performance.now();
   const measureStart = start + options.warmup * 1000;
   const end = measureStart + options.seconds * 1000;
-  let cpuAtStart: { server: number | undefined; bench: NodeJS.CpuUsage } | undefined;
+  let cpuAtStart: { server: number | undefined; bench: NodeJS.CpuUsage; machine: ReturnType<typeof machineCpuTicks> } | undefined;
   const startTimer = setTimeout(() => {
-    cpuAtStart = { server: processCpuSeconds(target.child.pid), bench: process.cpuUsage() };
+    cpuAtStart = { server: processCpuSeconds(target.child.pid), bench: process.cpuUsage(), machine: machineCpuTicks() };
   }, options.warmup * 1000);
 
+  // No AbortSignal per request: it costs the load generator about a quarter of its
+  // throughput. On Ctrl-C the children are killed, which ends every request in flight.
   const loop = async () => {
-    while (!signal.aborted && performance.now() < end) {
+    while (!interrupted && performance.now() < end && !target.child.exited()) {
       const t0 = performance.now();
       let failure: string | undefined;
       try {
-        const res = await fetch(url, { ...init, signal });
+        const res = await fetch(url, init);
         await res.arrayBuffer();
         if (res.status !== 200) failure = `HTTP ${res.status}`;
       } catch (err) {
-        if (signal.aborted) return;
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         failure = cause?.code ?? cause?.message ?? (err as Error).message;
       }
@@ -450,14 +510,20 @@ async function measure(target: Target, options: Options): Promise<Result> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, loop));
   clearTimeout(startTimer);
-  if (signal.aborted) throw new Error('interrupted');
+  if (interrupted) throw new Error('interrupted');
   if (target.child.exited()) {
-    throw new Error(`${TARGET_LABELS[target.kind]} exited during the run:\n${target.child.output()}`);
+    throw new Error(`${TARGET_LABELS[target.kind]} exited during the run (${target.child.status()}):\n${target.child.output()}`);
   }
 
   const windowSeconds = options.seconds;
   const serverCpuEnd = processCpuSeconds(target.child.pid);
   const benchCpuDelta = process.cpuUsage(cpuAtStart?.bench);
+  const serverCpu = cpuAtStart?.server !== undefined && serverCpuEnd !== undefined
+    ? ((serverCpuEnd - cpuAtStart.server) / windowSeconds) * 100
+    : undefined;
+  const benchCpu = ((benchCpuDelta.user + benchCpuDelta.system) / 1e6 / windowSeconds) * 100;
+  // /proc/stat counts ticks of all cores: share of the total, times the cores, is % of one core
+  const machine = cpuShares(cpuAtStart?.machine, machineCpuTicks());
   const sorted = Float64Array.from(latencies).sort();
   const quantile = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
   return {
@@ -469,10 +535,11 @@ async function measure(target: Target, options: Options): Promise<Result> {
     rps: latencies.length / windowSeconds,
     medianMs: quantile(0.5),
     p95Ms: quantile(0.95),
-    serverCpu: cpuAtStart?.server !== undefined && serverCpuEnd !== undefined
-      ? ((serverCpuEnd - cpuAtStart.server) / windowSeconds) * 100
-      : undefined,
-    benchCpu: ((benchCpuDelta.user + benchCpuDelta.system) / 1e6 / windowSeconds) * 100,
+    serverCpu,
+    benchCpu,
+    otherCpu: machine && serverCpu !== undefined ? Math.max(0, machine.busy - serverCpu - benchCpu) : undefined,
+    idleCpu: machine?.idle,
+    stealCpu: machine?.steal,
   };
 }
 
@@ -499,19 +566,31 @@ async function describeMachine(options: Options): Promise<string[]> {
   }
   lines.push(`load:     client_credentials, HTTP Basic, opaque token; concurrency ${options.concurrency}, `
     + `warm-up ${options.warmup} s, measured ${options.seconds} s per target; Latchkey LOG_LEVEL=${options.logLevel}`);
+  // The targets and this load generator share the machine: anything else running skews them.
+  const before = machineCpuTicks();
+  await sleep(1000);
+  const quiet = cpuShares(before, machineCpuTicks());
+  if (quiet) {
+    lines.push(`before:   machine ${quiet.busy.toFixed(0)}% busy (of ${cpuList.length * 100}%) in the second before the run`
+      + (quiet.busy > 25 ? ' -- WARNING: something else is running; the numbers will be skewed' : ''));
+  }
   return lines;
 }
 
+const percent = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(0)}%`);
+
 function table(results: Result[]): string {
-  const head = ['target', 'req/s', 'median', 'p95', 'errors', 'server CPU', 'bench CPU'];
+  const head = ['target', 'req/s', 'median', 'p95', 'errors', 'server CPU', 'bench CPU', 'other CPU', 'idle CPU'];
   const rows = results.map((r) => [
     TARGET_LABELS[r.kind],
     r.rps.toFixed(1),
     `${r.medianMs.toFixed(2)} ms`,
     `${r.p95Ms.toFixed(2)} ms`,
     String(r.errors),
-    r.serverCpu === undefined ? 'n/a' : `${r.serverCpu.toFixed(0)}%`,
-    `${r.benchCpu.toFixed(0)}%`,
+    percent(r.serverCpu),
+    percent(r.benchCpu),
+    percent(r.otherCpu),
+    percent(r.idleCpu) + (r.stealCpu !== undefined && r.stealCpu >= 1 ? ` (${percent(r.stealCpu)} stolen)` : ''),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -523,7 +602,7 @@ function ratios(results: Result[]): string[] {
   if (!bare || bare.rps === 0) return [];
   const lines: string[] = [];
   for (const r of results) {
-    if (r.kind === 'bare') continue;
+    if (r.kind === 'bare' || r.kind === 'ceiling') continue;
     const ratio = r.rps / bare.rps;
     const name = r.kind === 'postgres' ? 'Latchkey(PostgreSQL+Redis)/bare' : 'Latchkey(embedded)/bare';
     const goal = r.kind === 'postgres' ? `   (target >= 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})` : '';
@@ -541,14 +620,18 @@ async function main(): Promise<void> {
   process.stdout.write(`Latchkey token endpoint benchmark\n${machine.join('\n')}\n\n`);
 
   const results: Result[] = [];
+  const outputs: [TargetKind, string][] = [];
   for (const kind of options.targets) {
     process.stdout.write(`${TARGET_LABELS[kind]}: starting... `);
-    const target = kind === 'bare' ? await startBare(options) : await startLatchkey(kind, options);
+    const target = kind === 'bare' ? await startBare(options)
+      : kind === 'ceiling' ? await startCeiling(options)
+        : await startLatchkey(kind, options);
     try {
       await checkToken(target);
       process.stdout.write(`measuring ${options.warmup} + ${options.seconds} s... `);
       const result = await measure(target, options);
       results.push(result);
+      if (target.child.output().trim()) outputs.push([kind, target.child.output()]);
       process.stdout.write(`${result.rps.toFixed(1)} req/s\n`);
     } finally {
       await target.dispose();
@@ -556,12 +639,18 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`\n${table(results)}\n`);
+  process.stdout.write('CPU columns: % of one core over the measured window; other = PostgreSQL, Redis, kernel and\n'
+    + 'any other process; while bench CPU is near 100%, the load generator, not the target, sets the rate.\n');
   const ratioLines = ratios(results);
   if (ratioLines.length) process.stdout.write(`\n${ratioLines.join('\n')}\n`);
   for (const r of results) {
     if (!r.errors) continue;
     const kinds = [...r.errorKinds].map(([k, n]) => `${k} x${n}`).join(', ');
     process.stdout.write(`\nerrors of ${TARGET_LABELS[r.kind]}: ${kinds}\n`);
+  }
+  for (const [kind, output] of outputs) {
+    const lines = output.trim().split('\n');
+    process.stdout.write(`\n${TARGET_LABELS[kind]} wrote ${lines.length} line(s) while running; the last ones:\n${lines.slice(-5).join('\n')}\n`);
   }
   if (options.cpuProfDir) process.stdout.write(`\nCPU profiles of the children: ${options.cpuProfDir}\n`);
 }

@@ -8,6 +8,8 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requireHttps } from './http/require-https.ts';
+import { routeByPrefix } from './http/route-by-prefix.ts';
+import type Router from '@koa/router';
 import { createSystemRouter } from './http/system-routes.ts';
 import { AppError } from './lib/errors.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
@@ -64,26 +66,20 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     { name: 'database', check: () => c.db.ping() },
     { name: c.redis ? 'redis' : 'memory-store', check: () => c.kv.ping() },
   ];
-  const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
-  app.use(system.routes()).use(system.allowedMethods());
   const loginDeps = {
     host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
   };
-  const login = createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB });
-  app.use(login.routes()).use(login.allowedMethods());
-  const reset = createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB });
-  app.use(reset.routes()).use(reset.allowedMethods());
-  if (settings.NODE_ENV !== 'production' && c.mailer.transport === 'outbox') {
-    const outbox = createDevOutboxRouter(c.db, renderer);
-    app.use(outbox.routes()).use(outbox.allowedMethods());
-  }
-
-  if (demoEnabled(c)) {
-    const demo = createDemoRouter(c, renderer);
-    app.use(demo.routes()).use(demo.allowedMethods());
-  }
+  const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
+  const routers: Record<string, Router> = {
+    '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
+    '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+  };
+  if (settings.NODE_ENV !== 'production' && c.mailer.transport === 'outbox') routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
+  if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
+  app.use(routeByPrefix(routers));
 
   app.use(host.middleware);
   app.use(() => {

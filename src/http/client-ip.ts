@@ -23,14 +23,24 @@ export function clientAddressFrom(peer: string, forwardedFor: string | undefined
 
 export function clientIpMiddleware(trustProxy: readonly string[], options: { issuerHost?: string } = {}): Middleware {
   const trusted = trustProxy.map(parseRange);
+  // a connection's peer does not change: parse it once per socket, not once per request
+  const peers = new WeakMap<object, { address: string; trusted: boolean }>();
+  const peerOf = (socket: { remoteAddress?: string | undefined }) => {
+    let known = peers.get(socket);
+    if (!known) {
+      const raw = socket.remoteAddress ?? '';
+      known = { address: parseAddress(raw)?.toString() ?? raw, trusted: inRanges(raw, trusted) };
+      peers.set(socket, known);
+    }
+    return known;
+  };
   return async (ctx, next) => {
-    const peer = ctx.req.socket.remoteAddress ?? '';
+    const { address: peer, trusted: fromTrustedProxy } = peerOf(ctx.req.socket);
     const headers = ctx.req.headers;
-    const fromTrustedProxy = inRanges(peer, trusted);
     delete headers['x-forwarded-host'];
     // oidc-provider builds endpoint URLs from the Host header: pin it to the issuer's.
     if (options.issuerHost) headers.host = options.issuerHost;
-    const ip = clientAddressFrom(peer, fromTrustedProxy ? headerValue(headers['x-forwarded-for']) : undefined, trusted);
+    const ip = fromTrustedProxy ? clientAddressFrom(peer, headerValue(headers['x-forwarded-for']), trusted) : peer;
     if (!fromTrustedProxy) {
       delete headers['x-forwarded-for'];
       delete headers['x-forwarded-proto'];

@@ -11,11 +11,14 @@ export function requestContext(logger: Logger): Middleware {
     const requestId = randomUUID();
     const started = process.hrtime.bigint();
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ requestId });
+    // the child logger is made on first use: most requests never log more than the access line
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= logger.child({ requestId })), configurable: true });
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } finally {
+      if (!logger.isLevelEnabled('info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       ctx.state.log.info({
         method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10,

@@ -110,6 +110,14 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
       async upsert(id, payload, expiresIn) {
         const ms = ttlMs(expiresIn);
         const k = key(id);
+        const grantIdOf = grantable ? indexedGrantId(name, id, payload) : undefined;
+        if (typeof payload.uid !== 'string' && typeof payload.userCode !== 'string' && grantIdOf === undefined
+          && indexedAccountId(name, payload) === undefined) {
+          // nothing to index (e.g. client_credentials tokens): one SET, no transaction
+          if (ms === undefined) await redis.set(k, JSON.stringify(payload));
+          else await redis.set(k, JSON.stringify(payload), 'PX', ms);
+          return;
+        }
         const tx = redis.multi();
         const setWithTtl = (target: string, value: string): void => {
           if (ms === undefined) tx.set(target, value);
