@@ -17,24 +17,23 @@
  * Everything created (children, database, Redis keys, temporary folders) is removed at the
  * end, also on failure and on Ctrl-C.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { createBackend, POSTGRES_ADMIN_URL, REDIS_URL, type Backend } from '../test/support/backends.ts';
+import { cli } from '../test/support/cli.ts';
+import { freePort } from '../test/support/server.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = join(ROOT, 'src/main.ts');
-const CLI = join(ROOT, 'src/cli.ts');
 const BARE = join(ROOT, 'bench/bare-provider.ts');
 
-const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type TargetKind = 'postgres' | 'embedded' | 'bare' | 'ceiling';
 const TARGET_LABELS: Record<TargetKind, string> = {
@@ -166,63 +165,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // ---------------------------------------------------------------------------------------
 // PostgreSQL, Redis, child processes
 
-async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteRedisPrefix(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) deleted += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 function childEnv(env: Record<string, string>): Record<string, string> {
   // Only what the child needs: no DATABASE_URL etc. leaking in from the caller's shell.
   return { PATH: process.env.PATH ?? '', ...env };
-}
-
-/** `latchkey ARGS --json`, the way an operator would run it. */
-function cli(env: Record<string, string>, cwd: string, args: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolveCli, reject) => {
-    // cwd is the target's temporary folder: nothing the CLI might write lands in the work tree.
-    const child = execFile(process.execPath, [CLI, ...args, '--json'], { env: childEnv(env), cwd, timeout: 60_000 }, (err, stdout, stderr) => {
-      children.delete(child);
-      if (err) return reject(new Error(`latchkey ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
-      try {
-        resolveCli(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
-      } catch {
-        reject(new Error(`latchkey ${args.join(' ')}: unexpected output ${stdout}`));
-      }
-    });
-    children.add(child);
-  });
 }
 
 interface Child {
@@ -292,45 +237,31 @@ interface Target {
   dispose(): Promise<void>;
 }
 
-function latchkeyEnv(dataDir: string, options: Options): Record<string, string> {
+/** production settings over the backend's own (fresh database and Redis prefix, or DATA_DIR) */
+function latchkeyEnv(backend: Backend, options: Options): Record<string, string> {
   return {
+    ...backend.env,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     LOG_LEVEL: options.logLevel,
-    COOKIE_KEYS: randomBytes(32).toString('base64url'),
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DATA_DIR: dataDir,
-    DEMO_DATA: 'off',
+    ARGON2_MEMORY_KIB: '19456',
+    ARGON2_ITERATIONS: '2',
+    OUTBOUND_ALLOW_PRIVATE_ADDRESSES: 'false',
     // required in production; the token endpoint sends no mail, so nothing needs to listen there
     SMTP_URL: 'smtp://127.0.0.1:2525',
   };
 }
 
 async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): Promise<Target> {
-  const tmp = mkdtempSync(join(tmpdir(), `latchkey-bench-${kind}-`));
-  const removeTmp = onCleanup(`remove ${tmp}`, async () => rmSync(tmp, { recursive: true, force: true }));
-  const dataDir = join(tmp, 'data');
-  const env = latchkeyEnv(dataDir, options);
-  const undo: (() => Promise<void>)[] = [removeTmp];
-
-  if (kind === 'postgres') {
-    // A fresh database and Redis prefix, as test/support/backends.ts creates them.
-    const name = `latchkey_bench_${randomBytes(6).toString('hex')}`;
-    await adminQuery(`create database ${name}`);
-    undo.unshift(onCleanup(`drop database ${name}`, async () => {
-      await adminQuery(`drop database if exists ${name} with (force)`);
-    }));
-    const prefix = `lkbench:${randomBytes(4).toString('hex')}:`;
-    undo.unshift(onCleanup(`delete Redis keys ${prefix}*`, async () => { await deleteRedisPrefix(prefix); }));
-    const url = new URL(POSTGRES_ADMIN_URL);
-    url.pathname = `/${name}`;
-    Object.assign(env, { DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix });
-    await cli(env, tmp, ['migrate']);
-  }
+  // the same isolated backends the tests use (test/support/backends.ts)
+  const backend = await createBackend(kind);
+  const undo: (() => Promise<void>)[] = [onCleanup(`dispose ${kind} backend`, () => backend.dispose())];
+  const env = latchkeyEnv(backend, options);
+  if (kind === 'postgres') await cli(env, ['migrate']);
   // For the embedded target the CLI creates the SQLite schema; it runs before the server
   // so two processes never write the file at the same time.
-  await cli(env, tmp, ['tenant', 'create', '--name', 'bench']);
-  const client = await cli(env, tmp, ['client', 'create', '--tenant', 'bench', '--name', 'Token bench', '--grant', 'client_credentials']);
+  await cli(env, ['tenant', 'create', '--name', 'bench']);
+  const client = await cli(env, ['client', 'create', '--tenant', 'bench', '--name', 'Token bench', '--grant', 'client_credentials']);
 
   const child = await spawnChild(`latchkey-${kind}`, [MAIN], env, '/healthz', options);
   undo.unshift(child.stop);
@@ -554,7 +485,9 @@ async function describeMachine(options: Options): Promise<string[]> {
     `node:     ${process.version}`,
   ];
   if (options.targets.includes('postgres')) {
-    const [row] = await adminQuery<{ server_version: string }>('show server_version');
+    const db = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await db.connect();
+    const [row] = (await db.query<{ server_version: string }>('show server_version').finally(() => db.end())).rows;
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
       const info = await redis.info('server');

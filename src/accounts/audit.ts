@@ -24,7 +24,6 @@ export interface AuditEvent {
 
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
-  list(filter: { tenantId?: string; userId?: string; action?: AuditAction; limit?: number }): Promise<(AuditEvent & { id: string; createdAt: Date })[]>;
 }
 
 /** Writes to audit_events. A failed write is logged, never lost silently, and never breaks the caller. */
@@ -42,19 +41,6 @@ export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logge
       } catch (err) {
         deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit write failed');
       }
-    },
-    async list(filter) {
-      const rows = await deps.db.em().find(AuditEventEntity, {
-        ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
-        ...(filter.userId ? { userId: filter.userId } : {}),
-        ...(filter.action ? { action: filter.action } : {}),
-      }, { orderBy: { createdAt: 'desc' }, limit: Math.min(filter.limit ?? 100, 1000) });
-      return rows.map((r) => ({
-        id: r.id, action: r.action as AuditAction, actor: r.actor, createdAt: r.createdAt,
-        ...(r.tenantId ? { tenantId: r.tenantId } : {}), ...(r.userId ? { userId: r.userId } : {}),
-        ...(r.ip ? { ip: r.ip } : {}), ...(r.userAgent ? { userAgent: r.userAgent } : {}),
-        ...(r.details ? { details: r.details } : {}),
-      }));
     },
   };
 }

@@ -18,8 +18,10 @@ export interface PasswordSubject {
 export interface PasswordService {
   /** every rule the candidate breaks, history included, with zxcvbn's advice */
   evaluate(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
-  /** evaluates, and when acceptable stores it (old one into history) and clears a forced change */
+  /** evaluates, and when acceptable saves it */
   change(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
+  /** stores an already evaluated password (the old one into history) and clears a forced change */
+  save(candidate: string, userId: string): Promise<void>;
   /** why this sign-in must change the password, if it must (from what the password check loaded) */
   changeRequired(user: { mustChangePassword: boolean; passwordChangedAt: Date }, policy: TenantPolicy): 'forced' | 'expired' | undefined;
   forceChange(userId: string): Promise<void>;
@@ -54,25 +56,28 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
 
     async change(candidate, subject) {
       const decision = await service.evaluate(candidate, subject);
-      if (!decision.ok) return decision;
+      if (decision.ok) await service.save(candidate, subject.user.id);
+      return decision;
+    },
+
+    async save(candidate, userId) {
       const hash = await hasher.hash(candidate);
       const now = new Date(clock.now());
       await db.em().transactional(async (em) => {
-        const credential = await em.findOne(PasswordCredentialEntity, { user: subject.user.id });
+        const credential = await em.findOne(PasswordCredentialEntity, { user: userId });
         if (credential) {
-          em.create(PasswordHistoryEntity, { id: randomUUID(), user: subject.user.id, hash: credential.hash, createdAt: credential.changedAt });
+          em.create(PasswordHistoryEntity, { id: randomUUID(), user: userId, hash: credential.hash, createdAt: credential.changedAt });
           credential.hash = hash;
           credential.changedAt = now;
         } else {
-          em.create(PasswordCredentialEntity, { id: randomUUID(), user: subject.user.id, hash, changedAt: now });
+          em.create(PasswordCredentialEntity, { id: randomUUID(), user: userId, hash, changedAt: now });
         }
-        await em.nativeUpdate(UserEntity, { id: subject.user.id }, { mustChangePassword: false });
+        await em.nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: false });
         await em.flush();
         // keep only what the longest allowed history (24) needs
-        const stale = await em.find(PasswordHistoryEntity, { user: subject.user.id }, { orderBy: { createdAt: 'desc' }, limit: 1000, offset: 24 });
+        const stale = await em.find(PasswordHistoryEntity, { user: userId }, { orderBy: { createdAt: 'desc' }, limit: 1000, offset: 24 });
         for (const row of stale) em.remove(row);
       });
-      return decision;
     },
 
     changeRequired(user, policy) {

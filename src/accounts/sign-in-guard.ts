@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { decideAfterFailure, decideAttempt } from '../policy/lockout.ts';
 import type { Tenant } from './tenants.ts';
-import type { User, UserService, VerifiedUser } from './users.ts';
+import type { UserService, VerifiedUser } from './users.ts';
 import type { AuditLog } from './audit.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
 import { normalizeEmail } from './normalize.ts';
@@ -49,14 +49,15 @@ export function createSignInGuard(deps: {
         await audit.record({ ...base, action: decision.reason === 'user_locked' ? 'signin.refused_locked' : 'signin.throttled_ip' });
         return { ok: false, reason: decision.reason === 'user_locked' ? 'locked' : 'throttled', retryAfterMs: decision.retryAfterMs };
       }
-      const user = await users.verifyPassword(tenant.id, email, password);
-      if (user) {
+      const check = await users.verifyPassword(tenant.id, email, password);
+      if (check.ok) {
+        const { user } = check;
         await counters.succeeded(key, context.ip);
         if (snapshot.lockedUntil !== undefined) await counters.unlock(key);
         await audit.record({ ...base, action: 'signin.succeeded', userId: user.id, actor: `user:${user.id}` });
         return { ok: true, user };
       }
-      const known = await users.findByEmail(tenant.id, email);
+      const known = check.user;
       await audit.record({ ...base, action: 'signin.failed', ...(known ? { userId: known.id } : {}), details: { attempt: snapshot.userAttempts } });
       const lock = decideAfterFailure(policy, snapshot.userAttempts, now);
       if (lock.lockUntil !== undefined) {

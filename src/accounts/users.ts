@@ -24,6 +24,9 @@ export interface VerifiedUser extends User {
   passwordChangedAt: Date;
 }
 
+/** the verified user, or on failure the user the email named (if any), for audit and lock mail */
+export type PasswordCheck = { ok: true; user: VerifiedUser } | { ok: false; user?: User };
+
 export interface UserService {
   create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
   findById(id: string): Promise<User | undefined>;
@@ -32,7 +35,7 @@ export interface UserService {
    * The password step: returns the user only when the email belongs to an active user of
    * the tenant and the password matches. Always does one argon2 verification.
    */
-  verifyPassword(tenantId: string, email: string, password: string): Promise<VerifiedUser | undefined>;
+  verifyPassword(tenantId: string, email: string, password: string): Promise<PasswordCheck>;
   recordLogin(userId: string): Promise<void>;
 }
 
@@ -87,8 +90,9 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
         : null;
       const ok = await hasher.verify(credential?.hash, password);
       const user = credential?.user;
-      if (!ok || !user || user.status !== 'active') return undefined;
-      return { ...toUser(user), mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt };
+      if (!user) return { ok: false };
+      if (!ok || user.status !== 'active') return { ok: false, user: toUser(user) };
+      return { ok: true, user: { ...toUser(user), mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt } };
     },
 
     async recordLogin(userId) {

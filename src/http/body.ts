@@ -10,13 +10,3 @@ export function formBody(limitKb: number): Middleware {
     onError: (err) => { throw err; },
   }) as Middleware;
 }
-
-/** JSON bodies for the admin API. */
-export function jsonBody(limitKb: number): Middleware {
-  return koaBody({
-    urlencoded: false, json: true, text: false, multipart: false,
-    jsonLimit: `${limitKb}kb`, jsonStrict: true,
-    parsedMethods: ['POST', 'PUT', 'PATCH'] as never,
-    onError: (err) => { throw err; },
-  }) as Middleware;
-}

@@ -18,12 +18,5 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(400, code, message, details ? { details } : {});
 export const notFound = (code: string, message: string) => new AppError(404, code, message);
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
-
-/** keeps handlers linear: assertThat(user, 404, 'user.not_found', 'No such user') */
-export function assertThat(condition: unknown, status: number, code: string, message: string): asserts condition {
-  if (!condition) throw new AppError(status, code, message);
-}

@@ -7,7 +7,6 @@ import type { PasswordResetTokens } from '../accounts/password-reset.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import { formBody } from '../http/body.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
-import { lockoutKey } from '../accounts/sign-in-guard.ts';
 
 /**
  * /password/reset/<token>: the link from a reset email. Single use, expires; a used or
@@ -29,10 +28,11 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     return { user, tenant } as const;
   };
 
+  const titles: Record<string, string> = { 'reset-password': 'reset.title', 'reset-done': 'resetDone.title', 'reset-invalid': 'resetInvalid.title' };
   const render = (ctx: Context, page: string, data: Record<string, unknown>) => {
     const locale = ctx.state.locale as string;
     ctx.type = 'html';
-    ctx.body = deps.renderer.render(page, { title: deps.renderer.translate(`${page === 'reset-password' ? 'reset' : page === 'reset-done' ? 'resetDone' : 'resetInvalid'}.title`, locale), ...data }, locale);
+    ctx.body = deps.renderer.render(page, { title: deps.renderer.translate(titles[page]!, locale), ...data }, locale);
   };
 
   const renderForm = (ctx: Context, subject: { tenant: { displayName: string; policy: import('../policy/tenant-policy.ts').TenantPolicy } }, errors: string[] = []) => render(ctx, 'reset-password', {
@@ -72,7 +72,7 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     }
     // single use: only the request that consumes the token may set the password
     if (!(await deps.tokens.consume(String(ctx.params.token)))) return invalid(ctx, 'used');
-    await deps.passwords.change(password, { user, tenantName: tenant.displayName, policy: tenant.policy });
+    await deps.passwords.save(password, user.id);
     const ended = await deps.userSessions.endAll(user.id);
     await deps.guard.unlock(tenant, user.email, `user:${user.id}`);
     await deps.audit.record({ tenantId: tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.reset_completed', ...requestFacts(ctx), details: ended });

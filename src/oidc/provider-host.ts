@@ -102,5 +102,3 @@ export async function createProviderHost(deps: {
   };
 }
 
-export const SessionNotFound = errors.SessionNotFound;
-export const OidcProviderError = errors.OIDCProviderError;

@@ -4,6 +4,8 @@ import { startTestServer, type TestServer } from './server.ts';
 import { cli } from './cli.ts';
 import type { RegisteredTestClient } from './relying-party.ts';
 import type { Clock } from '../../src/lib/clock.ts';
+import type * as oidc from 'openid-client';
+import { discover } from './relying-party.ts';
 
 export interface Fixture {
   backend: Backend;
@@ -45,4 +47,16 @@ export async function disposeFixture(f: Fixture | undefined) {
   if (!f) return;
   await f.server.stop();
   await f.backend.dispose();
+}
+
+/** createFixture plus the web client's openid-client configuration */
+export async function startFixture(kind: BackendKind, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<{ f: Fixture; config: oidc.Configuration }> {
+  const f = await createFixture(kind, options);
+  return { f, config: await discover(f.server.url, f.client) };
+}
+
+/** a clock the test moves forward: travel(ms) sets how far ahead of real time the server lives */
+export function movableClock(): Clock & { travel(ms: number): void } {
+  let offset = 0;
+  return { now: () => Date.now() + offset, travel: (ms) => { offset = ms; } };
 }

@@ -2,17 +2,14 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import * as jose from 'jose';
 import { BACKENDS } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { discover, exchange, signIn } from '../../support/relying-party.ts';
+import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import { exchange, signIn } from '../../support/relying-party.ts';
 
 for (const kind of BACKENDS) {
   describe(`authorization code flow (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    before(async () => {
-      f = await createFixture(kind);
-      config = await discover(f.server.url, f.client);
-    });
+    before(async () => ({ f, config } = await startFixture(kind)));
     after(() => disposeFixture(f));
 
     it('publishes discovery with PKCE S256 only, code only, and every endpoint', () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import * as jose from 'jose';
 import { BACKENDS } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
 import { cli } from '../../support/cli.ts';
 import { UserEntity } from '../../../src/store/entities/index.ts';
@@ -12,10 +12,7 @@ for (const kind of BACKENDS) {
   describe(`grants, sender-constrained tokens and logout (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    before(async () => {
-      f = await createFixture(kind);
-      config = await discover(f.server.url, f.client);
-    });
+    before(async () => ({ f, config } = await startFixture(kind)));
     after(() => disposeFixture(f));
 
     it('issues an opaque client_credentials token and a JWT for a registered resource', async () => {

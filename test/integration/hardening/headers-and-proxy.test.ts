@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { request } from 'node:http';
 import * as oidc from 'openid-client';
 import { BACKENDS, createBackend, type Backend } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { startTestServer, type TestServer } from '../../support/server.ts';
 import { Browser, findForm } from '../../support/browser.ts';
-import { discover } from '../../support/relying-party.ts';
+
 import { cli } from '../../support/cli.ts';
 
 const FORGED = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', forwarded: 'host=evil.example;proto=https' };
@@ -14,10 +14,7 @@ for (const kind of BACKENDS) {
   describe(`security headers and proxies (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    before(async () => {
-      f = await createFixture(kind);
-      config = await discover(f.server.url, f.client);
-    });
+    before(async () => ({ f, config } = await startFixture(kind)));
     after(() => disposeFixture(f));
 
     /** authorization request -> interaction -> sign-in page, with every Set-Cookie line seen */

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { discover, signIn } from '../../support/relying-party.ts';
+import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
+import { signIn } from '../../support/relying-party.ts';
 import { cli } from '../../support/cli.ts';
 import { openSignIn, submit, alertText, type Page } from '../../support/sign-in-pages.ts';
 import { waitForMail, linkIn } from '../../support/outbox.ts';
@@ -14,11 +14,8 @@ for (const kind of BACKENDS) {
   describe(`lockout (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    let offset = 0;
-    before(async () => {
-      f = await createFixture(kind, { clock: { now: () => Date.now() + offset } });
-      config = await discover(f.server.url, f.client);
-    });
+    const clock = movableClock();
+    before(async () => ({ f, config } = await startFixture(kind, { clock })));
     after(() => disposeFixture(f));
 
     const attempt = async (email: string, password: string): Promise<Page> => {
@@ -49,12 +46,12 @@ for (const kind of BACKENDS) {
     });
 
     it('ends the lock by itself after the lock duration', async () => {
-      offset = 9 * 60_000;
+      clock.travel(9 * 60_000);
       expect(alertText((await attempt(f.user.email, f.user.password)).html)).to.not.equal('');
-      offset = 11 * 60_000;
+      clock.travel(11 * 60_000);
       const ok = await signIn(config, f.client, f.user);
       expect(ok.callbackUrl.searchParams.get('code')).to.be.a('string');
-      offset = 0;
+      clock.travel(0);
     });
 
     it('ends the lock at once through `latchkey user unlock`', async () => {
@@ -91,7 +88,7 @@ for (const kind of BACKENDS) {
         expect(await events('signin.throttled_ip')).to.be.at.least(1);
       } finally {
         await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"lockout":{"ipMaxFailures":50}}']);
-        offset = 16 * 60_000;
+        clock.travel(16 * 60_000);
       }
     });
   });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { discover, exchange, signIn } from '../../support/relying-party.ts';
+import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
+import { exchange, signIn } from '../../support/relying-party.ts';
 import { cli, runCli } from '../../support/cli.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { waitForMail, linkIn } from '../../support/outbox.ts';
@@ -13,11 +13,8 @@ for (const kind of BACKENDS) {
   describe(`password policy and the change-password step (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    let offset = 0;
-    before(async () => {
-      f = await createFixture(kind, { clock: { now: () => Date.now() + offset } });
-      config = await discover(f.server.url, f.client);
-    });
+    const clock = movableClock();
+    before(async () => ({ f, config } = await startFixture(kind, { clock })));
     after(() => disposeFixture(f));
 
     it('refuses weak, common and reused passwords with a message for each, then lets a good one through', async () => {
@@ -69,9 +66,9 @@ for (const kind of BACKENDS) {
 
     it('sends the user to the change step once the password is older than the tenant maximum age', async () => {
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"password":{"maxAgeDays":90}}']);
-      offset = 89 * DAY;
+      clock.travel(89 * DAY);
       expect((await signIn(config, f.client, f.user)).callbackUrl.searchParams.get('code')).to.be.a('string');
-      offset = 91 * DAY;
+      clock.travel(91 * DAY);
       const { browser, page } = await openSignIn(config, f.client);
       const step = await submit(browser, page, '/login', f.user);
       expect(step.html).to.include('Your password has expired');
@@ -79,7 +76,7 @@ for (const kind of BACKENDS) {
       const done = await submit(browser, step, '/change-password', { password: next, confirm: next });
       expect(done.url).to.match(/callback\?code=/);
       f.user.password = next;
-      offset = 0;
+      clock.travel(0);
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"password":{"maxAgeDays":0}}']);
     });
 

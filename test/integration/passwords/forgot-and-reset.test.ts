@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { discover, signIn } from '../../support/relying-party.ts';
+import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
+import { signIn } from '../../support/relying-party.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { outbox, waitForMail, linkIn } from '../../support/outbox.ts';
@@ -11,11 +11,8 @@ for (const kind of BACKENDS) {
   describe(`forgot password and reset links (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
-    let offset = 0;
-    before(async () => {
-      f = await createFixture(kind, { clock: { now: () => Date.now() + offset } });
-      config = await discover(f.server.url, f.client);
-    });
+    const clock = movableClock();
+    before(async () => ({ f, config } = await startFixture(kind, { clock })));
     after(() => disposeFixture(f));
 
     const requestLink = async (email: string) => {
@@ -64,13 +61,13 @@ for (const kind of BACKENDS) {
       const since = Date.now();
       await requestLink(f.user.email);
       const link = linkIn((await waitForMail(f.server.url, f.user.email, 'Reset your password', since)).text, '/password/reset/');
-      offset = 61 * 60_000;
+      clock.travel(61 * 60_000);
       try {
         const page = await new Browser(f.server.url).navigate(link);
         expect(page.res.status).to.equal(410);
         expect(page.html).to.include('This reset link has expired.');
       } finally {
-        offset = 0;
+        clock.travel(0);
       }
     });
 
