@@ -1,6 +1,9 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** tenants, users, credentials and password history, reset tokens, clients, signing keys, audit events, dev outbox */
+/**
+ * tenants, users, credentials and password history, reset tokens, clients, signing keys, audit
+ * events, dev outbox, second factors and recovery codes
+ */
 export class Migration20261121Initial extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "audit_events" ("id" uuid not null, "tenant_id" uuid null, "user_id" uuid null, "actor" varchar(100) not null, "action" varchar(64) not null, "ip" varchar(64) null, "user_agent" varchar(512) null, "details" jsonb null, "created_at" timestamptz not null, primary key ("id"));`);
@@ -14,20 +17,26 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`create table "clients" ("id" varchar(64) not null, "tenant_id" uuid not null, "name" varchar(200) not null, "secret_sealed" text null, "first_party" boolean not null default true, "metadata" jsonb not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "must_change_password" boolean not null default false, "created_at" timestamptz not null, "last_login_at" timestamptz null, primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_email_unique" unique ("tenant_id", "email");`);
+    this.addSql(`create table "recovery_codes" ("id" uuid not null, "user_id" uuid not null, "code_hash" varchar(64) not null, "used_at" timestamptz null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create index "recovery_codes_user_id_index" on "recovery_codes" ("user_id");`);
     this.addSql(`create table "password_reset_tokens" ("id" varchar(64) not null, "user_id" uuid not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, primary key ("id"));`);
     this.addSql(`create table "password_history" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "password_history_user_id_created_at_index" on "password_history" ("user_id", "created_at");`);
     this.addSql(`create table "password_credentials" ("id" uuid not null, "user_id" uuid not null, "hash" text not null, "changed_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_unique" unique ("user_id");`);
+    this.addSql(`create table "mfa_factors" ("id" uuid not null, "user_id" uuid not null, "type" varchar(8) not null, "label" varchar(64) not null, "secret_sealed" text null, "phone" varchar(16) null, "confirmed_at" timestamptz null, "last_used_step" int null, "last_used_at" timestamptz null, "preferred" boolean not null default false, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create index "mfa_factors_user_id_index" on "mfa_factors" ("user_id");`);
     this.addSql(`alter table "clients" add constraint "clients_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
+    this.addSql(`alter table "recovery_codes" add constraint "recovery_codes_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_reset_tokens" add constraint "password_reset_tokens_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_history" add constraint "password_history_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+    this.addSql(`alter table "mfa_factors" add constraint "mfa_factors_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
   }
 
   override async down(): Promise<void> {
-    for (const table of ['lockout_releases', 'outbox_messages', 'audit_events', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+    for (const table of ['lockout_releases', 'outbox_messages', 'audit_events', 'recovery_codes', 'mfa_factors', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
       this.addSql(`drop table if exists "${table}" cascade;`);
     }
   }

@@ -8,12 +8,16 @@ import { SigningKeyEntity } from './signing-key.ts';
 import { AuditEventEntity } from './audit-event.ts';
 import { OutboxMessageEntity } from './outbox-message.ts';
 import { LockoutReleaseEntity } from './lockout-release.ts';
+import { MfaFactorEntity } from './mfa-factor.ts';
+import { RecoveryCodeEntity } from './recovery-code.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
+  MfaFactorEntity, RecoveryCodeEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
+  MfaFactorEntity, RecoveryCodeEntity,
 ];
