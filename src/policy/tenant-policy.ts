@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowlistEntryProblem } from './ip-rules.ts';
 
 /**
  * A tenant's security policy. Stored as the tenant's overrides; every field has a default,
@@ -8,10 +9,17 @@ export const CHARACTER_CLASSES = ['lowercase', 'uppercase', 'digit', 'symbol'] a
 export type CharacterClass = (typeof CHARACTER_CLASSES)[number];
 export const MFA_MODES = ['always', 'outside-allowlist', 'optional'] as const;
 export type MfaMode = (typeof MFA_MODES)[number];
+/** in the order sign-in offers them when the user has no preference (authenticator app first, as seed 001 advises) */
+export const FACTOR_TYPES = ['totp', 'email', 'sms', 'voice'] as const;
+export type FactorType = (typeof FACTOR_TYPES)[number];
+export const DEVICE_BINDINGS = ['browser', 'browser+ip'] as const;
+export type DeviceBinding = (typeof DEVICE_BINDINGS)[number];
 
 export const passwordPolicySchema = z.object({
   /** null: NIST SP 800-63B-4 defaults (15 when the password is the only factor, 8 with 2FA always) */
   minLength: z.number().int().min(8).max(256).nullable().default(null),
+  /** advice only (seed 000 recommends 30-character passphrases); null: the advice names the minimum */
+  recommendedLength: z.number().int().min(8).max(256).nullable().default(null),
   maxLength: z.number().int().min(128).max(1024).default(256),
   requiredClasses: z.array(z.enum(CHARACTER_CLASSES)).max(4).default([]),
   /** zxcvbn score 0-4 */
@@ -33,17 +41,64 @@ export const lockoutPolicySchema = z.object({
 
 export const mfaPolicySchema = z.object({
   mode: z.enum(MFA_MODES).default('optional'),
+  factors: z.array(z.enum(FACTOR_TYPES)).min(1, 'allow at least one factor').max(FACTOR_TYPES.length)
+    .refine((f) => new Set(f).size === f.length, 'list each factor once')
+    .default(() => [...FACTOR_TYPES]),
+  emailCodeMinutes: z.number().int().min(1).max(60).default(10),
+  /** SMS and voice-callback codes */
+  phoneCodeMinutes: z.number().int().min(1).max(30).default(5),
+  /** wrong codes that void one challenge */
+  codeMaxAttempts: z.number().int().min(1).max(20).default(5),
+  /** wrong codes per user across parallel sign-ins within codeFailureWindowMinutes */
+  userCodeFailures: z.number().int().min(1).max(100).default(10),
+  codeFailureWindowMinutes: z.number().int().min(1).max(1440).default(15),
+  resendIntervalSeconds: z.number().int().min(5).max(3600).default(30),
+  sendsPerHour: z.number().int().min(1).max(60).default(5),
+  /** toll-fraud guards for SMS and voice */
+  phoneSendsPerNumberPerHour: z.number().int().min(1).max(60).default(5),
+  phoneSendsPerTenantPerHour: z.number().int().min(1).max(100_000).default(200),
+  recoveryCodeCount: z.number().int().min(5).max(50).default(10),
 }).strict();
+
+/** Remembered devices (issue 5 acts on these; defined here so set-policy covers them). */
+export const devicePolicySchema = z.object({
+  trustDays: z.number().int().min(1).max(365).default(14),
+  /** 2FA again when the user's last 2FA is older than this, even on a remembered device */
+  recheckDays: z.number().int().min(1).max(365).default(30),
+  binding: z.enum(DEVICE_BINDINGS).default('browser'),
+  newDeviceEmail: z.boolean().default(true),
+}).strict();
+
+const allowlistEntry = z.string().trim().superRefine((entry, ctx) => {
+  const problem = allowlistEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const networkPolicySchema = z.object({
+  allowlist: z.array(allowlistEntry).max(500, 'at most 500 allowlist entries').default(() => []),
+  /** deny sign-in from outside the allowlist */
+  strict: z.boolean().default(false),
+}).strict().refine((n) => !n.strict || n.allowlist.length > 0, {
+  message: 'strict mode needs a non-empty allowlist (it would refuse every sign-in)',
+  path: ['strict'],
+});
 
 export const tenantPolicySchema = z.object({
   password: passwordPolicySchema.default(() => passwordPolicySchema.parse({})),
   lockout: lockoutPolicySchema.default(() => lockoutPolicySchema.parse({})),
   mfa: mfaPolicySchema.default(() => mfaPolicySchema.parse({})),
+  devices: devicePolicySchema.default(() => devicePolicySchema.parse({})),
+  network: networkPolicySchema.default(() => networkPolicySchema.parse({})),
 }).strict();
 
 export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
 export type PasswordPolicy = TenantPolicy['password'];
 export type LockoutPolicy = TenantPolicy['lockout'];
+export type MfaPolicy = TenantPolicy['mfa'];
+export type DevicePolicy = TenantPolicy['devices'];
+export type NetworkPolicy = TenantPolicy['network'];
+/** what a tenant stores and presets hold: any subset, defaults fill the rest */
+export type TenantPolicyOverrides = z.input<typeof tenantPolicySchema>;
 
 export const defaultTenantPolicy = (): TenantPolicy => tenantPolicySchema.parse({});
 

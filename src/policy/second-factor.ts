@@ -1,0 +1,84 @@
+import { stepUpReasons, type StepUpRequest } from './authentication-context.ts';
+import { isAllowed, parseAllowlist } from './ip-rules.ts';
+import { FACTOR_TYPES, type FactorType, type TenantPolicy } from './tenant-policy.ts';
+
+/**
+ * Does this sign-in need a second factor, and which? Decided after the password, from the
+ * tenant policy, the user's confirmed factors and the request. Pure: time comes in as `now`.
+ */
+export interface SecondFactorInput {
+  policy: TenantPolicy;
+  /** factors the user has confirmed (the caller decides whether a verified email counts as one) */
+  userFactors: readonly FactorType[];
+  preferred?: FactorType;
+  request: StepUpRequest & { ip: string };
+  /**
+   * The browser's existing session, if any. It never lowers the decision: acr and amr describe
+   * this authentication, so a factor completed in an earlier one is not carried over.
+   * (Whether to authenticate at all is acrSatisfied's question.)
+   */
+  session?: { accountIdMatches: boolean; amr: readonly string[]; authTime: number };
+  /**
+   * Extension point for issue 5 (trusted devices), not implemented yet: a valid remembered
+   * device will lift a requirement that comes from the mode or the allowlist, never one from a
+   * step-up request, and not once the user's last 2FA is older than policy.devices.recheckDays.
+   */
+  device?: never;
+  /** epoch milliseconds */
+  now: number;
+}
+
+export type SecondFactorReason =
+  | 'strict-network' | 'outside-allowlist' | 'inside-allowlist'
+  | 'step-up-acr' | 'step-up-max-age'
+  | 'mode-always' | 'mode-optional'
+  | 'user-enrolled' | 'not-enrolled' | 'factors-disallowed';
+
+export type SecondFactorDecision =
+  | { action: 'none'; reasons: SecondFactorReason[] }
+  /** factors the user can use now, the preferred one first */
+  | { action: 'challenge'; factors: FactorType[]; reasons: SecondFactorReason[] }
+  /** the user has no usable factor: these are the ones the tenant lets them enrol */
+  | { action: 'enroll'; factors: FactorType[]; reasons: SecondFactorReason[] }
+  | { action: 'deny'; reasons: SecondFactorReason[] };
+
+type ModeReason = Extract<SecondFactorReason, 'mode-always' | 'mode-optional' | 'outside-allowlist' | 'inside-allowlist'>;
+type Enrollment = Extract<SecondFactorReason, 'user-enrolled' | 'not-enrolled' | 'factors-disallowed'>;
+
+function usableFactors(policy: TenantPolicy, userFactors: readonly FactorType[], preferred?: FactorType): FactorType[] {
+  const usable = FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f) && userFactors.includes(f));
+  return preferred && usable.includes(preferred) ? [preferred, ...usable.filter((f) => f !== preferred)] : usable;
+}
+
+function enrollment(userFactors: readonly FactorType[], usable: readonly FactorType[]): Enrollment {
+  if (usable.length > 0) return 'user-enrolled';
+  return userFactors.some((f) => FACTOR_TYPES.includes(f)) ? 'factors-disallowed' : 'not-enrolled';
+}
+
+/** What the tenant's mode says, and whether that alone requires a second factor. */
+function modeRule(policy: TenantPolicy, insideAllowlist: boolean, state: Enrollment): { reason: ModeReason; requires: boolean } {
+  switch (policy.mfa.mode) {
+    case 'always': return { reason: 'mode-always', requires: true };
+    case 'outside-allowlist': return insideAllowlist ? { reason: 'inside-allowlist', requires: false } : { reason: 'outside-allowlist', requires: true };
+    // a user who enrolled a factor the tenant no longer allows asked for 2FA: they enrol an allowed one rather than lose it
+    case 'optional': return { reason: 'mode-optional', requires: state !== 'not-enrolled' };
+  }
+}
+
+export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecision {
+  const { policy, request } = input;
+  const inside = isAllowed(request.ip, parseAllowlist(policy.network.allowlist));
+  if (policy.network.strict && !inside) return { action: 'deny', reasons: ['strict-network', 'outside-allowlist'] };
+
+  const usable = usableFactors(policy, input.userFactors, input.preferred);
+  const state = enrollment(input.userFactors, usable);
+  const stepUp = stepUpReasons(request);
+  const mode = modeRule(policy, inside, state);
+  const reasons: SecondFactorReason[] = [...stepUp, mode.reason, state];
+  // issue 5: a valid remembered device may clear mode.requires here (never stepUp)
+  const required = stepUp.length > 0 || mode.requires;
+
+  if (!required) return { action: 'none', reasons };
+  if (usable.length > 0) return { action: 'challenge', factors: usable, reasons };
+  return { action: 'enroll', factors: FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f)), reasons };
+}

@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import {
+  ACR_VALUES_SUPPORTED, AUTH_METHODS, MFA_ACR, PWD_ACR, acrSatisfied, authenticationResult, stepUpReasons, stepUpRequested,
+  type AuthMethod, type StepUpRequest,
+} from '../../../src/policy/authentication-context.ts';
+
+const SECOND_FACTORS = AUTH_METHODS.filter((m) => m !== 'pwd');
+/** RFC 8176 value of each second factor */
+const AMR: Record<Exclude<AuthMethod, 'pwd'>, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
+
+function subsets<T>(items: readonly T[]): T[][] {
+  return items.reduce<T[][]>((all, item) => [...all, ...all.map((s) => [...s, item])], [[]]);
+}
+
+describe('authentication context (acr / amr)', () => {
+  it('advertises the single-factor level first, then mfa', () => {
+    expect(ACR_VALUES_SUPPORTED).to.deep.equal(['urn:latchkey:acr:pwd', 'urn:latchkey:acr:mfa']);
+    expect(PWD_ACR).to.equal('urn:latchkey:acr:pwd');
+    expect(MFA_ACR).to.equal('urn:latchkey:acr:mfa');
+  });
+
+  it('a password alone is pwd, never mfa', () => {
+    expect(authenticationResult(['pwd'])).to.deep.equal({ acr: PWD_ACR, amr: ['pwd'] });
+    expect(authenticationResult(['pwd', 'pwd'])).to.deep.equal({ acr: PWD_ACR, amr: ['pwd'] });
+  });
+
+  for (const factor of SECOND_FACTORS) {
+    it(`password + ${factor} is mfa with amr pwd, ${AMR[factor]}, mfa (in either order)`, () => {
+      const expected = { acr: MFA_ACR, amr: ['pwd', AMR[factor], 'mfa'] };
+      expect(authenticationResult(['pwd', factor])).to.deep.equal(expected);
+      expect(authenticationResult([factor, 'pwd'])).to.deep.equal(expected);
+    });
+
+    it(`${factor} without a password is single-factor and claims no mfa`, () => {
+      expect(authenticationResult([factor])).to.deep.equal({ acr: PWD_ACR, amr: [AMR[factor]] });
+    });
+  }
+
+  it('lists each RFC 8176 value once, in a fixed order', () => {
+    expect(authenticationResult(['voice', 'email', 'pwd', 'totp', 'sms', 'recovery'])).to.deep.equal({ acr: MFA_ACR, amr: ['pwd', 'otp', 'sms', 'tel', 'mfa'] });
+  });
+
+  it('over every combination of methods, mfa appears exactly when a password and a second factor were both completed', () => {
+    for (const methods of subsets(AUTH_METHODS).filter((s) => s.length > 0)) {
+      const { acr, amr } = authenticationResult(methods);
+      const honest = methods.includes('pwd') && methods.length > 1;
+      expect(acr, methods.join('+')).to.equal(honest ? MFA_ACR : PWD_ACR);
+      expect(amr.includes('mfa'), methods.join('+')).to.equal(honest);
+      expect(amr.includes('pwd'), methods.join('+')).to.equal(methods.includes('pwd'));
+      expect(new Set(amr).size).to.equal(amr.length);
+    }
+  });
+
+  it('refuses an empty or unknown list of methods rather than guess', () => {
+    expect(() => authenticationResult([])).to.throw(TypeError, 'no completed method');
+    expect(() => authenticationResult(['pwd', 'webauthn' as AuthMethod])).to.throw(TypeError, 'unknown method "webauthn"');
+    expect(() => authenticationResult(['pwd', 'toString' as AuthMethod])).to.throw(TypeError, 'unknown method');
+  });
+
+  describe('step-up requests', () => {
+    const plain: StepUpRequest = { acrValues: [], maxAgeRequested: false };
+    const cases: [string, StepUpRequest, string[]][] = [
+      ['nothing asked', plain, []],
+      ['acr_values pwd', { ...plain, acrValues: [PWD_ACR] }, []],
+      ['an unknown acr value', { ...plain, acrValues: ['urn:example:loa:3'] }, []],
+      ['essential acr pwd', { ...plain, essentialAcr: [PWD_ACR] }, []],
+      ['acr_values mfa', { ...plain, acrValues: [MFA_ACR] }, ['step-up-acr']],
+      ['acr_values mfa among others', { ...plain, acrValues: ['urn:example:loa:3', PWD_ACR, MFA_ACR] }, ['step-up-acr']],
+      ['essential acr mfa', { ...plain, essentialAcr: [MFA_ACR] }, ['step-up-acr']],
+      ['essential acr pwd or mfa', { ...plain, essentialAcr: [PWD_ACR, MFA_ACR] }, ['step-up-acr']],
+      ['max_age', { ...plain, maxAgeRequested: true }, ['step-up-max-age']],
+      ['acr_values mfa and max_age', { acrValues: [MFA_ACR], maxAgeRequested: true }, ['step-up-acr', 'step-up-max-age']],
+      ['essential acr mfa and max_age', { acrValues: [], essentialAcr: [MFA_ACR], maxAgeRequested: true }, ['step-up-acr', 'step-up-max-age']],
+    ];
+    for (const [name, request, reasons] of cases) {
+      it(`${name}: ${reasons.length ? reasons.join(', ') : 'no step-up'}`, () => {
+        expect(stepUpReasons(request)).to.deep.equal(reasons);
+        expect(stepUpRequested(request)).to.equal(reasons.length > 0);
+        // only an mfa session satisfies a step-up; any session (or none) satisfies the rest
+        expect(acrSatisfied(MFA_ACR, request)).to.equal(true);
+        expect(acrSatisfied(PWD_ACR, request)).to.equal(reasons.length === 0);
+        expect(acrSatisfied(undefined, request)).to.equal(reasons.length === 0);
+        expect(acrSatisfied('urn:example:loa:3', request)).to.equal(reasons.length === 0);
+      });
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import { MFA_ACR, PWD_ACR, type StepUpRequest } from '../../../src/policy/authentication-context.ts';
+import { decideSecondFactor, type SecondFactorInput } from '../../../src/policy/second-factor.ts';
+import { MFA_MODES, effectivePolicy, type FactorType, type MfaMode, type TenantPolicy } from '../../../src/policy/tenant-policy.ts';
+
+const now = 1_800_000_000_000;
+const INSIDE = '203.0.113.7';
+const OUTSIDE = '198.51.100.1';
+/** the tenant allows every factor but voice */
+const ALLOWED: FactorType[] = ['totp', 'email', 'sms'];
+
+const tenant = (mode: MfaMode, network: { strict?: boolean; allowlist?: string[] } = {}): TenantPolicy => effectivePolicy({
+  mfa: { mode, factors: ALLOWED },
+  network: { allowlist: ['203.0.113.0/24', '2001:db8::/32'], ...network },
+});
+
+const ENROLLMENT = {
+  /** no factor at all */
+  none: [] as FactorType[],
+  /** voice is not allowed, so only sms and totp are usable */
+  usable: ['voice', 'sms', 'totp'] as FactorType[],
+  /** only a factor the tenant does not allow */
+  disallowed: ['voice'] as FactorType[],
+};
+type Enrollment = keyof typeof ENROLLMENT;
+
+const STEP_UPS: Record<string, { request: StepUpRequest; reasons: string[] }> = {
+  'no step-up': { request: { acrValues: [], maxAgeRequested: false }, reasons: [] },
+  'acr_values pwd (not a step-up)': { request: { acrValues: [PWD_ACR], maxAgeRequested: false }, reasons: [] },
+  'acr_values mfa': { request: { acrValues: ['urn:example:other', MFA_ACR], maxAgeRequested: false }, reasons: ['step-up-acr'] },
+  'essential acr mfa': { request: { acrValues: [], essentialAcr: [MFA_ACR], maxAgeRequested: false }, reasons: ['step-up-acr'] },
+  'max_age': { request: { acrValues: [], maxAgeRequested: true }, reasons: ['step-up-max-age'] },
+  'acr_values mfa and max_age': { request: { acrValues: [MFA_ACR], maxAgeRequested: true }, reasons: ['step-up-acr', 'step-up-max-age'] },
+};
+
+function decide(policy: TenantPolicy, userFactors: FactorType[], request: StepUpRequest, ip: string, extra: Partial<SecondFactorInput> = {}) {
+  return decideSecondFactor({ policy, userFactors, request: { ...request, ip }, now, ...extra });
+}
+
+/** What each mode asks for without step-up, by place and enrollment (the rules of DESIGN.md, written out). */
+const BY_MODE: Record<MfaMode, Record<'inside' | 'outside', Record<Enrollment, string>>> = {
+  always: {
+    inside: { none: 'enroll', usable: 'challenge', disallowed: 'enroll' },
+    outside: { none: 'enroll', usable: 'challenge', disallowed: 'enroll' },
+  },
+  'outside-allowlist': {
+    inside: { none: 'none', usable: 'none', disallowed: 'none' },
+    outside: { none: 'enroll', usable: 'challenge', disallowed: 'enroll' },
+  },
+  optional: {
+    inside: { none: 'none', usable: 'challenge', disallowed: 'enroll' },
+    outside: { none: 'none', usable: 'challenge', disallowed: 'enroll' },
+  },
+};
+/** a step-up always gets a second factor */
+const STEP_UP: Record<Enrollment, string> = { none: 'enroll', usable: 'challenge', disallowed: 'enroll' };
+const MODE_REASON: Record<MfaMode, Record<'inside' | 'outside', string>> = {
+  always: { inside: 'mode-always', outside: 'mode-always' },
+  'outside-allowlist': { inside: 'inside-allowlist', outside: 'outside-allowlist' },
+  optional: { inside: 'mode-optional', outside: 'mode-optional' },
+};
+const ENROLLMENT_REASON: Record<Enrollment, string> = { none: 'not-enrolled', usable: 'user-enrolled', disallowed: 'factors-disallowed' };
+
+describe('decideSecondFactor', () => {
+  describe('every mode × place × enrollment × step-up × strict network', () => {
+    for (const mode of MFA_MODES) {
+      for (const place of ['inside', 'outside'] as const) {
+        for (const enrollment of Object.keys(ENROLLMENT) as Enrollment[]) {
+          for (const [stepUpName, stepUp] of Object.entries(STEP_UPS)) {
+            for (const strict of [false, true]) {
+              const title = `${mode}, ${place}, ${enrollment}, ${stepUpName}${strict ? ', strict' : ''}`;
+              it(title, () => {
+                const d = decide(tenant(mode, { strict }), ENROLLMENT[enrollment], stepUp.request, place === 'inside' ? INSIDE : OUTSIDE);
+                if (strict && place === 'outside') {
+                  expect(d).to.deep.equal({ action: 'deny', reasons: ['strict-network', 'outside-allowlist'] });
+                  return;
+                }
+                const action = stepUp.reasons.length ? STEP_UP[enrollment] : BY_MODE[mode][place][enrollment];
+                const reasons = [...stepUp.reasons, MODE_REASON[mode][place], ENROLLMENT_REASON[enrollment]];
+                if (action === 'none') expect(d).to.deep.equal({ action, reasons });
+                if (action === 'challenge') expect(d).to.deep.equal({ action, factors: ['totp', 'sms'], reasons });
+                if (action === 'enroll') expect(d).to.deep.equal({ action, factors: ALLOWED, reasons });
+              });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  describe('network', () => {
+    const plain = STEP_UPS['no step-up']!.request;
+
+    it('reads IPv6 and IPv4-mapped clients against the allowlist', () => {
+      const policy = tenant('outside-allowlist');
+      expect(decide(policy, ['totp'], plain, '2001:db8::5').action).to.equal('none');
+      expect(decide(policy, ['totp'], plain, '::ffff:203.0.113.9').action).to.equal('none');
+      expect(decide(policy, ['totp'], plain, '2001:db9::5').action).to.equal('challenge');
+    });
+
+    it('treats an address it cannot read as outside: 2FA, or denial in strict mode', () => {
+      for (const ip of ['', 'unknown', '203.0.113.0/24']) {
+        expect(decide(tenant('outside-allowlist'), ['totp'], plain, ip).reasons, ip).to.include('outside-allowlist');
+        expect(decide(tenant('outside-allowlist', { strict: true }), ['totp'], plain, ip).action, ip).to.equal('deny');
+      }
+    });
+
+    it('with the default empty allowlist, outside-allowlist mode asks everyone for a second factor', () => {
+      const policy = effectivePolicy({ mfa: { mode: 'outside-allowlist' } });
+      expect(decide(policy, ['email'], plain, INSIDE)).to.deep.equal({ action: 'challenge', factors: ['email'], reasons: ['outside-allowlist', 'user-enrolled'] });
+    });
+
+    it('strict mode denies before step-up, enrollment or mode are considered', () => {
+      const d = decide(tenant('optional', { strict: true }), [], STEP_UPS['acr_values mfa and max_age']!.request, OUTSIDE);
+      expect(d).to.deep.equal({ action: 'deny', reasons: ['strict-network', 'outside-allowlist'] });
+    });
+  });
+
+  describe('factors offered', () => {
+    const plain = STEP_UPS['no step-up']!.request;
+    const always = effectivePolicy({ mfa: { mode: 'always' } });
+
+    it('puts the preferred factor first and the rest in the stable order totp, email, sms, voice', () => {
+      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'email', 'sms', 'voice']);
+      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE, { preferred: 'sms' })).to.have.property('factors').deep.equal(['sms', 'totp', 'email', 'voice']);
+      expect(decide(always, ['voice', 'totp'], plain, OUTSIDE, { preferred: 'voice' })).to.have.property('factors').deep.equal(['voice', 'totp']);
+    });
+
+    it('ignores a preference the user cannot use (not theirs, or not allowed)', () => {
+      expect(decide(always, ['totp', 'sms'], plain, OUTSIDE, { preferred: 'email' })).to.have.property('factors').deep.equal(['totp', 'sms']);
+      expect(decide(tenant('always'), ['voice', 'sms'], plain, OUTSIDE, { preferred: 'voice' })).to.have.property('factors').deep.equal(['sms']);
+    });
+
+    it('lists a factor once even if the caller repeats it', () => {
+      expect(decide(always, ['sms', 'sms', 'totp'], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'sms']);
+    });
+
+    it('offers enrollment in exactly the factors the tenant allows', () => {
+      const emailOnly = effectivePolicy({ mfa: { mode: 'always', factors: ['email'] } });
+      expect(decide(emailOnly, [], plain, OUTSIDE)).to.deep.equal({ action: 'enroll', factors: ['email'], reasons: ['mode-always', 'not-enrolled'] });
+      expect(decide(emailOnly, ['totp'], plain, OUTSIDE)).to.deep.equal({ action: 'enroll', factors: ['email'], reasons: ['mode-always', 'factors-disallowed'] });
+      expect(decide(always, [], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'email', 'sms', 'voice']);
+    });
+  });
+
+  describe('what it does not depend on', () => {
+    const policy = tenant('outside-allowlist');
+    const request = STEP_UPS['no step-up']!.request;
+
+    it('an existing session, even one that completed mfa, never lowers the requirement', () => {
+      const without = decide(policy, ['totp'], STEP_UPS['max_age']!.request, INSIDE);
+      for (const session of [
+        { accountIdMatches: true, amr: ['pwd', 'otp', 'mfa'], authTime: now - 60_000 },
+        { accountIdMatches: false, amr: ['pwd'], authTime: now - 60_000 },
+      ]) {
+        expect(decide(policy, ['totp'], STEP_UPS['max_age']!.request, INSIDE, { session })).to.deep.equal(without);
+        expect(decide(policy, ['totp'], request, OUTSIDE, { session }).action).to.equal('challenge');
+      }
+    });
+
+    it('does not depend on the time (until device trust arrives with issue 5)', () => {
+      expect(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: 0 }))
+        .to.deep.equal(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: now * 2 }));
+    });
+  });
+});
