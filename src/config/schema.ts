@@ -18,6 +18,14 @@ const optionalUrl = (protocols: string[]) =>
 const flag = (def: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(def ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
 
+const present = (v: unknown) => typeof v === 'string' && v.trim() !== '';
+
+const optionalMatching = (pattern: RegExp, message: string) =>
+  z.string().trim().optional().refine((v) => v === undefined || v === '' || pattern.test(v), { message })
+    .transform((v) => (v ? v : undefined));
+
+const TWILIO_CREDENTIALS = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+
 const list = z.string().trim().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
 export const settingsSchema = z.object({
@@ -60,6 +68,16 @@ export const settingsSchema = z.object({
     .describe('SMTP server for email (smtp://user:pass@host:587 or smtps://…); without it, outside production, mail goes to /dev/outbox'),
   MAIL_FROM: z.string().trim().min(3).max(200).default('Latchkey <no-reply@localhost>')
     .describe('From address of every email Latchkey sends'),
+  TWILIO_ACCOUNT_SID: optionalMatching(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hexadecimal digits (the Account SID of the Twilio console)')
+    .describe('Twilio Account SID (AC + 32 hex digits) for SMS and voice codes; set with TWILIO_AUTH_TOKEN and TWILIO_FROM, or none of them'),
+  TWILIO_AUTH_TOKEN: optionalMatching(/^[\x21-\x7e]{16,256}$/, 'must be 16–256 visible ASCII characters (Twilio\'s are 32 hexadecimal digits)')
+    .describe('Twilio auth token (secret, never logged); without the three Twilio settings, outside production, SMS and calls go to /dev/outbox'),
+  TWILIO_FROM: optionalMatching(/^\+[1-9][0-9]{6,14}$/, 'must be a phone number in E.164 form, such as +14155550100')
+    .describe('Sending phone number of the Twilio account in E.164 form (+ and 7–15 digits), for SMS and calls'),
+  TWILIO_API_BASE_URL: z.string().trim().default('https://api.twilio.com').refine(isPlainHttpBase, {
+    message: 'must be an http(s) URL without credentials, query or fragment, such as https://api.twilio.com',
+  }).transform((v) => v.replace(/\/+$/, ''))
+    .describe('Where the Twilio REST API is reached (http or https); point it at a stand-in or a private gateway'),
   ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds, 60–86400'),
   ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds, 60–86400'),
   REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds, 300–31536000 (rotated on every use)'),
@@ -73,7 +91,23 @@ export const settingsSchema = z.object({
     .describe('true or false: let outgoing calls (back-channel logout) reach loopback and private addresses; false guards against SSRF'),
   DEMO_DATA: z.enum(['auto', 'on', 'off']).default('auto')
     .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
-});
+}).superRefine((settings, ctx) => {
+  // `when` below runs this even when other settings are invalid, so every problem is reported at once.
+  const given = TWILIO_CREDENTIALS.filter((name) => present(settings[name]));
+  if (given.length === 0 || given.length === TWILIO_CREDENTIALS.length) return;
+  for (const name of TWILIO_CREDENTIALS.filter((n) => !given.includes(n))) {
+    ctx.addIssue({ code: 'custom', path: [name], message: `required because ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set (set all three Twilio credentials or none)` });
+  }
+}, { when: () => true });
+
+function isPlainHttpBase(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash && !value.includes('?') && !value.includes('#');
+  } catch {
+    return false;
+  }
+}
 
 export type Settings = z.infer<typeof settingsSchema>;
 export const settingNames = Object.keys(settingsSchema.shape) as (keyof Settings)[];

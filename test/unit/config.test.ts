@@ -194,3 +194,70 @@ describe('resolveSecrets', () => {
     });
   }
 });
+
+describe('Twilio settings', () => {
+  const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+  const token = 'f'.repeat(32);
+  const complete = { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_FROM: '+14155550100' };
+
+  it('are off by default and aim at api.twilio.com', () => {
+    const s = loadSettings({});
+    expect([s.TWILIO_ACCOUNT_SID, s.TWILIO_AUTH_TOKEN, s.TWILIO_FROM]).to.deep.equal([undefined, undefined, undefined]);
+    expect(s.TWILIO_API_BASE_URL).to.equal('https://api.twilio.com');
+  });
+
+  it('accept a complete set and an http stand-in, dropping a trailing slash', () => {
+    const s = loadSettings({ ...complete, TWILIO_API_BASE_URL: 'http://127.0.0.1:4010/' });
+    expect(s.TWILIO_ACCOUNT_SID).to.equal(sid);
+    expect(s.TWILIO_AUTH_TOKEN).to.equal(token);
+    expect(s.TWILIO_FROM).to.equal('+14155550100');
+    expect(s.TWILIO_API_BASE_URL).to.equal('http://127.0.0.1:4010');
+  });
+
+  for (const [setting, value] of [
+    ['TWILIO_ACCOUNT_SID', `SK${'0'.repeat(32)}`],
+    ['TWILIO_ACCOUNT_SID', `AC${'0'.repeat(31)}`],
+    ['TWILIO_ACCOUNT_SID', `AC${'g'.repeat(32)}`],
+    ['TWILIO_AUTH_TOKEN', 'short'],
+    ['TWILIO_AUTH_TOKEN', `${'a'.repeat(20)} ${'b'.repeat(20)}`],
+    ['TWILIO_FROM', '4155550100'],
+    ['TWILIO_FROM', '+0155550100'],
+    ['TWILIO_FROM', '+1 415 555 0100'],
+  ] as const) {
+    it(`rejects ${setting}=${value} naming the setting`, () => {
+      const err = configError(() => loadSettings({ ...complete, [setting]: value }));
+      expect(err.problems, err.problems.join('\n')).to.have.length(1);
+      expect(named(err, setting)).to.have.length(1);
+    });
+  }
+
+  for (const value of ['ftp://api.twilio.com', 'https://user:pass@gw.example', 'https://gw.example/?x=1', 'https://gw.example/#x', 'api.twilio.com']) {
+    it(`rejects TWILIO_API_BASE_URL=${value}`, () => {
+      expect(named(configError(() => loadSettings({ TWILIO_API_BASE_URL: value })), 'TWILIO_API_BASE_URL')).to.have.length(1);
+    });
+  }
+
+  it('never repeats the auth token in a problem', () => {
+    const secret = 'S3cret token with spaces';
+    const err = configError(() => loadSettings({ ...complete, TWILIO_AUTH_TOKEN: secret }));
+    expect(err.message).not.to.include(secret);
+    expect(err.message).not.to.include('S3cret');
+  });
+
+  it('wants all three credentials or none, naming each missing one', () => {
+    const onlySid = configError(() => loadSettings({ TWILIO_ACCOUNT_SID: sid }));
+    expect(onlySid.problems).to.have.length(2);
+    expect(named(onlySid, 'TWILIO_AUTH_TOKEN')[0]).to.include('TWILIO_ACCOUNT_SID');
+    expect(named(onlySid, 'TWILIO_FROM')).to.have.length(1);
+    const noFrom = configError(() => loadSettings({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token }));
+    expect(noFrom.problems).to.have.length(1);
+    expect(named(noFrom, 'TWILIO_FROM')[0]).to.include('set all three');
+  });
+
+  it('reports a missing credential together with unrelated problems', () => {
+    const err = configError(() => loadSettings({ PORT: 'abc', TWILIO_FROM: '+14155550100' }));
+    expect(named(err, 'PORT')).to.have.length(1);
+    expect(named(err, 'TWILIO_ACCOUNT_SID')).to.have.length(1);
+    expect(named(err, 'TWILIO_AUTH_TOKEN')).to.have.length(1);
+  });
+});

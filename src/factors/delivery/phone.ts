@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../store/database.ts';
+import { OutboxMessageEntity } from '../../store/entities/index.ts';
+import type { Settings } from '../../config/schema.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { twilioTransport } from './twilio-transport.ts';
+
+export interface PhoneSender {
+  readonly transport: 'twilio' | 'outbox' | 'none';
+  sendSms(to: string, body: string): Promise<void>;
+  /** calls `to` and reads the digits of spokenCode, twice */
+  placeCall(to: string, spokenCode: string, locale?: string): Promise<void>;
+}
+
+export type PhoneSettings = Pick<Settings, 'NODE_ENV' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_API_BASE_URL'>;
+
+export interface PhoneSenderDeps {
+  settings: PhoneSettings;
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What a transport is handed once the input has been checked. */
+export interface PhoneTransport {
+  sendSms(to: string, body: string): Promise<{ sid: string }>;
+  placeCall(to: string, spoken: SpokenCode): Promise<{ sid: string }>;
+}
+
+export interface SpokenCode {
+  /** the whole text read to the callee, e.g. "Your Latchkey code is 1, 2, 3. Again: 1, 2, 3." */
+  text: string;
+  first: string;
+  again: string;
+  language: 'en-US' | 'en-GB' | 'en-AU' | 'en-IN';
+}
+
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+const SMS_MAX_LENGTH = 1600; // Twilio's limit for one message body
+
+/**
+ * Twilio when its three settings are set; otherwise, outside production, the dev outbox
+ * table (read at /dev/outbox like emails); in production without Twilio, nothing: sending
+ * throws, and SMS and voice codes must not be offered.
+ */
+export function createPhoneSender(deps: PhoneSenderDeps): PhoneSender {
+  const { logger } = deps;
+  const transport = chooseTransport(deps);
+  return {
+    transport: transport.name,
+    async sendSms(to, body) {
+      assertPhoneNumber(to);
+      if (!body.trim() || body.length > SMS_MAX_LENGTH) {
+        throw new AppError(400, 'phone.invalid_message', `An SMS body must have 1–${SMS_MAX_LENGTH} characters`);
+      }
+      const { sid } = await transport.impl.sendSms(to, body);
+      logger.info({ channel: 'sms', transport: transport.name, to: maskPhoneNumber(to), sid }, 'sms sent');
+    },
+    async placeCall(to, spokenCode, locale) {
+      assertPhoneNumber(to);
+      const { sid } = await transport.impl.placeCall(to, spokenCodeText(spokenCode, locale));
+      logger.info({ channel: 'voice', transport: transport.name, to: maskPhoneNumber(to), sid }, 'call placed');
+    },
+  };
+}
+
+function chooseTransport({ settings, db, clock }: PhoneSenderDeps): { name: PhoneSender['transport']; impl: PhoneTransport } {
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_FROM: from } = settings;
+  if (accountSid && authToken && from) {
+    return { name: 'twilio', impl: twilioTransport({ accountSid, authToken, from, apiBaseUrl: settings.TWILIO_API_BASE_URL }) };
+  }
+  if (settings.NODE_ENV === 'production') return { name: 'none', impl: unavailable() };
+  return { name: 'outbox', impl: outboxTransport(db, clock) };
+}
+
+/** "+14155550142" → "+*********42": enough to tell numbers apart in logs, not to dial them */
+export function maskPhoneNumber(number: string): string {
+  return number.replace(/\d(?=\d{2})/g, '*');
+}
+
+/**
+ * The text read on a voice call: each digit on its own, and all of them twice, because a
+ * listener who missed one cannot scroll back. Only English exists so far; `locale` picks
+ * the accent of an English voice.
+ */
+function spokenCodeText(code: string, locale?: string): SpokenCode {
+  if (!/^[0-9]{4,10}$/.test(code)) throw new AppError(400, 'phone.invalid_code', 'A spoken code must have 4–10 digits');
+  const digits = code.split('').join(', ');
+  const first = `Your Latchkey code is ${digits}.`;
+  const again = `Again: ${digits}.`;
+  return { text: `${first} ${again}`, first, again, language: voiceLanguage(locale) };
+}
+
+function voiceLanguage(locale: string | undefined): SpokenCode['language'] {
+  const tag = (locale ?? '').replace('_', '-').toLowerCase();
+  if (tag === 'en-gb') return 'en-GB';
+  if (tag === 'en-au') return 'en-AU';
+  if (tag === 'en-in') return 'en-IN';
+  return 'en-US';
+}
+
+function assertPhoneNumber(to: string): void {
+  if (!E164.test(to)) throw new AppError(400, 'phone.invalid_number', 'The phone number must be in E.164 form, such as +14155550100');
+}
+
+function outboxTransport(db: Database, clock: Clock): PhoneTransport {
+  const keep = async (channel: 'sms' | 'voice', recipient: string, subject: string, text: string) => {
+    const em = db.em();
+    const id = randomUUID();
+    em.create(OutboxMessageEntity, { id, channel, recipient, subject, text, html: null, createdAt: new Date(clock.now()) });
+    await em.flush();
+    return { sid: `outbox:${id}` };
+  };
+  return {
+    sendSms: (to, body) => keep('sms', to, 'SMS', body),
+    placeCall: (to, spoken) => keep('voice', to, 'Voice call', spoken.text),
+  };
+}
+
+function unavailable(): PhoneTransport {
+  const refuse = async (): Promise<never> => {
+    throw new AppError(503, 'phone.unavailable', 'SMS and voice codes are not available: Twilio is not configured', { expose: false });
+  };
+  return { sendSms: refuse, placeCall: refuse };
+}
