@@ -30,6 +30,11 @@ export type PasswordCheck = { ok: true; user: VerifiedUser } | { ok: false; user
 export interface UserService {
   create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
   findById(id: string): Promise<User | undefined>;
+  /**
+   * For the redirect that ends a sign-in: the user as this process's password check read it
+   * less than RECENT_MS ago, else a fresh read (saves a read per sign-in).
+   */
+  findRecent(id: string): Promise<User | undefined>;
   findByEmail(tenantId: string, email: string): Promise<User | undefined>;
   /**
    * The password step: returns the user only when the email belongs to an active user of
@@ -45,9 +50,17 @@ const toUser = (u: UserRow): User => ({
   firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status,
 });
 
+/** short enough that a change made elsewhere is seen by the next sign-in, like a request in flight */
+const RECENT_MS = 2000;
+
 export function createUserService(deps: { db: Database; hasher: PasswordHasher; clock: Clock }): UserService {
   const { db, hasher, clock } = deps;
-  return {
+  const recent = new Map<string, { at: number; user: User }>();
+  const remember = (user: User) => {
+    if (recent.size >= 1000) recent.clear();
+    recent.set(user.id, { at: clock.now(), user });
+  };
+  const service: UserService = {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
       if (!email.success) throw new AppError(400, 'user.invalid_email', 'Email must be a valid email address');
@@ -75,6 +88,13 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       return user ? toUser(user) : undefined;
     },
 
+    async findRecent(id) {
+      const hit = recent.get(id);
+      if (hit && clock.now() - hit.at < RECENT_MS) return hit.user;
+      recent.delete(id);
+      return service.findById(id);
+    },
+
     async findByEmail(tenantId, email) {
       const parsed = emailSchema.safeParse(email);
       if (!parsed.success) return undefined;
@@ -92,11 +112,14 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       const user = credential?.user;
       if (!user) return { ok: false };
       if (!ok || user.status !== 'active') return { ok: false, user: toUser(user) };
-      return { ok: true, user: { ...toUser(user), mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt } };
+      const verified = toUser(user);
+      remember(verified);
+      return { ok: true, user: { ...verified, mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt } };
     },
 
     async recordLogin(userId) {
       await db.em().nativeUpdate(UserEntity, { id: userId }, { lastLoginAt: new Date(clock.now()) });
     },
   };
+  return service;
 }

@@ -6,8 +6,10 @@ import type { UserService } from '../accounts/users.ts';
  * refresh and userinfo fail for them at once.
  */
 export function createFindAccount(users: UserService): FindAccount {
-  return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = await users.findById(sub);
+  return async (ctx, sub): Promise<Account | undefined> => {
+    // the redirect that ends a sign-in may use the user its password step just read; token,
+    // refresh and userinfo always read afresh, so a deactivation stops them at once
+    const user = ctx.oidc?.route === 'resume' ? await users.findRecent(sub) : await users.findById(sub);
     if (!user || user.status !== 'active') return undefined;
     return {
       accountId: user.id,

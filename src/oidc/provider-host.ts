@@ -72,6 +72,8 @@ export async function createProviderHost(deps: {
     current: () => active.provider,
     async interactionDetails(ctx) {
       const details = await active.provider.interactionDetails(ctx.req, ctx.res);
+      // kept for interactionFinished, which then saves the result without reading it again
+      ctx.state.oidcInteraction = details;
       return {
         uid: details.uid,
         prompt: details.prompt as InteractionView['prompt'],
@@ -82,7 +84,15 @@ export async function createProviderHost(deps: {
       };
     },
     async interactionFinished(ctx, result) {
-      const redirectTo = await active.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+      const loaded = ctx.state.oidcInteraction as Awaited<ReturnType<Provider['interactionDetails']>> | undefined;
+      let redirectTo: string;
+      if (loaded) {
+        loaded.result = result;
+        await loaded.save(loaded.exp - Math.floor(Date.now() / 1000));
+        redirectTo = loaded.returnTo;
+      } else {
+        redirectTo = await active.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+      }
       ctx.status = 303;
       ctx.redirect(redirectTo);
     },
