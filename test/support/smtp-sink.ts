@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type AddressObject } from 'mailparser';
+import { createArrivals } from './arrivals.ts';
 
 /** A mail as a real SMTP server received it, parsed by mailparser. */
 export interface SunkMail {
@@ -31,7 +32,7 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: SunkMail[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createArrivals();
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
@@ -50,7 +51,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           date: parsed.date ?? new Date(receivedAt),
           receivedAt,
         });
-        for (const wake of waiters) wake();
+        arrivals.arrived();
         callback();
       }, (err: Error) => callback(err));
     },
@@ -67,25 +68,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     waitForMail(to, subject, after = 0) {
       const address = to.toLowerCase();
-      const find = () => messages.find((m) => m.to.includes(address) && m.subject === subject && m.receivedAt >= after);
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = find();
-          if (!found) return;
-          cleanup();
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no "${subject}" mail for ${to} reached the SMTP sink (it holds ${messages.length})`));
-        }, 5000);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return arrivals.waitFor(
+        () => messages.find((m) => m.to.includes(address) && m.subject === subject && m.receivedAt >= after),
+        `a "${subject}" mail for ${to} (the SMTP sink holds ${messages.length})`,
+      );
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

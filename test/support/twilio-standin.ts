@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createArrivals } from './arrivals.ts';
 
 /**
  * A local stand-in for the two Twilio REST endpoints Latchkey uses, answering what the real
@@ -44,7 +45,7 @@ export async function startTwilioStandIn(credentials: { accountSid: string; auth
   const messages: SentSms[] = [];
   const calls: PlacedCall[] = [];
   const failures: { status: number; code: number; message: string }[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createArrivals();
   const expectedAuth = digest(`Basic ${Buffer.from(`${credentials.accountSid}:${credentials.authToken}`).toString('base64')}`);
 
   const server = createServer((req, res) => {
@@ -84,32 +85,13 @@ export async function startTwilioStandIn(credentials: { accountSid: string; auth
       calls.push(call);
       answer(res, 201, callResource(credentials.accountSid, call));
     }
-    for (const wake of waiters) wake();
+    arrivals.arrived();
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  function waitFor<T>(find: () => T | undefined, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = find();
-        if (found === undefined) return;
-        cleanup();
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`the Twilio stand-in received no ${what}`));
-      }, 5000);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  }
+  const waitFor = <T>(find: () => T | undefined, what: string) => arrivals.waitFor(find, `the Twilio stand-in's ${what}`);
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -8,6 +8,7 @@ import { createPhoneSender, type PhoneSender } from '../../../src/factors/delive
 import { AppError } from '../../../src/lib/errors.ts';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const accountSid = `AC${'5a3f0e91c2d84b67'.repeat(2)}`;
 const authToken = '9c1e4f7a2b8d3e6f0a5c9b2d7e4f1a8c';
@@ -18,17 +19,6 @@ async function openBackend(kind: Backend['kind']): Promise<{ backend: Backend; d
   const db = await openDatabase({ ...(backend.env.DATABASE_URL ? { databaseUrl: backend.env.DATABASE_URL } : {}), dataDir: backend.env.DATA_DIR! });
   await db.migrate();
   return { backend, db };
-}
-
-/** the AppError `promise` rejects with, or a failure */
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    return err as AppError;
-  }
-  expect.fail('expected the promise to reject');
 }
 
 const everythingAbout = (err: AppError) => [err.message, err.stack ?? '', JSON.stringify(err), JSON.stringify(err.details ?? {}), String(err.cause ?? '')].join('\n');

@@ -3,26 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { BACKENDS, createBackend, type Backend } from '../../support/backends.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { createSealedBox } from '../../../src/lib/sealed-box.ts';
-import { AppError } from '../../../src/lib/errors.ts';
 import { createTenantService } from '../../../src/accounts/tenants.ts';
 import { createUserService, type UserService } from '../../../src/accounts/users.ts';
 import { createPasswordHasher } from '../../../src/accounts/password-hasher.ts';
 import { createFactorService, type FactorService } from '../../../src/accounts/factors.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const STEP = 30_000;
 const BAD_IDS = ['', 'not-a-uuid', "' or 1=1 --", '00000000-0000-0000-0000-00000000000g', '00000000-0000-0000-0000-000000000000'];
 const CODE_FORMAT = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/;
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected a rejection');
-}
 
 for (const kind of BACKENDS) {
   describe(`second factors: storage and verification (${kind})`, () => {
