@@ -19,6 +19,7 @@ import { createLoginRouter } from './login/router.ts';
 import { createLoginStateStore } from './login/login-state.ts';
 import { createResetPasswordRouter } from './login/reset-password.ts';
 import { createDevOutboxRouter } from './http/dev-outbox.ts';
+import { createCodeDelivery } from './factors/code-delivery.ts';
 import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
 
@@ -70,6 +71,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
+    factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone,
+    codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications }),
   };
   const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
   const routers: Record<string, Router> = {
@@ -77,7 +80,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
   };
-  if (settings.NODE_ENV !== 'production' && c.mailer.transport === 'outbox') routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
+  if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));
 

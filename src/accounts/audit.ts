@@ -8,6 +8,8 @@ export const AUDIT_ACTIONS = [
   'signin.succeeded', 'signin.failed', 'signin.refused_locked', 'signin.throttled_ip',
   'user.locked', 'user.unlocked', 'password.changed', 'password.reset_requested', 'password.reset_completed',
   'password.reset_forced', 'sessions.ended',
+  'signin.denied_network', 'mfa.code_sent', 'mfa.succeeded', 'mfa.failed', 'mfa.voided',
+  'factor.added', 'factor.removed', 'recovery_codes.generated', 'recovery_code.used',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

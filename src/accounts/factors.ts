@@ -47,6 +47,8 @@ export interface FactorService {
   preferredType(userId: string): Promise<FactorType | null>;
   /** a pending TOTP factor; replaces an older pending one of the user */
   startTotp(userId: string, options: { accountName: string; issuer?: string; label?: string }): Promise<TotpEnrollment>;
+  /** the pending TOTP enrollment again (to show its QR code after a wrong first code) */
+  pendingTotp(userId: string, factorId: string, options: { accountName: string; issuer?: string }): Promise<TotpEnrollment>;
   /** true when the code confirmed the pending factor; its step cannot be used again */
   confirmTotp(userId: string, factorId: string, code: string): Promise<boolean>;
   /** against every confirmed TOTP factor; a code is accepted once, also across replicas */
@@ -151,6 +153,15 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
       });
       const uri = totpUri({ secret, accountName: options.accountName, ...(options.issuer ? { issuer: options.issuer } : {}) });
       return { factorId: id, secret, uri, qrSvg: await qrSvg(uri) };
+    },
+
+    async pendingTotp(userId, factorId, options) {
+      if (!isId(userId) || !isId(factorId)) throw factorNotFound();
+      const factor = await db.em().findOne(MfaFactorEntity, { id: factorId, user: userId, type: 'totp', confirmedAt: null });
+      if (!factor?.secretSealed) throw factorNotFound();
+      const secret = box.open(factor.secretSealed, sealPurpose(factorId));
+      const uri = totpUri({ secret, accountName: options.accountName, ...(options.issuer ? { issuer: options.issuer } : {}) });
+      return { factorId, secret, uri, qrSvg: await qrSvg(uri) };
     },
 
     async confirmTotp(userId, factorId, code) {

@@ -15,6 +15,12 @@ export interface Notifications {
   passwordReset(to: Recipient, link: string, minutes: number): Promise<void>;
   accountLocked(to: Recipient, minutes: number, resetLink: string): Promise<void>;
   passwordChanged(to: Recipient): Promise<void>;
+  signInCode(to: Recipient, code: string, minutes: number): Promise<void>;
+  /** `factor` is the factor's user-facing name, already translated */
+  factorAdded(to: Recipient, factor: string): Promise<void>;
+  factorRemoved(to: Recipient, factor: string): Promise<void>;
+  recoveryCodesRegenerated(to: Recipient): Promise<void>;
+  recoveryCodeUsed(to: Recipient, remaining: number): Promise<void>;
 }
 
 export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger }): Notifications {
@@ -26,6 +32,11 @@ export function createNotifications(deps: { mailer: Mailer; composer: EmailCompo
     passwordReset: (to, link, minutes) => send(to, 'password-reset', { link, minutes }),
     accountLocked: (to, minutes, link) => send(to, 'account-locked', { minutes, link }),
     passwordChanged: (to) => send(to, 'password-changed', {}),
+    signInCode: (to, code, minutes) => send(to, 'sign-in-code', { code, minutes }),
+    factorAdded: (to, factor) => send(to, 'factor-added', { factor }),
+    factorRemoved: (to, factor) => send(to, 'factor-removed', { factor }),
+    recoveryCodesRegenerated: (to) => send(to, 'recovery-codes', {}),
+    recoveryCodeUsed: (to, remaining) => send(to, 'recovery-code-used', { remaining }),
   };
 }
 

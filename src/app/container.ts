@@ -32,6 +32,12 @@ import { createNotifications, type Notifications } from '../accounts/notificatio
 import { createPasswordRecovery, type PasswordRecovery } from '../accounts/password-recovery.ts';
 import { createSignInGuard, type SignInGuard } from '../accounts/sign-in-guard.ts';
 import { createUserSessions, type UserSessions } from '../accounts/user-sessions.ts';
+import { createFactorService, type FactorService } from '../accounts/factors.ts';
+import { createPhoneSender, type PhoneSender } from '../factors/delivery/phone.ts';
+import type { CodeChallenges } from '../factors/code-challenges.ts';
+import { createRedisCodeChallenges } from '../store/challenges/redis-challenges.ts';
+import { createMemoryCodeChallenges } from '../store/challenges/memory-challenges.ts';
+import { hkdfSync } from 'node:crypto';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -63,6 +69,9 @@ export interface Container {
   recovery: PasswordRecovery;
   guard: SignInGuard;
   userSessions: UserSessions;
+  factors: FactorService;
+  phone: PhoneSender;
+  challenges: CodeChallenges;
   close(): Promise<void>;
 }
 
@@ -94,9 +103,17 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const counters = redis
     ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock)
     : createMemoryAttemptCounters(clock, createDatabaseLockReleases(db));
+  // one-time codes are kept as HMACs under a key derived from KEY_ENCRYPTION_KEY, the same on every replica
+  const challengeSecret = Buffer.from(hkdfSync('sha256', secrets.keyEncryptionKey, Buffer.alloc(0), 'latchkey code challenges', 32));
+  const challenges = redis
+    ? createRedisCodeChallenges(redis, { prefix: settings.REDIS_PREFIX, clock, secret: challengeSecret })
+    : createMemoryCodeChallenges({ clock, secret: challengeSecret });
   return {
     settings,
     issuer,
+    factors: createFactorService({ db, box, clock }),
+    phone: createPhoneSender({ settings, db, clock, logger }),
+    challenges,
     secrets, clock, logger, box, db, redis, kv, hasher, metrics, renderer, argon2Limiter, counters,
     passwords, resetTokens, audit, mailer, notifications, recovery, users,
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import { passwordMessages } from './password-messages.ts';
-import { finishLogin } from './sign-in.ts';
+import { advance } from './next-step.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import { AppError } from '../lib/errors.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
@@ -38,16 +38,16 @@ export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: In
   if (!user || user.status !== 'active') throw new AppError(400, 'error.session', 'This sign-in can no longer continue');
   if (password !== confirm) {
     ctx.status = 400;
-    return renderChangePassword(deps, ctx, ic, { reason: state.reason, errors: [deps.renderer.translate('password.rule.mismatch', locale)] });
+    return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: [deps.renderer.translate('password.rule.mismatch', locale)] });
   }
   const decision = await deps.passwords.change(password, { user, tenantName: ic.tenant.displayName, policy: ic.tenant.policy });
   if (!decision.ok) {
     ctx.status = 400;
-    return renderChangePassword(deps, ctx, ic, { reason: state.reason, errors: passwordMessages(deps.renderer, locale, decision.failures) });
+    return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: passwordMessages(deps.renderer, locale, decision.failures) });
   }
   const ended = await deps.userSessions.endAll(user.id);
-  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.reason, ...ended } });
+  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.changeReason ?? 'forced', ...ended } });
   sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
-  await deps.loginState.clear(ic.view.uid);
-  return finishLogin(deps, ctx, ic, user.id);
+  const { changeReason: _done, ...rest } = state;
+  return advance(deps, ctx, ic, rest);
 }

@@ -13,6 +13,11 @@ import type { Logger } from '../lib/logger.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Renderer } from '../http/views.ts';
 import type { Csrf } from '../http/csrf.ts';
+import type { FactorService } from '../accounts/factors.ts';
+import type { CodeChallenges } from '../factors/code-challenges.ts';
+import type { CodeDelivery } from '../factors/code-delivery.ts';
+import type { AttemptCounters } from '../store/counters/types.ts';
+import type { PhoneSender } from '../factors/delivery/phone.ts';
 import { AppError } from '../lib/errors.ts';
 
 export interface LoginDeps {
@@ -28,6 +33,11 @@ export interface LoginDeps {
   notifications: Notifications;
   audit: AuditLog;
   loginState: LoginStateStore;
+  factors: FactorService;
+  challenges: CodeChallenges;
+  codes: CodeDelivery;
+  counters: AttemptCounters;
+  phone: PhoneSender;
   logger: Logger;
   clock: Clock;
 }

@@ -1,15 +1,29 @@
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+import type { AuthMethod } from '../policy/authentication-context.ts';
+import type { FactorType } from '../policy/tenant-policy.ts';
 
 /**
  * What the sign-in has established so far for one interaction, between steps: who proved
- * the password, and which step must come next. Lives as long as the interaction.
+ * what, and which step must come next. Lives as long as the interaction. The order of steps
+ * is password -> second factor (or enrollment) -> change-password -> finish, so a stolen
+ * password alone can never change the password.
  */
 export interface LoginState {
   userId: string;
-  /** epoch seconds of the password proof */
+  /** epoch seconds of the password proof (or of the session's, for a step-up) */
   passwordAt: number;
-  pending: 'change-password';
-  reason: 'forced' | 'expired';
+  /** methods completed in this sign-in, in order */
+  methods: AuthMethod[];
+  /** 'continue': a page (recovery codes) was shown once; the next request goes on */
+  pending: 'second-factor' | 'enroll' | 'change-password' | 'continue';
+  /** for 'second-factor': the factors offered, the one shown first */
+  factors?: FactorType[];
+  /** for 'enroll': the factor types the user may enroll */
+  enrollable?: FactorType[];
+  /** the password must change once the second factor is done */
+  changeReason?: 'forced' | 'expired';
+  /** the pending factor being enrolled, and where its code went (email or phone number) */
+  enrolling?: { type: FactorType; factorId: string; destination?: string };
 }
 
 export interface LoginStateStore {

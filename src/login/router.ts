@@ -2,7 +2,11 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { LoginDeps } from './context.ts';
 import { loadInteraction } from './context.ts';
-import { renderSignIn, submitPassword } from './sign-in.ts';
+import { beginStepUp, renderSignIn, submitPassword } from './sign-in.ts';
+import { renderSecondFactor, sendCode, submitSecondFactor } from './second-factor.ts';
+import { confirmEnrollment, continueAfterNotice, renderEnrollment, startEnrollment } from './enroll-factor.ts';
+import { advance } from './next-step.ts';
+import { FACTOR_TYPES } from '../policy/tenant-policy.ts';
 import { renderChangePassword, submitChangePassword } from './change-password.ts';
 import { renderForgot, submitForgot } from './forgot-password.ts';
 import { passwordStrength } from './password-strength.ts';
@@ -12,7 +16,7 @@ import { AppError } from '../lib/errors.ts';
 
 /**
  * The hosted sign-in, one step per file, in order: sign-in (email + password, lockout),
- * change-password (expired or forced), consent. Forgot-password hangs off the sign-in page.
+ * second factor (or its enrollment), change-password (expired or forced), consent. Forgot-password hangs off the sign-in page.
  * Every POST carries a CSRF token and a form body of bounded size.
  */
 export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: number }): Router {
@@ -26,9 +30,16 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
   router.get('/:uid', async (ctx) => {
     const ic = await loadInteraction(deps, ctx);
     if (ic.view.prompt.name === 'login') {
-      const pending = await deps.loginState.get(ic.view.uid);
-      if (pending?.pending === 'change-password') return renderChangePassword(deps, ctx, ic, { reason: pending.reason });
-      return renderSignIn(deps, ctx, ic);
+      const state = await deps.loginState.get(ic.view.uid);
+      switch (state?.pending) {
+        case 'change-password': return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced' });
+        case 'second-factor': return renderSecondFactor(deps, ctx, ic, state, { factor: ctx.query.factor });
+        case 'enroll': return renderEnrollment(deps, ctx, ic, state);
+        case 'continue': return advance(deps, ctx, ic, state);
+        default:
+          if (await beginStepUp(deps, ctx, ic)) return;
+          return renderSignIn(deps, ctx, ic);
+      }
     }
     if (ic.view.prompt.name === 'consent') return renderConsent(deps, ctx, ic);
     throw new AppError(400, 'error.session', `Unsupported step ${ic.view.prompt.name}`);
@@ -39,6 +50,21 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
     expectPrompt(ctx, ic.view.prompt.name, 'login');
     return submitPassword(deps, ctx, ic);
   });
+
+  router.post('/:uid/mfa', ...form, async (ctx) => submitSecondFactor(deps, ctx, await loginStep(deps, ctx)));
+
+  router.post('/:uid/mfa/send', ...form, async (ctx) => {
+    const ic = await loginStep(deps, ctx);
+    const state = await deps.loginState.get(ic.view.uid);
+    if (state?.pending !== 'second-factor') throw new AppError(400, 'error.session', 'This step is not expected now');
+    const factor = FACTOR_TYPES.find((f) => f === (ctx.request.body as Record<string, unknown>).factor);
+    if (!factor) throw new AppError(400, 'error.session', 'Choose a method first');
+    return sendCode(deps, ctx, ic, state, factor);
+  });
+
+  router.post('/:uid/enroll/start', ...form, async (ctx) => startEnrollment(deps, ctx, await loginStep(deps, ctx)));
+  router.post('/:uid/enroll/confirm', ...form, async (ctx) => confirmEnrollment(deps, ctx, await loginStep(deps, ctx)));
+  router.post('/:uid/continue', ...form, async (ctx) => continueAfterNotice(deps, ctx, await loginStep(deps, ctx)));
 
   router.post('/:uid/change-password', ...form, async (ctx) => {
     const ic = await loadInteraction(deps, ctx);
@@ -65,6 +91,12 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
     return abortInteraction(deps, ctx);
   });
   return router;
+}
+
+async function loginStep(deps: LoginDeps, ctx: Context) {
+  const ic = await loadInteraction(deps, ctx);
+  expectPrompt(ctx, ic.view.prompt.name, 'login');
+  return ic;
 }
 
 function expectPrompt(ctx: Context, actual: string, expected: string) {

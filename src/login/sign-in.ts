@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
-import { renderChangePassword } from './change-password.ts';
+import { beginSecondFactor } from './next-step.ts';
+import { ACR_STEP_UP_REASON } from '../oidc/step-up.ts';
 import { epochSeconds } from '../lib/clock.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
@@ -41,17 +42,24 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   }
   const { user } = outcome;
   await deps.users.recordLogin(user.id);
-  const reason = deps.passwords.changeRequired(user, ic.tenant.policy);
-  if (reason) {
-    await deps.loginState.put(ic.view.uid, { userId: user.id, passwordAt: epochSeconds(deps.clock), pending: 'change-password', reason });
-    return renderChangePassword(deps, ctx, ic, { reason });
-  }
-  return finishLogin(deps, ctx, ic, user.id);
+  const changeReason = deps.passwords.changeRequired(user, ic.tenant.policy);
+  return beginSecondFactor(deps, ctx, ic, {
+    userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor',
+    ...(changeReason ? { changeReason } : {}),
+  });
 }
 
-export function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, userId: string) {
-  ctx.state.log.info({ tenantId: ic.tenant.id, userId }, 'sign-in succeeded');
-  return deps.host.interactionFinished(ctx, {
-    login: { accountId: userId, amr: ['pwd'], acr: 'urn:latchkey:acr:pwd', remember: true },
-  });
+/**
+ * A step-up on an existing session (the application asked for the mfa acr the session lacks):
+ * the session's password stands, only the second factor is asked. A re-authentication for
+ * max_age, or anything else, asks for the password again.
+ */
+export async function beginStepUp(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
+  const reasons = ic.view.prompt.reasons;
+  const stepUpOnly = reasons.length > 0 && reasons.every((r) => r === ACR_STEP_UP_REASON || r === 'essential_acr' || r === 'essential_acrs');
+  if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return false;
+  const user = await deps.users.findById(ic.view.accountId);
+  if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return false;
+  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor' });
+  return true;
 }

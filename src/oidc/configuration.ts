@@ -6,6 +6,8 @@ import type { PrivateJwk } from './signing-keys.ts';
 import type { ClientWithTenant } from './adapter.ts';
 import { createFindAccount } from './account.ts';
 import { providerPages } from './pages.ts';
+import { interactionPolicyWithStepUp } from './step-up.ts';
+import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
 
 export interface ProviderDeps {
   settings: Settings;
@@ -52,7 +54,8 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       validator() { /* written only by Latchkey's own client service */ },
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithStepUp(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: [...ACR_VALUES_SUPPORTED],
     loadExistingGrant: (ctx) => loadOrCreateFirstPartyGrant(ctx),
     renderError: pages.renderError,
     ttl: {

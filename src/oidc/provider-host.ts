@@ -10,6 +10,8 @@ export interface InteractionView {
   params: Record<string, unknown>;
   clientId: string;
   accountId?: string;
+  /** how the existing session's user authenticated (RFC 8176 values), for a step-up */
+  sessionAmr?: string[];
   /** the Grant id when consent is being asked for an existing grant */
   grantId?: string;
 }
@@ -80,6 +82,7 @@ export async function createProviderHost(deps: {
         params: details.params as Record<string, unknown>,
         clientId: String(details.params.client_id),
         ...(details.session?.accountId ? { accountId: details.session.accountId } : {}),
+        ...(details.session?.amr ? { sessionAmr: details.session.amr as string[] } : {}),
         ...(details.grantId ? { grantId: details.grantId } : {}),
       };
     },

@@ -1,0 +1,60 @@
+import type { CodeChallenges, CodeChannel, ChallengeLimits, IssueRefusal } from './code-challenges.ts';
+import type { PhoneSender } from './delivery/phone.ts';
+import type { Notifications } from '../accounts/notifications.ts';
+import type { MfaPolicy } from '../policy/tenant-policy.ts';
+import { AppError } from '../lib/errors.ts';
+
+/** the limits of one code channel under the tenant's policy */
+export function challengeLimits(policy: MfaPolicy, channel: CodeChannel): ChallengeLimits {
+  const phone = channel !== 'email';
+  return {
+    ttlSeconds: (phone ? policy.phoneCodeMinutes : policy.emailCodeMinutes) * 60,
+    maxAttempts: policy.codeMaxAttempts,
+    userFailures: policy.userCodeFailures,
+    failureWindowSeconds: policy.codeFailureWindowMinutes * 60,
+    resendIntervalSeconds: policy.resendIntervalSeconds,
+    sendsPerHour: policy.sendsPerHour,
+    ...(phone ? { perNumberPerHour: policy.phoneSendsPerNumberPerHour, perTenantPerHour: policy.phoneSendsPerTenantPerHour } : {}),
+  };
+}
+
+export type SendOutcome =
+  | { ok: true; expiresAt: number }
+  | { ok: false; reason: IssueRefusal | 'delivery-failed' | 'number-refused'; retryAfterSeconds?: number };
+
+export interface CodeDelivery {
+  /**
+   * Issues a code for this sign-in (or enrollment) and sends it: by email, SMS, or a call
+   * that reads it. A new code voids the previous one; the limits are the challenge store's.
+   */
+  send(input: {
+    purpose: 'signin' | 'enroll'; uid: string; user: { id: string; email: string; firstName: string }; tenant: { id: string; displayName: string };
+    channel: CodeChannel; destination: string; policy: MfaPolicy; locale?: string;
+  }): Promise<SendOutcome>;
+}
+
+export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: PhoneSender; notifications: Notifications }): CodeDelivery {
+  return {
+    async send(input) {
+      const limits = challengeLimits(input.policy, input.channel);
+      const issued = await deps.challenges.issue({
+        purpose: input.purpose, uid: input.uid, userId: input.user.id, tenantId: input.tenant.id,
+        channel: input.channel, destination: input.destination, limits,
+      });
+      if (!issued.ok) return issued;
+      const minutes = Math.round(limits.ttlSeconds / 60);
+      try {
+        if (input.channel === 'email') await deps.notifications.signInCode(input.user, issued.code, minutes);
+        else if (input.channel === 'sms') {
+          await deps.phone.sendSms(input.destination, `${issued.code} is your ${input.tenant.displayName} code. It expires in ${minutes} minutes. Never share it.`);
+        } else await deps.phone.placeCall(input.destination, issued.code, input.locale);
+      } catch (err) {
+        // the code was issued but never reached the user: void it so it cannot be used later
+        await deps.challenges.cancel(input.purpose, input.uid);
+        if (err instanceof AppError && err.code === 'phone.number_refused') return { ok: false, reason: 'number-refused' };
+        throw new AppError(503, 'mfa.delivery_failed', 'The code could not be sent', { cause: err, details: { channel: input.channel } });
+      }
+      return { ok: true, expiresAt: issued.expiresAt };
+    },
+  };
+}

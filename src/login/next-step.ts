@@ -1,0 +1,85 @@
+import type { Context } from 'koa';
+import type { LoginDeps, InteractionContext } from './context.ts';
+import { requestFacts } from './context.ts';
+import type { LoginState } from './login-state.ts';
+import { decideSecondFactor } from '../policy/second-factor.ts';
+import { authenticationResult, type StepUpRequest } from '../policy/authentication-context.ts';
+import type { FactorType, TenantPolicy } from '../policy/tenant-policy.ts';
+import { AppError } from '../lib/errors.ts';
+import { renderSecondFactor, sendCode } from './second-factor.ts';
+import { renderEnrollment } from './enroll-factor.ts';
+import { renderChangePassword } from './change-password.ts';
+
+/** what the authorization request asks of the authentication: acr_values, an essential acr claim, max_age */
+export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
+  let essentialAcr: string[] | undefined;
+  if (typeof params.claims === 'string') {
+    try {
+      const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } }).id_token?.acr;
+      if (acr?.essential) essentialAcr = [acr.value, ...(Array.isArray(acr.values) ? acr.values : [])].filter((v): v is string => typeof v === 'string');
+    } catch { /* oidc-provider has already refused malformed claims */ }
+  }
+  return { acrValues, ...(essentialAcr ? { essentialAcr } : {}), maxAgeRequested: params.max_age !== undefined };
+}
+
+/** the tenant's policy with only the factors this deployment can deliver (no Twilio: no SMS, no calls) */
+function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy {
+  if (deps.phone.transport !== 'none') return policy;
+  const factors = policy.mfa.factors.filter((f) => f !== 'sms' && f !== 'voice');
+  return { ...policy, mfa: { ...policy.mfa, factors: factors.length ? factors : policy.mfa.factors } };
+}
+
+/**
+ * After the password (or, for a step-up, the session's password): decide whether a second
+ * factor is needed, and lead to it, to its enrollment, or on.
+ */
+export async function beginSecondFactor(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  const facts = requestFacts(ctx);
+  const [userFactors, preferred] = await Promise.all([deps.factors.confirmedTypes(state.userId), deps.factors.preferredType(state.userId)]);
+  const decision = decideSecondFactor({
+    policy: deliverablePolicy(deps, ic.tenant.policy),
+    userFactors, ...(preferred ? { preferred } : {}),
+    request: { ...stepUpRequestOf(ic.view.params), ip: facts.ip },
+    now: deps.clock.now(),
+  });
+  ctx.state.log.debug({ decision }, 'second factor decision');
+  switch (decision.action) {
+    case 'deny':
+      await deps.audit.record({ tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, action: 'signin.denied_network', ...facts });
+      await deps.loginState.clear(ic.view.uid);
+      throw new AppError(403, 'error.network', 'Sign-in is not allowed from this network');
+    case 'none':
+      return advance(deps, ctx, ic, state);
+    case 'challenge': {
+      const next: LoginState = { ...state, pending: 'second-factor', factors: decision.factors };
+      await deps.loginState.put(ic.view.uid, next);
+      const first = decision.factors[0]!;
+      // a code factor shown first gets its code at once; the others when the user picks them
+      if (first !== 'totp') return sendCode(deps, ctx, ic, next, first);
+      return renderSecondFactor(deps, ctx, ic, next, { factor: first });
+    }
+    case 'enroll': {
+      const next: LoginState = { ...state, pending: 'enroll', enrollable: decision.factors as FactorType[] };
+      await deps.loginState.put(ic.view.uid, next);
+      return renderEnrollment(deps, ctx, ic, next);
+    }
+  }
+}
+
+/** Once the second factor is settled: the forced password change, if any, then the application. */
+export async function advance(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  if (state.changeReason) {
+    await deps.loginState.put(ic.view.uid, { ...state, pending: 'change-password' });
+    return renderChangePassword(deps, ctx, ic, { reason: state.changeReason });
+  }
+  await deps.loginState.clear(ic.view.uid);
+  return finishLogin(deps, ctx, ic, state);
+}
+
+/** acr and amr say exactly what this sign-in completed: never mfa without a second factor */
+export function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  const { acr, amr } = authenticationResult(state.methods);
+  ctx.state.log.info({ tenantId: ic.tenant.id, userId: state.userId, acr }, 'sign-in succeeded');
+  return deps.host.interactionFinished(ctx, { login: { accountId: state.userId, acr, amr, remember: true } });
+}
