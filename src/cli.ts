@@ -1,9 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadSettings, ConfigError } from './config/load.ts';
 import { createContainer, type Container } from './app/container.ts';
 import { AppError } from './lib/errors.ts';
 import { CLIENT_GRANTS } from './accounts/clients.ts';
 import { passwordMessages } from './login/password-messages.ts';
+import { POLICY_PRESETS, PRESET_NAMES, isPresetName } from './policy/presets.ts';
+import { tenantPolicySchema, type TenantPolicy } from './policy/tenant-policy.ts';
+import {
+  POLICY_FLAGS, allowedValues, defaultText, mergePolicyLayers, policyFlagOptions, policyFlagOverrides, type PolicyFlag,
+} from './cli/policy-flags.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -17,11 +23,34 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               [--resource URI=SCOPE[ SCOPE...] ...]
   user reset-password --tenant NAME --email EMAIL   next sign-in must change the password; a reset link is emailed now
   user unlock --tenant NAME --email EMAIL           ends a lockout at once
-  tenant set-policy --name NAME --policy JSON       merges policy overrides, e.g. '{"password":{"maxAgeDays":90}}'
+  tenant set-policy --name NAME [--preset NAME|FILE.json] [--policy JSON] [POLICY FLAGS]
+              merges into the tenant's policy: the preset, then the JSON (e.g. '{"password":{"maxAgeDays":90}}'),
+              then the flags; settings not named keep their values; nothing is stored if any value is refused
   tenant show --name NAME                           the tenant and its effective policy
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
 
-Settings come from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).`;
+Presets: ${PRESET_NAMES.join(', ')} (config/presets/NAME.json)
+
+POLICY FLAGS (value, [default]):
+${policyFlagUsage()}
+
+Settings come from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).
+Exit codes: 0 done, 1 the command failed, 2 the command line was refused (nothing was changed).`;
+
+function flagPlaceholder(flag: PolicyFlag): string {
+  const v = flag.value;
+  if (v.kind === 'int') return v.nullable ? 'N|default' : 'N';
+  if (v.kind === 'list') return 'LIST';
+  return allowedValues(flag);
+}
+
+function policyFlagUsage(): string {
+  const left = (f: PolicyFlag) => [f.flag, ...(f.aliases ?? [])].map((n) => `--${n}`).join(', ') + ` ${flagPlaceholder(f)}`;
+  const width = Math.max(...POLICY_FLAGS.map((f) => left(f).length));
+  const range = (f: PolicyFlag) => (f.value.kind === 'int' || f.value.kind === 'list' ? ` (${allowedValues(f).replace('|default', '')})` : '');
+  return POLICY_FLAGS.map((f, i) => `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}`
+    + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`).join('\n');
+}
 
 type Out = Record<string, unknown>;
 type Command = (c: Container, v: Record<string, string | string[] | boolean | undefined>) => Promise<Out>;

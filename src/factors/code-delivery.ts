@@ -24,11 +24,12 @@ export type SendOutcome =
 
 export interface CodeDelivery {
   /**
-   * Issues a code for this sign-in (or enrollment) and sends it: by email, SMS, or a call
-   * that reads it. A new code voids the previous one; the limits are the challenge store's.
+   * Issues a code for this sign-in (or enrollment; 'account': a factor added on the account
+   * page, `uid` naming that enrollment) and sends it: by email, SMS, or a call that reads it.
+   * A new code voids the previous one; the limits are the challenge store's.
    */
   send(input: {
-    purpose: 'signin' | 'enroll'; uid: string; user: { id: string; email: string; firstName: string }; tenant: { id: string; displayName: string };
+    purpose: 'signin' | 'enroll' | 'account'; uid: string; user: { id: string; email: string; firstName: string }; tenant: { id: string; displayName: string };
     channel: CodeChannel; destination: string; policy: MfaPolicy; locale?: string;
   }): Promise<SendOutcome>;
 }

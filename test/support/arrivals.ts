@@ -1,6 +1,6 @@
 /**
  * Something test servers receive (mails, SMS, calls): `waitFor` resolves with the first item
- * `find` returns, checking again each time `arrived()` is called, and fails after 5 s.
+ * `find` returns, checking again each time `arrived()` is called, and fails after 10 s.
  */
 export function createArrivals() {
   const waiters = new Set<() => void>();
@@ -18,8 +18,8 @@ export function createArrivals() {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${what} did not arrive within 5 s`));
-        }, 5000);
+          reject(new Error(`${what} did not arrive within 10 s`));
+        }, 10_000);
         const cleanup = () => {
           clearTimeout(timer);
           waiters.delete(check);
