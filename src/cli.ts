@@ -47,7 +47,8 @@ function flagPlaceholder(flag: PolicyFlag): string {
 function policyFlagUsage(): string {
   const left = (f: PolicyFlag) => [f.flag, ...(f.aliases ?? [])].map((n) => `--${n}`).join(', ') + ` ${flagPlaceholder(f)}`;
   const width = Math.max(...POLICY_FLAGS.map((f) => left(f).length));
-  const range = (f: PolicyFlag) => (f.value.kind === 'int' || f.value.kind === 'list' ? ` (${allowedValues(f).replace('|default', '')})` : '');
+  const range = (f: PolicyFlag) => (f.value.kind === 'int' ? ` (${f.value.min}-${f.value.max})`
+    : f.value.kind === 'list' && f.value.choices ? ` (any of ${f.value.choices.join(',')})` : '');
   return POLICY_FLAGS.map((f, i) => `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}`
     + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`).join('\n');
 }
@@ -61,7 +62,66 @@ const one = (v: unknown, name: string): string => {
 };
 const many = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
 
-const commands: Record<string, { options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>; run: Command }> = {
+const usageError = (message: string) => new AppError(400, 'cli.invalid_option', message);
+const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** a preset by name, or a file shaped like config/presets/NAME.json */
+function presetOverrides(value: string): Record<string, unknown> {
+  if (isPresetName(value)) return POLICY_PRESETS[value].overrides;
+  if (!value.endsWith('.json')) throw usageError(`--preset must be one of ${PRESET_NAMES.join(', ')} or a path to a preset .json file (got "${value}")`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(value, 'utf8'));
+  } catch (err) {
+    throw usageError(`--preset: cannot read ${value} as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!isObject(parsed) || !isObject(parsed.overrides)) throw usageError(`--preset: ${value} has no "overrides" object`);
+  return parsed.overrides;
+}
+
+function policyJson(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch { /* refused below */ }
+  if (!isObject(parsed)) throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
+  return parsed;
+}
+
+/**
+ * Refuses overrides that would make the tenant's policy invalid, naming what set the bad value
+ * (a flag, --policy or --preset), before anything is stored.
+ */
+function checkPolicy(current: TenantPolicy, layers: { preset: object; json: object; setBy: Map<string, string> }, overrides: Record<string, unknown>): void {
+  const result = tenantPolicySchema.safeParse(mergePolicyLayers(current, overrides));
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  const [section = '', field = ''] = issue.path.map(String);
+  const has = (layer: object) => isObject((layer as Record<string, unknown>)[section]) && field in ((layer as Record<string, Record<string, unknown>>)[section]!);
+  const flag = layers.setBy.get(`${section}.${field}`);
+  const where = `policy${issue.path.map((p) => `.${String(p)}`).join('')}`;
+  const source = flag ? `--${flag}` : has(layers.json) ? `--policy: ${where}` : has(layers.preset) ? `--preset: ${where}` : where;
+  throw new AppError(400, 'cli.invalid_policy', `${source}: ${issue.message}`);
+}
+
+function renderPolicy(policy: TenantPolicy): string {
+  const sections = policy as unknown as Record<string, Record<string, unknown>>;
+  const rows = POLICY_FLAGS.map((f) => {
+    const value = sections[f.section]?.[f.field];
+    const shown = value === null ? `default (${f.nullMeans ?? 'none'})` : Array.isArray(value) ? value.join(',') || 'none' : String(value);
+    return [`${f.section}.${f.field}`, shown, `--${f.flag}`] as const;
+  });
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  return rows.map(([setting, value, flag]) => `  ${setting.padEnd(w0)}  ${value.padEnd(w1)}  ${flag}`).join('\n');
+}
+
+const commands: Record<string, {
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  run: Command;
+  /** the output without --json, when the generic rendering is not readable enough */
+  text?: (out: Out) => string;
+}> = {
   migrate: {
     options: {},
     run: async (c) => {
@@ -145,25 +205,30 @@ const commands: Record<string, { options: Record<string, { type: 'string' | 'boo
     },
   },
   'tenant set-policy': {
-    options: { name: { type: 'string' }, policy: { type: 'string' } },
+    options: { name: { type: 'string' }, policy: { type: 'string' }, preset: { type: 'string' }, ...policyFlagOptions() },
     run: async (c, v) => {
-      const tenant = await c.tenants.getByName(one(v.name, 'name'));
-      let overrides: unknown;
-      try {
-        overrides = JSON.parse(one(v.policy, 'policy'));
-      } catch {
-        throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
-      }
-      if (!overrides || typeof overrides !== 'object' || Array.isArray(overrides)) throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
-      const updated = await c.tenants.updatePolicy(tenant.id, overrides as Record<string, unknown>);
+      const name = one(v.name, 'name');
+      const preset = typeof v.preset === 'string' ? presetOverrides(v.preset) : {};
+      const json = typeof v.policy === 'string' ? policyJson(v.policy) : {};
+      const flags = policyFlagOverrides(v);
+      const overrides = mergePolicyLayers(preset, json, flags.overrides);
+      if (!Object.keys(overrides).length) throw usageError('tenant set-policy needs --preset, --policy or at least one policy flag (see --help)');
+      const tenant = await c.tenants.getByName(name);
+      checkPolicy(tenant.policy, { preset, json, setBy: flags.setBy }, overrides);
+      const updated = await c.tenants.updatePolicy(tenant.id, overrides);
       return { tenant: updated.name, policy: updated.policy };
     },
+    text: (out) => `tenant: ${String(out.tenant)}\npolicy:\n${renderPolicy(out.policy as TenantPolicy)}`,
   },
   'tenant show': {
     options: { name: { type: 'string' } },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.name, 'name'));
       return { tenant: { id: tenant.id, name: tenant.name, display_name: tenant.displayName }, policy: tenant.policy };
+    },
+    text: (out) => {
+      const t = out.tenant as { id: string; name: string; display_name: string };
+      return `tenant: ${t.name} (${t.display_name})\nid: ${t.id}\npolicy:\n${renderPolicy(out.policy as TenantPolicy)}`;
     },
   },
   'keys rotate': {
@@ -194,13 +259,14 @@ async function main(argv: string[]): Promise<number> {
   const container = await createContainer({ ...settings, LOG_LEVEL: settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL });
   try {
     const out = await command.run(container, values);
-    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...out })}\n` : `${render(out)}\n`);
+    process.stdout.write(json ? `${JSON.stringify({ ok: true, ...out })}\n` : `${(command.text ?? render)(out)}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     process.stdout.write(json ? `${JSON.stringify({ ok: false, error: err.code, message: err.message })}\n` : '');
     process.stderr.write(`latchkey: ${err.message}\n`);
-    return 1;
+    // cli.* errors refuse the command line itself, like an unknown option
+    return err.code.startsWith('cli.') ? 2 : 1;
   } finally {
     await container.close();
   }

@@ -21,7 +21,7 @@ interface FlagNaming {
 const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPolicy[S]]-?: FlagNaming } } = {
   password: {
     minLength: { flag: 'password-min-length', help: 'shortest password', nullMeans: 'NIST: 15, or 8 with mfa mode always' },
-    recommendedLength: { flag: 'password-recommended-length', help: 'length the forms advise (advice only)', nullMeans: 'the minimum' },
+    recommendedLength: { flag: 'password-recommended-length', help: 'length the forms advise, not required', nullMeans: 'the minimum' },
     maxLength: { flag: 'password-max-length', help: 'longest password' },
     requiredClasses: { flag: 'password-classes', help: "required character classes; '' clears" },
     minStrength: { flag: 'password-min-strength', help: 'lowest zxcvbn score' },
@@ -57,7 +57,7 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     newDeviceEmail: { flag: 'new-device-email', help: 'email the user after a sign-in from a new device' },
   },
   network: {
-    allowlist: { flag: 'network-allowlist', aliases: ['allowlist'], help: "IPv4/IPv6 addresses and CIDR ranges; '' clears" },
+    allowlist: { flag: 'network-allowlist', aliases: ['allowlist'], help: "comma-separated IPv4/IPv6 addresses and CIDR ranges; '' clears" },
     strict: { flag: 'network-strict', help: 'deny sign-in from outside the allowlist' },
   },
 };
@@ -120,7 +120,7 @@ export function allowedValues(flag: PolicyFlag): string {
     case 'int': return `${v.min}-${v.max}${v.nullable ? '|default' : ''}`;
     case 'bool': return 'true|false';
     case 'enum': return v.choices.join('|');
-    case 'list': return v.choices ? `comma-separated ${v.choices.join(',')}` : 'comma-separated list';
+    case 'list': return v.choices ? `any of ${v.choices.join(',')}` : 'comma-separated list';
   }
 }
 

@@ -78,6 +78,8 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // lets applications ask for an essential acr claim (a step-up) as well as acr_values
+      claimsParameter: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => sameClientOrConfidential(client, token) },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

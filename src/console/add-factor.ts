@@ -1,0 +1,205 @@
+import type { Context } from 'koa';
+import type { ConsoleDeps, Unlocked } from './context.ts';
+import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, translator } from './context.ts';
+import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
+import { renderSecurity } from './overview.ts';
+import { sendRefusalMessage } from './messages.ts';
+import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
+import { normalizePhoneNumber } from '../factors/phone-number.ts';
+import { challengeLimits } from '../factors/code-delivery.ts';
+import { refusalMessage, verifyWithAttemptLimit, type CodeCheck } from '../factors/code-attempts.ts';
+import type { CodeChannel } from '../factors/code-challenges.ts';
+import { maskPhoneNumber } from '../factors/delivery/phone.ts';
+import { sendInBackground } from '../accounts/notifications.ts';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * Adding a factor on the unlocked security page: a TOTP secret shown as a QR code, or a code
+ * sent to the account email or to the phone number being added. The factor stays pending (it
+ * is never asked at sign-in) until its first code proves it works. Codes are limited like at
+ * sign-in: each enrollment has codeMaxAttempts, the user's failures count across sign-in and
+ * this page, and sends keep the tenant's resend, hourly, per-number and per-tenant limits.
+ */
+const PURPOSE = 'account';
+const isCodeChannel = (type: FactorType): type is CodeChannel => type !== 'totp';
+
+async function setAdding(deps: ConsoleDeps, who: Unlocked, adding: PendingFactor | undefined): Promise<Unlocked> {
+  const unlock: SecurityUnlock = { accountId: who.unlock.accountId, until: who.unlock.until, ...(adding ? { adding } : {}) };
+  await deps.unlocks.update(who.sessionId, unlock);
+  return { ...who, unlock };
+}
+
+/** forgets the enrollment in progress: its pending factor and any code sent for it */
+async function dropAdding(deps: ConsoleDeps, who: Unlocked): Promise<Unlocked> {
+  const adding = who.unlock.adding;
+  if (!adding) return who;
+  const pending = (await deps.factors.list(who.user.id)).find((f) => f.id === adding.factorId && !f.confirmedAt);
+  if (pending) await deps.factors.remove(who.user.id, pending.id);
+  if (isCodeChannel(adding.type)) await deps.challenges.cancel(PURPOSE, adding.factorId);
+  return setAdding(deps, who, undefined);
+}
+
+/** the pending factor is gone (replaced in another tab, or removed): start again from the overview */
+async function enrollmentGone(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  const next = await setAdding(deps, who, undefined);
+  ctx.status = 409;
+  return renderSecurity(deps, ctx, next, { error: translator(deps, ctx)('account.add.gone') });
+}
+
+const isNotFound = (err: unknown) => err instanceof AppError && err.status === 404;
+
+export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocked, options: { error?: string; notice?: string; phoneType?: FactorType } = {}) {
+  const t = translator(deps, ctx);
+  const adding = who.unlock.adding;
+  const base = {
+    title: t('account.add.title'), cancelAction: `${SECURITY_PATH}/factors/cancel`,
+    ...(options.error ? { error: options.error } : {}), ...(options.notice ? { notice: options.notice } : {}),
+  };
+  if (adding?.type === 'totp') {
+    let totp;
+    try {
+      totp = await deps.factors.pendingTotp(who.user.id, adding.factorId, { accountName: who.user.email, issuer: who.tenant.displayName });
+    } catch (err) {
+      if (isNotFound(err)) return enrollmentGone(deps, ctx, who);
+      throw err;
+    }
+    return renderPage(deps, ctx, who, 'account-add-totp', { ...base, qrSvg: totp.qrSvg, secret: totp.secret, action: `${SECURITY_PATH}/factors/confirm` });
+  }
+  if (adding?.destination) {
+    const shown = adding.type === 'email' ? adding.destination : maskPhoneNumber(adding.destination);
+    return renderPage(deps, ctx, who, 'account-add-code', {
+      ...base, lead: t(`account.add.code.${adding.type}`, { destination: shown }),
+      action: `${SECURITY_PATH}/factors/confirm`, resendAction: `${SECURITY_PATH}/factors/resend`,
+    });
+  }
+  if (options.phoneType) {
+    return renderPage(deps, ctx, who, 'account-add-phone', {
+      ...base, type: options.phoneType, lead: t(`account.add.phone.${options.phoneType}`), action: `${SECURITY_PATH}/factors/add`,
+    });
+  }
+  return renderSecurity(deps, ctx, who, options);
+}
+
+/** starts adding the chosen type; a phone type first asks for the number */
+export async function startAdding(deps: ConsoleDeps, ctx: Context, unlocked: Unlocked) {
+  const t = translator(deps, ctx);
+  const type = FACTOR_TYPES.find((f) => f === formField(ctx, 'type'));
+  if (!type || !offeredTypes(deps, unlocked.tenant).includes(type)) {
+    ctx.status = 400;
+    return renderSecurity(deps, ctx, unlocked, { error: t('account.add.notOffered') });
+  }
+  const current = unlocked.unlock.adding;
+  if (type === 'totp') {
+    const who = await dropAdding(deps, unlocked);
+    const totp = await deps.factors.startTotp(who.user.id, { accountName: who.user.email, issuer: who.tenant.displayName });
+    return renderAdding(deps, ctx, await setAdding(deps, who, { type, factorId: totp.factorId }));
+  }
+  let destination = unlocked.user.email;
+  if (type !== 'email') {
+    const raw = (ctx.request.body as Record<string, unknown>).phone;
+    if (raw === undefined) return renderAdding(deps, ctx, await dropAdding(deps, unlocked), { phoneType: type });
+    const phone = normalizePhoneNumber(raw);
+    if (!phone) {
+      ctx.status = 400;
+      return renderAdding(deps, ctx, await dropAdding(deps, unlocked), { phoneType: type, error: t('enroll.phone.invalid') });
+    }
+    destination = phone;
+  }
+  // the same type and destination again is a resend of the same enrollment
+  if (current?.type === type && current.destination === destination) return sendCode(deps, ctx, unlocked, current);
+  const who = await dropAdding(deps, unlocked);
+  let factorId: string;
+  try {
+    factorId = (await deps.factors.addPending(who.user.id, type, type === 'email' ? {} : { phone: destination })).id;
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'factor.exists')) throw err;
+    ctx.status = 409;
+    return renderSecurity(deps, ctx, who, { error: t('account.add.exists') });
+  }
+  const adding: PendingFactor = { type, factorId, destination };
+  return sendCode(deps, ctx, await setAdding(deps, who, adding), adding);
+}
+
+/** "Send a new code" for the enrollment in progress */
+export async function resendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  const adding = who.unlock.adding;
+  if (!adding?.destination) {
+    ctx.status = 400;
+    return renderSecurity(deps, ctx, who, { error: translator(deps, ctx)('account.add.none') });
+  }
+  return sendCode(deps, ctx, who, adding);
+}
+
+async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: PendingFactor) {
+  const t = translator(deps, ctx);
+  const channel = adding.type as CodeChannel;
+  const destination = adding.destination!;
+  const outcome = await deps.codes.send({
+    purpose: PURPOSE, uid: adding.factorId, user: who.user, tenant: who.tenant, channel, destination,
+    policy: who.tenant.policy.mfa, locale: ctx.state.locale as string,
+  });
+  if (!outcome.ok) {
+    if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+    const message = sendRefusalMessage(t, outcome);
+    if (outcome.reason === 'number-refused') {
+      ctx.status = 400;
+      return renderAdding(deps, ctx, await dropAdding(deps, who), { phoneType: adding.type, error: message });
+    }
+    ctx.status = 429;
+    return renderAdding(deps, ctx, who, { error: message });
+  }
+  await audit(deps, ctx, who, 'mfa.code_sent', { channel, purpose: PURPOSE });
+  const shown = channel === 'email' ? destination : maskPhoneNumber(destination);
+  return renderAdding(deps, ctx, who, { notice: t('mfa.sent', { destination: shown }) });
+}
+
+/** the first code: the factor is confirmed, the user is told by email, and recovery codes are made if none are left */
+export async function confirmAdding(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  const t = translator(deps, ctx);
+  const adding = who.unlock.adding;
+  if (!adding) {
+    ctx.status = 400;
+    return renderSecurity(deps, ctx, who, { error: t('account.add.none') });
+  }
+  const code = formField(ctx, 'code');
+  const policy = who.tenant.policy.mfa;
+  let checked: CodeCheck;
+  try {
+    if (isCodeChannel(adding.type)) {
+      const result = await deps.challenges.verify({ purpose: PURPOSE, uid: adding.factorId, userId: who.user.id, code, limits: challengeLimits(policy, adding.type) });
+      checked = result.ok ? { ok: true } : result;
+      if (result.ok) await deps.factors.confirm(who.user.id, adding.factorId);
+    } else {
+      checked = await verifyWithAttemptLimit(deps.counters, {
+        policy, tenantId: who.tenant.id, userId: who.user.id, attemptKey: `2fa-account:${adding.factorId}`,
+      }, () => deps.factors.confirmTotp(who.user.id, adding.factorId, code));
+    }
+  } catch (err) {
+    if (isNotFound(err)) return enrollmentGone(deps, ctx, who);
+    throw err;
+  }
+  if (!checked.ok) {
+    const refusal = refusalMessage(t, checked);
+    await audit(deps, ctx, who, refusal.fatal ? 'mfa.voided' : 'mfa.failed', { factor: adding.type, purpose: PURPOSE });
+    if (refusal.fatal) {
+      ctx.status = 429;
+      return renderSecurity(deps, ctx, await dropAdding(deps, who), { error: t('account.add.voided') });
+    }
+    ctx.status = 401;
+    return renderAdding(deps, ctx, who, { error: refusal.message });
+  }
+  const done = await setAdding(deps, who, undefined);
+  const name = t(`factor.${adding.type}`);
+  await audit(deps, ctx, done, 'factor.added', { type: adding.type });
+  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(done.user, name));
+  const notice = t('account.added', { factor: name });
+  if ((await deps.factors.recoveryCodes.remaining(done.user.id)) > 0) return renderSecurity(deps, ctx, done, { notice });
+  const codes = await deps.factors.recoveryCodes.generate(done.user.id, policy.recoveryCodeCount);
+  await audit(deps, ctx, done, 'recovery_codes.generated', { first: true });
+  return renderPage(deps, ctx, done, 'account-recovery-codes', { title: t('recoveryCodes.title'), codes, notice });
+}
+
+/** "Cancel": the pending factor and its code are dropped */
+export async function cancelAdding(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  return renderSecurity(deps, ctx, await dropAdding(deps, who));
+}

@@ -1,0 +1,88 @@
+import type { Context } from 'koa';
+import type { ProviderHost } from '../oidc/provider-host.ts';
+import type { TenantService, Tenant } from '../accounts/tenants.ts';
+import type { UserService, User } from '../accounts/users.ts';
+import type { SignInGuard } from '../accounts/sign-in-guard.ts';
+import type { Notifications } from '../accounts/notifications.ts';
+import type { AuditLog, AuditAction } from '../accounts/audit.ts';
+import type { FactorService } from '../accounts/factors.ts';
+import type { CodeChallenges } from '../factors/code-challenges.ts';
+import type { CodeDelivery } from '../factors/code-delivery.ts';
+import type { PhoneSender } from '../factors/delivery/phone.ts';
+import type { AttemptCounters } from '../store/counters/types.ts';
+import type { Renderer } from '../http/views.ts';
+import type { Csrf } from '../http/csrf.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Clock } from '../lib/clock.ts';
+import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
+import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
+
+/** what the account pages use; app.ts passes the sign-in's services plus the unlock store */
+export interface ConsoleDeps {
+  host: ProviderHost;
+  tenants: TenantService;
+  users: UserService;
+  renderer: Renderer;
+  csrf: Csrf;
+  guard: SignInGuard;
+  factors: FactorService;
+  challenges: CodeChallenges;
+  codes: CodeDelivery;
+  counters: AttemptCounters;
+  phone: Pick<PhoneSender, 'transport'>;
+  notifications: Notifications;
+  audit: AuditLog;
+  logger: Logger;
+  clock: Clock;
+  unlocks: SecurityUnlocks;
+}
+
+/** the signed-in user of this browser, from the provider's session */
+export interface SignedIn {
+  sessionId: string;
+  user: User;
+  tenant: Tenant;
+}
+
+/** a signed-in user who re-entered the password within the unlock window */
+export interface Unlocked extends SignedIn {
+  unlock: SecurityUnlock;
+}
+
+export const SECURITY_PATH = '/account/security';
+
+export function translator(deps: ConsoleDeps, ctx: Context) {
+  const locale = ctx.state.locale as string;
+  return (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
+}
+
+export function renderPage(deps: ConsoleDeps, ctx: Context, who: SignedIn, page: string, data: Record<string, unknown>) {
+  ctx.type = 'html';
+  ctx.body = deps.renderer.render(page, {
+    tenantName: who.tenant.displayName, csrf: deps.csrf.token(ctx), base: SECURITY_PATH, ...data,
+  }, ctx.state.locale as string);
+}
+
+/** records an event the user caused on the account page, with the request's IP and browser */
+export function audit(deps: ConsoleDeps, ctx: Context, who: SignedIn, action: AuditAction, details: Record<string, unknown>) {
+  return deps.audit.record({
+    tenantId: who.tenant.id, userId: who.user.id, actor: `user:${who.user.id}`, action, ...requestFacts(ctx),
+    details: { ...details, via: 'account-security' },
+  });
+}
+
+export function requestFacts(ctx: Context): { ip: string; userAgent?: string } {
+  const ua = ctx.get('user-agent');
+  return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
+}
+
+export function formField(ctx: Context, name: string, max = 64): string {
+  const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/** the factor types the tenant allows and this deployment can deliver (no Twilio: no SMS, no calls) */
+export function offeredTypes(deps: ConsoleDeps, tenant: Tenant): FactorType[] {
+  const phones = deps.phone.transport !== 'none';
+  return FACTOR_TYPES.filter((f) => tenant.policy.mfa.factors.includes(f) && (phones || (f !== 'sms' && f !== 'voice')));
+}

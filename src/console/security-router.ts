@@ -1,0 +1,62 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
+import { SECURITY_PATH, translator } from './context.ts';
+import { findSignedIn } from './signed-in.ts';
+import { lockSection, renderUnlock, submitUnlock } from './unlock.ts';
+import { renderSecurity } from './overview.ts';
+import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } from './add-factor.ts';
+import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
+import { formBody } from '../http/body.ts';
+
+/**
+ * The security section of the user's own account (the full console grows here): who is
+ * signed in comes from the provider's session; the section opens for a while after the
+ * password is entered again. Every POST carries a CSRF token and a bounded form body.
+ */
+export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLimitKb: number }): Router {
+  const router = new Router({ prefix: SECURITY_PATH });
+  const form = [formBody(options.bodyLimitKb), deps.csrf.verify];
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  /** runs the handler for the signed-in user, or answers 401 with the page that says how to sign in */
+  const signedIn = (handler: (ctx: Context, who: SignedIn) => Promise<void> | void) => async (ctx: Context) => {
+    const who = await findSignedIn(deps, ctx);
+    if (!who) return renderSignedOut(deps, ctx);
+    return handler(ctx, who);
+  };
+  /** as signedIn, and the section must be unlocked; else the password is asked again (401) */
+  const unlocked = (handler: (ctx: Context, who: Unlocked) => Promise<void>) => signedIn(async (ctx, who) => {
+    const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
+    if (unlock) return handler(ctx, { ...who, unlock });
+    ctx.status = 401;
+    return renderUnlock(deps, ctx, who, { notice: translator(deps, ctx)('account.unlock.again') });
+  });
+
+  router.get('/', signedIn(async (ctx, who) => {
+    const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
+    if (!unlock) return renderUnlock(deps, ctx, who);
+    const open = { ...who, unlock };
+    return unlock.adding ? renderAdding(deps, ctx, open) : renderSecurity(deps, ctx, open);
+  }));
+  router.post('/unlock', ...form, signedIn((ctx, who) => submitUnlock(deps, ctx, who)));
+  router.post('/lock', ...form, signedIn((ctx, who) => lockSection(deps, ctx, who)));
+  router.post('/factors/add', ...form, unlocked((ctx, who) => startAdding(deps, ctx, who)));
+  router.post('/factors/confirm', ...form, unlocked((ctx, who) => confirmAdding(deps, ctx, who)));
+  router.post('/factors/resend', ...form, unlocked((ctx, who) => resendCode(deps, ctx, who)));
+  router.post('/factors/cancel', ...form, unlocked((ctx, who) => cancelAdding(deps, ctx, who)));
+  router.post('/factors/remove', ...form, unlocked((ctx, who) => removeFactor(deps, ctx, who)));
+  router.post('/factors/preferred', ...form, unlocked((ctx, who) => makePreferred(deps, ctx, who)));
+  router.post('/recovery-codes', ...form, unlocked((ctx, who) => regenerateRecoveryCodes(deps, ctx, who)));
+  return router;
+}
+
+function renderSignedOut(deps: ConsoleDeps, ctx: Context) {
+  const t = translator(deps, ctx);
+  ctx.status = 401;
+  ctx.type = 'html';
+  ctx.body = deps.renderer.render('account-signed-out', { title: t('account.signedOut.title') }, ctx.state.locale as string);
+}

@@ -1,0 +1,23 @@
+import type { Context } from 'koa';
+import type { ConsoleDeps, SignedIn } from './context.ts';
+
+// oidc-provider's session ids are nanoids; anything else is not worth a store lookup
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * The user signed in in this browser: the provider's session named by its signed cookie,
+ * unexpired, with an account that is still active. Anything else is nobody.
+ */
+export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<SignedIn | undefined> {
+  const provider = deps.host.current();
+  const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
+  if (!sessionId || !SESSION_ID.test(sessionId)) return undefined;
+  const session = await provider.Session.find(sessionId);
+  if (!session?.accountId) return undefined;
+  const user = await deps.users.findById(session.accountId);
+  if (!user || user.status !== 'active') return undefined;
+  const tenant = await deps.tenants.findById(user.tenantId);
+  if (!tenant) return undefined;
+  ctx.state.tenantId = tenant.id;
+  return { sessionId: session.jti, user, tenant };
+}

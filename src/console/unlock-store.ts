@@ -1,0 +1,56 @@
+import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { FactorType } from '../policy/tenant-policy.ts';
+
+/** a factor being added on the account page, waiting for its first code */
+export interface PendingFactor {
+  type: FactorType;
+  factorId: string;
+  /** where its code went: the account email or the phone number being verified */
+  destination?: string;
+}
+
+/**
+ * The security section opened by re-entering the password: for one provider session (its id
+ * changes at every sign-in, so a new sign-in must unlock again) and one account, until a
+ * fixed time, never extended by use.
+ */
+export interface SecurityUnlock {
+  accountId: string;
+  /** epoch ms */
+  until: number;
+  adding?: PendingFactor;
+}
+
+export interface SecurityUnlocks {
+  open(sessionId: string, accountId: string): Promise<SecurityUnlock>;
+  /** the unlock of this session and account, if its window has not passed */
+  find(sessionId: string, accountId: string): Promise<SecurityUnlock | undefined>;
+  update(sessionId: string, unlock: SecurityUnlock): Promise<void>;
+  close(sessionId: string): Promise<void>;
+}
+
+export const UNLOCK_SECONDS = 600;
+
+export function createSecurityUnlocks(kv: OidcKvStore, clock: Clock, seconds = UNLOCK_SECONDS): SecurityUnlocks {
+  const model = kv.model('SecurityUnlock');
+  // the stored TTL only cleans up; the window is checked against `until` with our clock
+  const save = (sessionId: string, unlock: SecurityUnlock) =>
+    model.upsert(sessionId, { ...unlock }, Math.max(1, Math.ceil((unlock.until - clock.now()) / 1000)));
+  return {
+    async open(sessionId, accountId) {
+      const unlock = { accountId, until: clock.now() + seconds * 1000 };
+      await save(sessionId, unlock);
+      return unlock;
+    },
+    async find(sessionId, accountId) {
+      const stored = (await model.find(sessionId)) as SecurityUnlock | undefined;
+      if (!stored || stored.accountId !== accountId || !(stored.until > clock.now())) return undefined;
+      return stored;
+    },
+    async update(sessionId, unlock) {
+      if (unlock.until > clock.now()) await save(sessionId, unlock);
+    },
+    close: (sessionId) => model.destroy(sessionId),
+  };
+}
