@@ -4,8 +4,8 @@ import { OutboxMessageEntity } from '../store/entities/index.ts';
 import type { Renderer } from './views.ts';
 
 /**
- * /dev/outbox: the emails (and later SMS) Latchkey would have sent, newest first. Only
- * mounted outside production and without SMTP_URL. JSON with Accept: application/json.
+ * /dev/outbox: the emails, SMS and calls Latchkey would have sent, newest first. Only
+ * mounted outside production, when SMTP_URL or the Twilio settings are missing. JSON with Accept: application/json.
  */
 export function createDevOutboxRouter(db: Database, renderer: Renderer): Router {
   const router = new Router({ prefix: '/dev/outbox' });
