@@ -22,6 +22,8 @@ import { createDevOutboxRouter } from './http/dev-outbox.ts';
 import { createCodeDelivery } from './factors/code-delivery.ts';
 import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
+import { createAccountSecurityRouter } from './console/security-router.ts';
+import { createSecurityUnlocks } from './console/unlock-store.ts';
 
 export interface LatchkeyApp {
   app: Koa;
@@ -79,6 +81,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/account/security': createAccountSecurityRouter({ ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock) }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
   };
   if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);

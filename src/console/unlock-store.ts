@@ -23,6 +23,8 @@ export interface SecurityUnlock {
 }
 
 export interface SecurityUnlocks {
+  /** how long the section stays open after the password */
+  readonly seconds: number;
   open(sessionId: string, accountId: string): Promise<SecurityUnlock>;
   /** the unlock of this session and account, if its window has not passed */
   find(sessionId: string, accountId: string): Promise<SecurityUnlock | undefined>;
@@ -38,6 +40,7 @@ export function createSecurityUnlocks(kv: OidcKvStore, clock: Clock, seconds = U
   const save = (sessionId: string, unlock: SecurityUnlock) =>
     model.upsert(sessionId, { ...unlock }, Math.max(1, Math.ceil((unlock.until - clock.now()) / 1000)));
   return {
+    seconds,
     async open(sessionId, accountId) {
       const unlock = { accountId, until: clock.now() + seconds * 1000 };
       await save(sessionId, unlock);

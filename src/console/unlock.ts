@@ -10,6 +10,7 @@ export function renderUnlock(deps: ConsoleDeps, ctx: Context, who: SignedIn, opt
   const t = translator(deps, ctx);
   renderPage(deps, ctx, who, 'account-unlock', {
     title: t('account.unlock.title'), email: who.user.email, action: `${SECURITY_PATH}/unlock`,
+    minutes: Math.round(deps.unlocks.seconds / 60),
     ...(options.error ? { error: options.error } : {}), ...(options.notice ? { notice: options.notice } : {}),
   });
 }
@@ -32,8 +33,8 @@ export async function submitUnlock(deps: ConsoleDeps, ctx: Context, who: SignedI
     ctx.status = 401;
     return renderUnlock(deps, ctx, who, { error: t('account.unlock.failed') });
   }
-  const unlock = await deps.unlocks.open(who.sessionId, who.user.id);
-  return renderSecurity(deps, ctx, { ...who, unlock });
+  await deps.unlocks.open(who.sessionId, who.user.id);
+  return renderSecurity(deps, ctx, who);
 }
 
 /** "Done": closes the section before its window ends */
