@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadSettings, ConfigError } from './config/load.ts';
 import { createContainer, type Container } from './app/container.ts';
 import { AppError } from './lib/errors.ts';
 import { CLIENT_GRANTS } from './accounts/clients.ts';
 import { passwordMessages } from './login/password-messages.ts';
-import { POLICY_PRESETS, PRESET_NAMES, isPresetName } from './policy/presets.ts';
-import { tenantPolicySchema, type TenantPolicy } from './policy/tenant-policy.ts';
-import {
-  POLICY_FLAGS, allowedValues, defaultText, mergePolicyLayers, policyFlagOptions, policyFlagOverrides, type PolicyFlag,
-} from './cli/policy-flags.ts';
+import { PRESET_NAMES } from './policy/presets.ts';
+import type { TenantPolicy } from './policy/tenant-policy.ts';
+import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from './cli/policy-args.ts';
+import { policyFlagOptions } from './cli/policy-flags.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -37,24 +35,9 @@ ${policyFlagUsage()}
 Settings come from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).
 Exit codes: 0 done, 1 the command failed, 2 the command line was refused (nothing was changed).`;
 
-function flagPlaceholder(flag: PolicyFlag): string {
-  const v = flag.value;
-  if (v.kind === 'int') return v.nullable ? 'N|default' : 'N';
-  if (v.kind === 'list') return 'LIST';
-  return allowedValues(flag);
-}
-
-function policyFlagUsage(): string {
-  const left = (f: PolicyFlag) => [f.flag, ...(f.aliases ?? [])].map((n) => `--${n}`).join(', ') + ` ${flagPlaceholder(f)}`;
-  const width = Math.max(...POLICY_FLAGS.map((f) => left(f).length));
-  const range = (f: PolicyFlag) => (f.value.kind === 'int' ? ` (${f.value.min}-${f.value.max})`
-    : f.value.kind === 'list' && f.value.choices ? ` (any of ${f.value.choices.join(',')})` : '');
-  return POLICY_FLAGS.map((f, i) => `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}`
-    + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`).join('\n');
-}
-
 type Out = Record<string, unknown>;
-type Command = (c: Container, v: Record<string, string | string[] | boolean | undefined>) => Promise<Out>;
+type Values = Record<string, string | string[] | boolean | undefined>;
+type Command = (c: Container, v: Values) => Promise<Out>;
 
 const one = (v: unknown, name: string): string => {
   if (typeof v !== 'string' || !v) throw new AppError(400, 'cli.missing_option', `--${name} is required`);
@@ -62,63 +45,11 @@ const one = (v: unknown, name: string): string => {
 };
 const many = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
 
-const usageError = (message: string) => new AppError(400, 'cli.invalid_option', message);
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
-
-/** a preset by name, or a file shaped like config/presets/NAME.json */
-function presetOverrides(value: string): Record<string, unknown> {
-  if (isPresetName(value)) return POLICY_PRESETS[value].overrides;
-  if (!value.endsWith('.json')) throw usageError(`--preset must be one of ${PRESET_NAMES.join(', ')} or a path to a preset .json file (got "${value}")`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(value, 'utf8'));
-  } catch (err) {
-    throw usageError(`--preset: cannot read ${value} as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  if (!isObject(parsed) || !isObject(parsed.overrides)) throw usageError(`--preset: ${value} has no "overrides" object`);
-  return parsed.overrides;
-}
-
-function policyJson(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch { /* refused below */ }
-  if (!isObject(parsed)) throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
-  return parsed;
-}
-
-/**
- * Refuses overrides that would make the tenant's policy invalid, naming what set the bad value
- * (a flag, --policy or --preset), before anything is stored.
- */
-function checkPolicy(current: TenantPolicy, layers: { preset: object; json: object; setBy: Map<string, string> }, overrides: Record<string, unknown>): void {
-  const result = tenantPolicySchema.safeParse(mergePolicyLayers(current, overrides));
-  if (result.success) return;
-  const issue = result.error.issues[0]!;
-  const [section = '', field = ''] = issue.path.map(String);
-  const has = (layer: object) => isObject((layer as Record<string, unknown>)[section]) && field in ((layer as Record<string, Record<string, unknown>>)[section]!);
-  const flag = layers.setBy.get(`${section}.${field}`);
-  const where = `policy${issue.path.map((p) => `.${String(p)}`).join('')}`;
-  const source = flag ? `--${flag}` : has(layers.json) ? `--policy: ${where}` : has(layers.preset) ? `--preset: ${where}` : where;
-  throw new AppError(400, 'cli.invalid_policy', `${source}: ${issue.message}`);
-}
-
-function renderPolicy(policy: TenantPolicy): string {
-  const sections = policy as unknown as Record<string, Record<string, unknown>>;
-  const rows = POLICY_FLAGS.map((f) => {
-    const value = sections[f.section]?.[f.field];
-    const shown = value === null ? `default (${f.nullMeans ?? 'none'})` : Array.isArray(value) ? value.join(',') || 'none' : String(value);
-    return [`${f.section}.${f.field}`, shown, `--${f.flag}`] as const;
-  });
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return rows.map(([setting, value, flag]) => `  ${setting.padEnd(w0)}  ${value.padEnd(w1)}  ${flag}`).join('\n');
-}
-
 const commands: Record<string, {
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   run: Command;
+  /** checks of the command line that need no database: a refusal exits before connecting */
+  check?: (v: Values) => void;
   /** the output without --json, when the generic rendering is not readable enough */
   text?: (out: Out) => string;
 }> = {
@@ -206,16 +137,13 @@ const commands: Record<string, {
   },
   'tenant set-policy': {
     options: { name: { type: 'string' }, policy: { type: 'string' }, preset: { type: 'string' }, ...policyFlagOptions() },
+    check: (v) => { one(v.name, 'name'); readPolicyArgs(v); },
     run: async (c, v) => {
       const name = one(v.name, 'name');
-      const preset = typeof v.preset === 'string' ? presetOverrides(v.preset) : {};
-      const json = typeof v.policy === 'string' ? policyJson(v.policy) : {};
-      const flags = policyFlagOverrides(v);
-      const overrides = mergePolicyLayers(preset, json, flags.overrides);
-      if (!Object.keys(overrides).length) throw usageError('tenant set-policy needs --preset, --policy or at least one policy flag (see --help)');
+      const args = readPolicyArgs(v);
       const tenant = await c.tenants.getByName(name);
-      checkPolicy(tenant.policy, { preset, json, setBy: flags.setBy }, overrides);
-      const updated = await c.tenants.updatePolicy(tenant.id, overrides);
+      checkPolicyArgs(tenant.policy, args);
+      const updated = await c.tenants.updatePolicy(tenant.id, args.overrides);
       return { tenant: updated.name, policy: updated.policy };
     },
     text: (out) => `tenant: ${String(out.tenant)}\npolicy:\n${renderPolicy(out.policy as TenantPolicy)}`,
@@ -246,14 +174,27 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[key]!;
   const rest = argv.slice(key.split(' ').length);
-  let values: Record<string, string | string[] | boolean | undefined>;
+  let values: Values;
   let json = false;
   try {
     const parsed = parseArgs({ args: rest, options: { ...command.options, json: { type: 'boolean' } }, strict: true, allowPositionals: false });
     ({ json = false, ...values } = parsed.values as Record<string, never>);
   } catch (err) {
-    process.stderr.write(`latchkey: ${(err as Error).message}\n${USAGE}\n`);
+    // the full usage is long: one line says what is wrong, --help shows the rest
+    process.stderr.write(`latchkey: ${(err as Error).message}\nlatchkey: see latchkey --help\n`);
     return 2;
+  }
+  const refuse = (err: unknown): number => {
+    if (!(err instanceof AppError)) throw err;
+    process.stdout.write(json ? `${JSON.stringify({ ok: false, error: err.code, message: err.message })}\n` : '');
+    process.stderr.write(`latchkey: ${err.message}\n`);
+    // cli.* errors refuse the command line itself, like an unknown option
+    return err.code.startsWith('cli.') ? 2 : 1;
+  };
+  try {
+    command.check?.(values);
+  } catch (err) {
+    return refuse(err);
   }
   const settings = loadSettings();
   const container = await createContainer({ ...settings, LOG_LEVEL: settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL });
@@ -262,11 +203,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify({ ok: true, ...out })}\n` : `${(command.text ?? render)(out)}\n`);
     return 0;
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    process.stdout.write(json ? `${JSON.stringify({ ok: false, error: err.code, message: err.message })}\n` : '');
-    process.stderr.write(`latchkey: ${err.message}\n`);
-    // cli.* errors refuse the command line itself, like an unknown option
-    return err.code.startsWith('cli.') ? 2 : 1;
+    return refuse(err);
   } finally {
     await container.close();
   }

@@ -111,7 +111,8 @@ export const POLICY_FLAGS: readonly PolicyFlag[] = (() => {
   });
 })();
 
-const usageError = (message: string) => new AppError(400, 'cli.invalid_option', message);
+/** a refused command-line value: the CLI exits with code 2 and changes nothing */
+export const usageError = (message: string) => new AppError(400, 'cli.invalid_option', message);
 
 /** The accepted values in a few words, as usage, errors and docs show them. */
 export function allowedValues(flag: PolicyFlag): string {
