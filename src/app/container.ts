@@ -127,10 +127,17 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     }),
     async close() {
       await kv.close();
-      if (redis) await redis.quit().catch(() => redis.disconnect());
+      // QUIT waits for Redis's answer; a connection that is reconnecting never gives one
+      if (redis) await withTimeout(redis.quit(), 2000).catch(() => redis.disconnect());
       await db.close();
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function connectRedis(url: string, logger: Logger): Redis {
