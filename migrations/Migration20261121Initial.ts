@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * tenants, users, credentials and password history, reset tokens, clients, signing keys, audit
- * events, dev outbox, second factors and recovery codes
+ * events, dev outbox, second factors and recovery codes, trusted devices
  */
 export class Migration20261121Initial extends Migration {
   override async up(): Promise<void> {
@@ -15,8 +15,11 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`create table "tenants" ("id" uuid not null, "name" varchar(64) not null, "display_name" varchar(200) not null, "policy" jsonb not null default '{}', "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`alter table "tenants" add constraint "tenants_name_unique" unique ("name");`);
     this.addSql(`create table "clients" ("id" varchar(64) not null, "tenant_id" uuid not null, "name" varchar(200) not null, "secret_sealed" text null, "first_party" boolean not null default true, "metadata" jsonb not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
-    this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "must_change_password" boolean not null default false, "created_at" timestamptz not null, "last_login_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(320) not null, "email_verified" boolean not null default false, "first_name" varchar(100) not null default '', "last_name" varchar(100) not null default '', "role" varchar(16) not null default 'member', "status" varchar(16) not null default 'active', "must_change_password" boolean not null default false, "created_at" timestamptz not null, "last_login_at" timestamptz null, "last_second_factor_at" timestamptz null, primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_email_unique" unique ("tenant_id", "email");`);
+    this.addSql(`create table "trusted_devices" ("id" uuid not null, "user_id" uuid not null, "tenant_id" uuid not null, "token_hash" varchar(64) not null, "name" varchar(64) not null, "ua_family" varchar(64) not null, "os" varchar(64) not null, "ip" varchar(64) not null, "last_ip" varchar(64) not null, "bound_ip" varchar(64) null, "last_used_at" timestamptz not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`alter table "trusted_devices" add constraint "trusted_devices_token_hash_unique" unique ("token_hash");`);
+    this.addSql(`create index "trusted_devices_user_id_index" on "trusted_devices" ("user_id");`);
     this.addSql(`create table "recovery_codes" ("id" uuid not null, "user_id" uuid not null, "code_hash" varchar(64) not null, "used_at" timestamptz null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "recovery_codes_user_id_index" on "recovery_codes" ("user_id");`);
     this.addSql(`create table "password_reset_tokens" ("id" varchar(64) not null, "user_id" uuid not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, primary key ("id"));`);
@@ -28,6 +31,8 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`create index "mfa_factors_user_id_index" on "mfa_factors" ("user_id");`);
     this.addSql(`alter table "clients" add constraint "clients_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
     this.addSql(`alter table "users" add constraint "users_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
+    this.addSql(`alter table "trusted_devices" add constraint "trusted_devices_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+    this.addSql(`alter table "trusted_devices" add constraint "trusted_devices_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
     this.addSql(`alter table "recovery_codes" add constraint "recovery_codes_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_reset_tokens" add constraint "password_reset_tokens_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_history" add constraint "password_history_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
@@ -36,7 +41,7 @@ export class Migration20261121Initial extends Migration {
   }
 
   override async down(): Promise<void> {
-    for (const table of ['lockout_releases', 'outbox_messages', 'audit_events', 'recovery_codes', 'mfa_factors', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+    for (const table of ['lockout_releases', 'outbox_messages', 'audit_events', 'trusted_devices', 'recovery_codes', 'mfa_factors', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
       this.addSql(`drop table if exists "${table}" cascade;`);
     }
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Database } from '../store/database.ts';
 import { PasswordCredentialEntity, UserEntity } from '../store/entities/index.ts';
 import { USER_ROLES, type UserRole, type UserStatus } from '../store/entities/user.ts';
-import { AppError, conflict } from '../lib/errors.ts';
+import { AppError, conflict, notFound } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { emailSchema } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
@@ -22,6 +23,8 @@ export interface User {
 export interface VerifiedUser extends User {
   mustChangePassword: boolean;
   passwordChangedAt: Date;
+  /** when the user last completed a second factor (null: never, or before this was recorded) */
+  lastSecondFactorAt: Date | null;
 }
 
 /** the verified user, or on failure the user the email named (if any), for audit and lock mail */
@@ -42,6 +45,8 @@ export interface UserService {
    */
   verifyPassword(tenantId: string, email: string, password: string): Promise<PasswordCheck>;
   recordLogin(userId: string): Promise<void>;
+  /** after every completed second factor: a remembered device asks again once this is older than the re-check period */
+  recordSecondFactor(userId: string): Promise<void>;
 }
 
 type UserRow = { id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus };
@@ -114,11 +119,21 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       if (!ok || user.status !== 'active') return { ok: false, user: toUser(user) };
       const verified = toUser(user);
       remember(verified);
-      return { ok: true, user: { ...verified, mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt } };
+      return {
+        ok: true,
+        user: { ...verified, mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt, lastSecondFactorAt: user.lastSecondFactorAt ?? null },
+      };
     },
 
     async recordLogin(userId) {
       await db.em().nativeUpdate(UserEntity, { id: userId }, { lastLoginAt: new Date(clock.now()) });
+    },
+
+    async recordSecondFactor(userId) {
+      const updated = z.guid().safeParse(userId).success
+        ? await db.em().nativeUpdate(UserEntity, { id: userId }, { lastSecondFactorAt: new Date(clock.now()) })
+        : 0;
+      if (updated !== 1) throw notFound('user.not_found', 'No such user');
     },
   };
   return service;

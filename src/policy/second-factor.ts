@@ -1,4 +1,5 @@
 import { stepUpReasons, type StepUpRequest } from './authentication-context.ts';
+import type { DeviceTrustDecision } from './device-trust.ts';
 import { isAllowed, parseAllowlist } from './ip-rules.ts';
 import { FACTOR_TYPES, type FactorType, type TenantPolicy } from './tenant-policy.ts';
 
@@ -19,11 +20,12 @@ export interface SecondFactorInput {
    */
   session?: { accountIdMatches: boolean; amr: readonly string[]; authTime: number };
   /**
-   * Extension point for issue 5 (trusted devices), not implemented yet: a valid remembered
-   * device will lift a requirement that comes from the mode or the allowlist, never one from a
-   * step-up request, and not once the user's last 2FA is older than policy.devices.recheckDays.
+   * The browser's remembered device, as deviceSkipsSecondFactor judged it (which already
+   * refuses expired, rebound and re-check-due devices). A skip lifts a challenge that comes
+   * from the mode or the allowlist; never a step-up request, a strict network's denial, or an
+   * enrollment the user still owes.
    */
-  device?: never;
+  device?: Pick<DeviceTrustDecision, 'skip'>;
   /** epoch milliseconds */
   now: number;
 }
@@ -32,7 +34,8 @@ export type SecondFactorReason =
   | 'strict-network' | 'outside-allowlist' | 'inside-allowlist'
   | 'step-up-acr' | 'step-up-max-age'
   | 'mode-always' | 'mode-optional'
-  | 'user-enrolled' | 'not-enrolled' | 'factors-disallowed';
+  | 'user-enrolled' | 'not-enrolled' | 'factors-disallowed'
+  | 'remembered-device';
 
 export type SecondFactorDecision =
   | { action: 'none'; reasons: SecondFactorReason[] }
@@ -75,10 +78,13 @@ export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecisi
   const stepUp = stepUpReasons(request);
   const mode = modeRule(policy, inside, state);
   const reasons: SecondFactorReason[] = [...stepUp, mode.reason, state];
-  // issue 5: a valid remembered device may clear mode.requires here (never stepUp)
   const required = stepUp.length > 0 || mode.requires;
 
   if (!required) return { action: 'none', reasons };
-  if (usable.length > 0) return { action: 'challenge', factors: usable, reasons };
+  if (usable.length > 0) {
+    // only the mode asked, and this browser proved a factor recently: no new challenge
+    if (stepUp.length === 0 && input.device?.skip === true) return { action: 'none', reasons: [...reasons, 'remembered-device'] };
+    return { action: 'challenge', factors: usable, reasons };
+  }
   return { action: 'enroll', factors: FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f)), reasons };
 }

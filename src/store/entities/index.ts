@@ -10,14 +10,15 @@ import { OutboxMessageEntity } from './outbox-message.ts';
 import { LockoutReleaseEntity } from './lockout-release.ts';
 import { MfaFactorEntity } from './mfa-factor.ts';
 import { RecoveryCodeEntity } from './recovery-code.ts';
+import { TrustedDeviceEntity } from './trusted-device.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
-  MfaFactorEntity, RecoveryCodeEntity,
+  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
-  MfaFactorEntity, RecoveryCodeEntity,
+  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity,
 ];

@@ -24,5 +24,7 @@ export const UserEntity = defineEntity({
     mustChangePassword: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
     lastLoginAt: p.datetime().nullable(),
+    /** when the user last completed a second factor: a remembered device asks again once this is too old */
+    lastSecondFactorAt: p.datetime().nullable(),
   },
 });

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { MFA_ACR, PWD_ACR, type StepUpRequest } from '../../../src/policy/authentication-context.ts';
 import { decideSecondFactor, type SecondFactorInput } from '../../../src/policy/second-factor.ts';
 import { MFA_MODES, effectivePolicy, type FactorType, type MfaMode, type TenantPolicy } from '../../../src/policy/tenant-policy.ts';
+import { deviceSkipsSecondFactor, type DeviceRecognition } from '../../../src/policy/device-trust.ts';
+import { POLICY_PRESETS } from '../../../src/policy/presets.ts';
 
 const now = 1_800_000_000_000;
 const INSIDE = '203.0.113.7';
@@ -158,9 +160,100 @@ describe('decideSecondFactor', () => {
       }
     });
 
-    it('does not depend on the time (until device trust arrives with issue 5)', () => {
+    it('does not depend on the time (device expiry and re-check are deviceSkipsSecondFactor\'s to judge)', () => {
       expect(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: 0 }))
         .to.deep.equal(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: now * 2 }));
+    });
+  });
+
+  describe('remembered device × mode × place × enrollment × step-up × strict network', () => {
+    for (const mode of MFA_MODES) {
+      for (const place of ['inside', 'outside'] as const) {
+        for (const enrollment of Object.keys(ENROLLMENT) as Enrollment[]) {
+          it(`${mode}, ${place}, ${enrollment} (every step-up, strict or not, device skipping or not)`, () => {
+            for (const [stepUpName, stepUp] of Object.entries(STEP_UPS)) {
+              for (const strict of [false, true]) {
+                const ip = place === 'inside' ? INSIDE : OUTSIDE;
+                const policy = tenant(mode, { strict });
+                const without = decide(policy, ENROLLMENT[enrollment], stepUp.request, ip);
+                const label = `${stepUpName}${strict ? ', strict' : ''}`;
+                expect(decide(policy, ENROLLMENT[enrollment], stepUp.request, ip, { device: { skip: false } }), `${label}, device not trusted`).to.deep.equal(without);
+                const remembered = decide(policy, ENROLLMENT[enrollment], stepUp.request, ip, { device: { skip: true } });
+                // only a challenge the mode asked for gives way; a step-up, a denial or an enrollment owed does not
+                if (without.action === 'challenge' && stepUp.reasons.length === 0) {
+                  expect(remembered, label).to.deep.equal({ action: 'none', reasons: [...without.reasons, 'remembered-device'] });
+                } else {
+                  expect(remembered, label).to.deep.equal(without);
+                }
+              }
+            }
+          });
+        }
+      }
+    }
+
+    it('a remembered device turns the challenge of every mode into none, with its reason', () => {
+      const plain = STEP_UPS['no step-up']!.request;
+      expect(decide(tenant('always'), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'none', reasons: ['mode-always', 'user-enrolled', 'remembered-device'] });
+      expect(decide(tenant('outside-allowlist'), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'none', reasons: ['outside-allowlist', 'user-enrolled', 'remembered-device'] });
+      expect(decide(tenant('optional'), ['totp'], plain, INSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'none', reasons: ['mode-optional', 'user-enrolled', 'remembered-device'] });
+    });
+
+    it('step-up still gets a second factor on a remembered device', () => {
+      for (const name of ['acr_values mfa', 'essential acr mfa', 'max_age', 'acr_values mfa and max_age']) {
+        const d = decide(tenant('always'), ['totp'], STEP_UPS[name]!.request, OUTSIDE, { device: { skip: true } });
+        expect(d.action, name).to.equal('challenge');
+        expect(d.reasons, name).to.not.include('remembered-device');
+      }
+    });
+
+    it('strict network still denies, and a user without a usable factor still enrols', () => {
+      const plain = STEP_UPS['no step-up']!.request;
+      expect(decide(tenant('always', { strict: true }), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'deny', reasons: ['strict-network', 'outside-allowlist'] });
+      expect(decide(tenant('always'), [], plain, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'enroll', factors: ALLOWED, reasons: ['mode-always', 'not-enrolled'] });
+      expect(decide(tenant('always'), ['voice'], plain, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'enroll', factors: ALLOWED, reasons: ['mode-always', 'factors-disallowed'] });
+    });
+  });
+
+  describe('with deviceSkipsSecondFactor, over the seed presets', () => {
+    const DAY = 86_400_000;
+    const plain = STEP_UPS['no step-up']!.request;
+    const HOME = '192.0.2.10';
+    const device = (boundIp: string | null) => ({ createdAt: now - DAY, expiresAt: now + 13 * DAY, boundIp });
+
+    /** the sign-in's two calls, in order */
+    function signIn(policy: TenantPolicy, input: { recognised: DeviceRecognition; boundIp?: string | null; lastSecondFactorAt?: number; ip: string; request?: StepUpRequest }) {
+      const trust = deviceSkipsSecondFactor({
+        policy: policy.devices, recognised: input.recognised, device: device(input.boundIp ?? null),
+        lastSecondFactorAt: input.lastSecondFactorAt, ip: input.ip, now,
+      });
+      return decide(policy, [...policy.mfa.factors], input.request ?? plain, input.ip, { device: trust }).action;
+    }
+
+    it('seed 001: outside the allowlist a remembered device signs in with the password for 14 days, from any IP', () => {
+      const policy = effectivePolicy({ ...POLICY_PRESETS['ip-allowlist'].overrides, network: { allowlist: ['203.0.113.0/24'] } });
+      expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('none');
+      expect(signIn(policy, { recognised: 'ok', ip: '2001:db8::9', lastSecondFactorAt: now - DAY })).to.equal('none');
+      expect(signIn(policy, { recognised: 'expired', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'other-user', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'no-cookie', ip: INSIDE })).to.equal('none');
+      expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY, request: STEP_UPS['max_age']!.request })).to.equal('challenge');
+    });
+
+    it('seed 002: an emailed code every time, except on a browser+IP device whose last code is under 30 days old', () => {
+      const policy = effectivePolicy(POLICY_PRESETS['email-always'].overrides);
+      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME, lastSecondFactorAt: now - 29 * DAY })).to.equal('none');
+      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME, lastSecondFactorAt: now - 31 * DAY })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'ip-mismatch', boundIp: HOME, ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: OUTSIDE, lastSecondFactorAt: now - DAY }), 'checked again in the policy').to.equal('challenge');
+      expect(signIn(policy, { recognised: 'unknown', ip: HOME, lastSecondFactorAt: now - DAY })).to.equal('challenge');
     });
   });
 });
