@@ -3,7 +3,7 @@ import type { ConsoleDeps, Unlocked } from './context.ts';
 import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, translator } from './context.ts';
 import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
 import { renderSecurity } from './overview.ts';
-import { sendRefusalMessage } from './messages.ts';
+import { sendRefusalMessage } from '../factors/send-refusal.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { normalizePhoneNumber } from '../factors/phone-number.ts';
 import { challengeLimits } from '../factors/code-delivery.ts';
@@ -140,7 +140,7 @@ async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: 
   });
   if (!outcome.ok) {
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-    const message = sendRefusalMessage(t, outcome);
+    const message = sendRefusalMessage(t, outcome, 'account.add.voided');
     if (outcome.reason === 'number-refused') {
       ctx.status = 400;
       return renderAdding(deps, ctx, await dropAdding(deps, who), { phoneType: adding.type, error: message });

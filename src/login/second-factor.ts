@@ -5,6 +5,7 @@ import type { LoginState } from './login-state.ts';
 import type { AuthMethod } from '../policy/authentication-context.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
 import { challengeLimits, type SendOutcome } from '../factors/code-delivery.ts';
+import { sendRefusalMessage } from '../factors/send-refusal.ts';
 import { destinationOf, isCodeChannel, maskDestination } from './factor-destinations.ts';
 import { refusalMessage, verifyWithAttemptLimit } from './code-attempts.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
@@ -72,16 +73,7 @@ export async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionCon
 }
 
 export function sendRefusal(deps: LoginDeps, locale: string, outcome: Extract<SendOutcome, { ok: false }>): string {
-  const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
-  switch (outcome.reason) {
-    case 'resend-too-soon': return t('mfa.tooSoon', { seconds: outcome.retryAfterSeconds ?? 30 });
-    case 'user-hourly-limit': case 'number-hourly-limit': case 'tenant-hourly-limit':
-      return t('mfa.limit', { minutes: Math.max(1, Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)) });
-    case 'voided': return t('mfa.voided');
-    case 'user-locked': return t('mfa.locked');
-    case 'number-refused': return t('mfa.numberRefused');
-    default: return t('mfa.deliveryFailed');
-  }
+  return sendRefusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), outcome);
 }
 
 /** The code the user typed for the factor on the page: TOTP, a sent code, or a recovery code. */

@@ -168,3 +168,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Twilio credentials for one test run (the stand-in checks them like Twilio does) */
+export function testTwilioCredentials(): { accountSid: string; authToken: string } {
+  return { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+}
+
+/** the server settings that send email to the SMTP sink and SMS and calls to the Twilio stand-in */
+export function deliveryEnv(smtpUrl: string, twilio: { url: string }, credentials: { accountSid: string; authToken: string }): Record<string, string> {
+  return {
+    SMTP_URL: smtpUrl, TWILIO_ACCOUNT_SID: credentials.accountSid, TWILIO_AUTH_TOKEN: credentials.authToken,
+    TWILIO_FROM: '+15005550006', TWILIO_API_BASE_URL: twilio.url,
+  };
+}

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { cli } from '../../support/cli.ts';
@@ -7,12 +6,12 @@ import { Browser, findForm } from '../../support/browser.ts';
 import { alertText, type Page } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow, textOf } from '../../support/two-factor.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
-import { startTwilioStandIn, type TwilioStandIn } from '../../support/twilio-standin.ts';
+import { deliveryEnv, startTwilioStandIn, testTwilioCredentials, type TwilioStandIn } from '../../support/twilio-standin.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { UserEntity } from '../../../src/store/entities/index.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
-const TWILIO = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+const TWILIO = testTwilioCredentials();
 const STEP = 30_000;
 const ADDED = 'A two-step verification method was added';
 const REMOVED = 'A two-step verification method was removed';
@@ -63,10 +62,7 @@ for (const kind of BACKENDS) {
       twilio = await startTwilioStandIn(TWILIO);
       ({ f, config } = await startFixture(kind, {
         clock,
-        env: {
-          SMTP_URL: smtp.url, TWILIO_ACCOUNT_SID: TWILIO.accountSid, TWILIO_AUTH_TOKEN: TWILIO.authToken,
-          TWILIO_FROM: '+15005550006', TWILIO_API_BASE_URL: twilio.url,
-        },
+        env: deliveryEnv(smtp.url, twilio, TWILIO),
       }));
     });
     after(async () => {

@@ -6,10 +6,10 @@ import { cli } from '../../support/cli.ts';
 import { alertText } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow } from '../../support/two-factor.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
-import { startTwilioStandIn, type TwilioStandIn } from '../../support/twilio-standin.ts';
+import { deliveryEnv, startTwilioStandIn, testTwilioCredentials, type TwilioStandIn } from '../../support/twilio-standin.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
-const TWILIO = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+const TWILIO = testTwilioCredentials();
 const SUBJECT = 'Your sign-in code';
 const codeIn = (text: string | undefined) => /\b(\d{6})\b/.exec(text ?? '')?.[1] ?? '';
 
@@ -28,10 +28,7 @@ for (const kind of BACKENDS) {
       twilio = await startTwilioStandIn(TWILIO);
       ({ f, config } = await startFixture(kind, {
         clock,
-        env: {
-          SMTP_URL: smtp.url, TWILIO_ACCOUNT_SID: TWILIO.accountSid, TWILIO_AUTH_TOKEN: TWILIO.authToken,
-          TWILIO_FROM: '+15005550006', TWILIO_API_BASE_URL: twilio.url,
-        },
+        env: deliveryEnv(smtp.url, twilio, TWILIO),
       }));
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['email', 'sms', 'voice'] } })]);
     });
