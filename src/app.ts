@@ -73,7 +73,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
-    factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone,
+    factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
     codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications }),
   };
   const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });

@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = [
   'password.reset_forced', 'sessions.ended',
   'signin.denied_network', 'mfa.code_sent', 'mfa.succeeded', 'mfa.failed', 'mfa.voided',
   'factor.added', 'factor.removed', 'recovery_codes.generated', 'recovery_code.used',
+  'device.remembered', 'device.revoked', 'devices.revoked_all', 'signin.new_device',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -21,6 +21,7 @@ export interface Notifications {
   factorRemoved(to: Recipient, factor: string): Promise<void>;
   recoveryCodesRegenerated(to: Recipient): Promise<void>;
   recoveryCodeUsed(to: Recipient, remaining: number): Promise<void>;
+  newDeviceSignIn(to: Recipient, sign: { when: string; ip: string; browser: string; os: string; tenant: string }): Promise<void>;
 }
 
 export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger }): Notifications {
@@ -37,6 +38,7 @@ export function createNotifications(deps: { mailer: Mailer; composer: EmailCompo
     factorRemoved: (to, factor) => send(to, 'factor-removed', { factor }),
     recoveryCodesRegenerated: (to) => send(to, 'recovery-codes', {}),
     recoveryCodeUsed: (to, remaining) => send(to, 'recovery-code-used', { remaining }),
+    newDeviceSignIn: (to, sign) => send(to, 'new-device', sign),
   };
 }
 

@@ -1,14 +1,16 @@
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
+import type { DeviceService } from './devices.ts';
 
 /**
- * Ends a user's sign-in sessions and revokes their grants (and so every access and refresh
- * token issued under them). Used on password change, reset and deactivation.
+ * Ends every trust a user's password stood for: sign-in sessions, grants (and so every access
+ * and refresh token issued under them) and remembered devices. Used on password change, reset,
+ * admin-forced reset and deactivation.
  */
 export interface UserSessions {
-  endAll(userId: string, options?: { keepSessionId?: string }): Promise<{ sessions: number; grants: number }>;
+  endAll(userId: string, options?: { keepSessionId?: string }): Promise<{ sessions: number; grants: number; devices: number }>;
 }
 
-export function createUserSessions(kv: OidcKvStore): UserSessions {
+export function createUserSessions(kv: OidcKvStore, devices: Pick<DeviceService, 'revokeAll'>): UserSessions {
   return {
     async endAll(userId, options = {}) {
       let sessions = 0;
@@ -22,7 +24,7 @@ export function createUserSessions(kv: OidcKvStore): UserSessions {
           grants += 1;
         }
       }
-      return { sessions, grants };
+      return { sessions, grants, devices: await devices.revokeAll(userId) };
     },
   };
 }

@@ -32,6 +32,7 @@ import { createNotifications, type Notifications } from '../accounts/notificatio
 import { createPasswordRecovery, type PasswordRecovery } from '../accounts/password-recovery.ts';
 import { createSignInGuard, type SignInGuard } from '../accounts/sign-in-guard.ts';
 import { createUserSessions, type UserSessions } from '../accounts/user-sessions.ts';
+import { createDeviceService, type DeviceService } from '../accounts/devices.ts';
 import { createFactorService, type FactorService } from '../accounts/factors.ts';
 import { createPhoneSender, type PhoneSender } from '../factors/delivery/phone.ts';
 import type { CodeChallenges } from '../factors/code-challenges.ts';
@@ -69,6 +70,7 @@ export interface Container {
   recovery: PasswordRecovery;
   guard: SignInGuard;
   userSessions: UserSessions;
+  devices: DeviceService;
   factors: FactorService;
   phone: PhoneSender;
   challenges: CodeChallenges;
@@ -97,8 +99,15 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const audit = createAuditLog({ db, clock, logger });
   const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
   const notifications = createNotifications({ mailer, composer: renderer, logger });
+  const devices = createDeviceService({ db, clock });
+  const userSessions = createUserSessions(kv, devices);
   const recovery = createPasswordRecovery({
-    issuer, users, tokens: resetTokens, notifications, audit, logger, forceChange: (id) => passwords.forceChange(id),
+    issuer, users, tokens: resetTokens, notifications, audit, logger,
+    // an admin-forced reset ends every session and forgets every device at once
+    forceChange: async (id) => {
+      await passwords.forceChange(id);
+      await userSessions.endAll(id);
+    },
   });
   const counters = redis
     ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock)
@@ -117,7 +126,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     secrets, clock, logger, box, db, redis, kv, hasher, metrics, renderer, argon2Limiter, counters,
     passwords, resetTokens, audit, mailer, notifications, recovery, users,
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
-    userSessions: createUserSessions(kv),
+    userSessions, devices,
     tenants: createTenantService(db),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({

@@ -18,6 +18,7 @@ import type { CodeChallenges } from '../factors/code-challenges.ts';
 import type { CodeDelivery } from '../factors/code-delivery.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
+import type { DeviceService } from '../accounts/devices.ts';
 import { AppError } from '../lib/errors.ts';
 
 export interface LoginDeps {
@@ -38,6 +39,9 @@ export interface LoginDeps {
   codes: CodeDelivery;
   counters: AttemptCounters;
   phone: PhoneSender;
+  devices: DeviceService;
+  /** the issuer URL: the device cookie is __Host- prefixed when it is https */
+  issuer: string;
   logger: Logger;
   clock: Clock;
 }

@@ -11,6 +11,7 @@ import { sendRefusal } from './second-factor.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
 import { advance } from './next-step.ts';
+import { rememberOffer, rememberRequest } from './device-trust.ts';
 
 /**
  * Enrollment during sign-in, for a user who has no usable factor when one is required: right
@@ -32,7 +33,7 @@ export async function renderEnrollment(
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const uid = ic.view.uid;
   const base = {
-    title: t('enroll.title'), csrf: deps.csrf.token(ctx), abortAction: `/interaction/${uid}/abort`,
+    title: t('enroll.title'), csrf: deps.csrf.token(ctx), abortAction: `/interaction/${uid}/abort`, ...rememberOffer(ctx, ic),
     ...(options.error ? { error: options.error } : {}), ...(options.notice ? { notice: options.notice } : {}),
   };
   ctx.type = 'html';
@@ -130,7 +131,9 @@ export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: Inter
   const factorName = deps.renderer.translate(`factor.${enrolling.type}`, locale);
   await deps.audit.record({ ...facts, action: 'factor.added', details: { type: enrolling.type, during: 'sign-in' } });
   sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, factorName));
-  const done: LoginState = { ...state, methods: [...state.methods, enrolling.type as FactorType], enrolling: undefined };
+  const remember = rememberRequest(ctx);
+  const done: LoginState = { ...state, methods: [...state.methods, enrolling.type as FactorType], enrolling: undefined, ...(remember ? { rememberDevice: remember } : {}) };
+  await deps.users.recordSecondFactor(user.id);
   if ((await deps.factors.recoveryCodes.remaining(user.id)) > 0) return advance(deps, ctx, ic, done);
   const codes = await deps.factors.recoveryCodes.generate(user.id, ic.tenant.policy.mfa.recoveryCodeCount);
   await deps.audit.record({ ...facts, action: 'recovery_codes.generated' });

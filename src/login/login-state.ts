@@ -22,6 +22,10 @@ export interface LoginState {
   enrollable?: FactorType[];
   /** the password must change once the second factor is done */
   changeReason?: 'forced' | 'expired';
+  /** this browser is one of the user's remembered devices (then no new-device email) */
+  knownDevice?: boolean;
+  /** the user asked to remember this device: done when the sign-in finishes, after any password change */
+  rememberDevice?: { name: string };
   /** the pending factor being enrolled, and where its code went (email or phone number) */
   enrolling?: { type: FactorType; factorId: string; destination?: string };
 }

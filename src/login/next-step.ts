@@ -9,6 +9,7 @@ import { AppError } from '../lib/errors.ts';
 import { renderSecondFactor, sendCode } from './second-factor.ts';
 import { renderEnrollment } from './enroll-factor.ts';
 import { renderChangePassword } from './change-password.ts';
+import { recogniseDevice, settleDevice } from './device-trust.ts';
 
 /** what the authorization request asks of the authentication: acr_values, an essential acr claim, max_age */
 export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest {
@@ -34,13 +35,21 @@ function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy 
  * After the password (or, for a step-up, the session's password): decide whether a second
  * factor is needed, and lead to it, to its enrollment, or on.
  */
-export async function beginSecondFactor(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+export async function beginSecondFactor(
+  deps: LoginDeps, ctx: Context, ic: InteractionContext, initial: LoginState, options: { lastSecondFactorAt?: Date | null; stepUp?: boolean } = {},
+) {
   const facts = requestFacts(ctx);
-  const [userFactors, preferred] = await Promise.all([deps.factors.confirmedTypes(state.userId), deps.factors.preferredType(state.userId)]);
+  const [userFactors, preferred, device] = await Promise.all([
+    deps.factors.confirmedTypes(initial.userId), deps.factors.preferredType(initial.userId),
+    // a step-up is asked on purpose: a remembered device never spares it
+    options.stepUp ? undefined : recogniseDevice(deps, ctx, ic, initial.userId, options.lastSecondFactorAt),
+  ]);
+  const state: LoginState = { ...initial, knownDevice: options.stepUp ? true : device?.known ?? false };
   const decision = decideSecondFactor({
     policy: deliverablePolicy(deps, ic.tenant.policy),
     userFactors, ...(preferred ? { preferred } : {}),
     request: { ...stepUpRequestOf(ic.view.params), ip: facts.ip },
+    ...(device ? { device: device.trust } : {}),
     now: deps.clock.now(),
   });
   ctx.state.log.debug({ decision }, 'second factor decision');
@@ -67,6 +76,12 @@ export async function beginSecondFactor(deps: LoginDeps, ctx: Context, ic: Inter
   }
 }
 
+/** A second factor was just completed: remember when, for the re-check period of remembered devices. */
+export async function secondFactorDone(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  await deps.users.recordSecondFactor(state.userId);
+  return advance(deps, ctx, ic, state);
+}
+
 /** Once the second factor is settled: the forced password change, if any, then the application. */
 export async function advance(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
   if (state.changeReason) {
@@ -78,7 +93,8 @@ export async function advance(deps: LoginDeps, ctx: Context, ic: InteractionCont
 }
 
 /** acr and amr say exactly what this sign-in completed: never mfa without a second factor */
-export function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+export async function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  await settleDevice(deps, ctx, ic, state);
   const { acr, amr } = authenticationResult(state.methods);
   ctx.state.log.info({ tenantId: ic.tenant.id, userId: state.userId, acr }, 'sign-in succeeded');
   return deps.host.interactionFinished(ctx, { login: { accountId: state.userId, acr, amr, remember: true } });

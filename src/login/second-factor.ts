@@ -10,7 +10,8 @@ import { destinationOf, isCodeChannel, maskDestination } from './factor-destinat
 import { refusalMessage, verifyWithAttemptLimit } from './code-attempts.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
-import { advance } from './next-step.ts';
+import { secondFactorDone } from './next-step.ts';
+import { rememberOffer, rememberRequest } from './device-trust.ts';
 
 type Shown = FactorType | 'recovery';
 
@@ -46,6 +47,7 @@ export async function renderSecondFactor(
     sendAction: `/interaction/${uid}/mfa/send`,
     abortAction: `/interaction/${uid}/abort`,
     csrf: deps.csrf.token(ctx),
+    ...rememberOffer(ctx, ic),
     others: [...(state.factors ?? []), 'recovery'].filter((f) => f !== factor)
       .map((f) => ({ name: t(`factor.${f}`), href: `/interaction/${uid}?factor=${f}` })),
     ...(options.error ? { error: options.error } : {}),
@@ -115,5 +117,6 @@ export async function submitSecondFactor(deps: LoginDeps, ctx: Context, ic: Inte
     const remaining = await deps.factors.recoveryCodes.remaining(user.id);
     sendInBackground(deps.logger, 'recovery-code-used email', () => deps.notifications.recoveryCodeUsed(user, remaining));
   }
-  return advance(deps, ctx, ic, { ...state, methods: [...state.methods, method] });
+  const remember = rememberRequest(ctx);
+  return secondFactorDone(deps, ctx, ic, { ...state, methods: [...state.methods, method], ...(remember ? { rememberDevice: remember } : {}) });
 }

@@ -46,7 +46,7 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   return beginSecondFactor(deps, ctx, ic, {
     userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor',
     ...(changeReason ? { changeReason } : {}),
-  });
+  }, { lastSecondFactorAt: user.lastSecondFactorAt });
 }
 
 /**
@@ -60,6 +60,6 @@ export async function beginStepUp(deps: LoginDeps, ctx: Context, ic: Interaction
   if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return false;
   const user = await deps.users.findById(ic.view.accountId);
   if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return false;
-  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor' });
+  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor' }, { stepUp: true });
   return true;
 }
