@@ -5,6 +5,8 @@
  */
 export class Browser {
   readonly cookies = new Map<string, string>();
+  /** every Set-Cookie line received, as sent (to check attributes) */
+  readonly setCookieLines: string[] = [];
   readonly origin: string;
   headers: Record<string, string> = {};
 
@@ -22,6 +24,7 @@ export class Browser {
     }
     const res = await fetch(new URL(url, this.origin), { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
+      this.setCookieLines.push(line);
       const [pair = ''] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
