@@ -45,6 +45,8 @@ export interface FactorService {
   confirmedTypes(userId: string): Promise<FactorType[]>;
   /** the type of the factor the user marked preferred, else of the oldest confirmed one */
   preferredType(userId: string): Promise<FactorType | null>;
+  /** confirmedTypes and preferredType in one read (the sign-in asks both) */
+  confirmedSummary(userId: string): Promise<{ types: FactorType[]; preferred: FactorType | null }>;
   /** a pending TOTP factor; replaces an older pending one of the user */
   startTotp(userId: string, options: { accountName: string; issuer?: string; label?: string }): Promise<TotpEnrollment>;
   /** the pending TOTP enrollment again (to show its QR code after a wrong first code) */
@@ -127,13 +129,17 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
     },
 
     async confirmedTypes(userId) {
-      const types = new Set((await confirmedFactors(userId)).map((f) => f.type));
-      return FACTOR_TYPES.filter((t) => types.has(t));
+      return (await service.confirmedSummary(userId)).types;
     },
 
     async preferredType(userId) {
+      return (await service.confirmedSummary(userId)).preferred;
+    },
+
+    async confirmedSummary(userId) {
       const factors = await confirmedFactors(userId);
-      return (factors.find((f) => f.preferred) ?? factors[0])?.type ?? null;
+      const types = new Set(factors.map((f) => f.type));
+      return { types: FACTOR_TYPES.filter((t) => types.has(t)), preferred: (factors.find((f) => f.preferred) ?? factors[0])?.type ?? null };
     },
 
     async startTotp(userId, options) {

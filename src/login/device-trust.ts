@@ -57,7 +57,7 @@ export async function settleDevice(deps: LoginDeps, ctx: Context, ic: Interactio
   }
   if (state.knownDevice || !policy.newDeviceEmail) return;
   await deps.audit.record({ ...audit, action: 'signin.new_device' });
-  const user = await deps.users.findById(state.userId);
+  const user = await deps.users.findRecent(state.userId);
   if (!user) return;
   const described = describeUserAgent(facts.userAgent);
   const when = new Date(deps.clock.now()).toUTCString();

@@ -39,8 +39,8 @@ export async function beginSecondFactor(
   deps: LoginDeps, ctx: Context, ic: InteractionContext, initial: LoginState, options: { lastSecondFactorAt?: Date | null; stepUp?: boolean } = {},
 ) {
   const facts = requestFacts(ctx);
-  const [userFactors, preferred, device] = await Promise.all([
-    deps.factors.confirmedTypes(initial.userId), deps.factors.preferredType(initial.userId),
+  const [{ types: userFactors, preferred }, device] = await Promise.all([
+    deps.factors.confirmedSummary(initial.userId),
     // a step-up is asked on purpose: a remembered device never spares it
     options.stepUp ? undefined : recogniseDevice(deps, ctx, ic, initial.userId, options.lastSecondFactorAt),
   ]);
