@@ -21,6 +21,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               [--resource URI=SCOPE[ SCOPE...] ...]
   user reset-password --tenant NAME --email EMAIL   next sign-in must change the password; a reset link is emailed now
   user unlock --tenant NAME --email EMAIL           ends a lockout at once
+  user revoke-devices --tenant NAME --email EMAIL   forgets every remembered device: the next sign-in asks the second factor
   tenant set-policy --name NAME [--preset NAME|FILE.json] [--policy JSON] [POLICY FLAGS]
               merges into the tenant's policy: the preset, then the JSON (e.g. '{"password":{"maxAgeDays":90}}'),
               then the flags; settings not named keep their values; nothing is stored if any value is refused
@@ -133,6 +134,18 @@ const commands: Record<string, {
       const wasLocked = await c.guard.unlock(tenant, one(v.email, 'email'), 'cli');
       // on the embedded default the counters live in the server process, which honours the unlock
       return { unlocked: true, ...(c.redis ? { was_locked: wasLocked } : {}) };
+    },
+  },
+  'user revoke-devices': {
+    options: { tenant: { type: 'string' }, email: { type: 'string' } },
+    check: (v) => { one(v.tenant, 'tenant'); one(v.email, 'email'); },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
+      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      const revoked = await c.devices.revokeAll(user.id);
+      await c.audit.record({ action: 'devices.revoked_all', tenantId: tenant.id, userId: user.id, actor: 'cli', details: { count: revoked } });
+      return { user: { id: user.id, email: user.email }, revoked };
     },
   },
   'tenant set-policy': {

@@ -66,6 +66,11 @@ export interface DeviceService {
    * 'browser+ip' binding, from another address ('ip-mismatch'). On 'ok' records the use.
    */
   recognise(input: RecogniseInput): Promise<Recognition>;
+  /**
+   * The user's unexpired device this cookie value names, without checking the browser and
+   * without recording a use: for marking "this device" on the account page and clearing its cookie.
+   */
+  findByToken(userId: string, token: string | undefined): Promise<Device | undefined>;
   /** the user's devices that have not expired, most recently used first */
   list(userId: string): Promise<Device[]>;
   rename(userId: string, id: string, name: string): Promise<Device>;
@@ -163,6 +168,12 @@ export function createDeviceService(deps: { db: Database; clock: Clock }): Devic
       const lastIp = canonicalIp(input.ip) ?? row.lastIp;
       await db.em().nativeUpdate(TrustedDeviceEntity, { id: row.id }, { lastUsedAt: at, lastIp });
       return { reason: 'ok', device: { ...toDevice(row), lastUsedAt: at, lastIp } };
+    },
+
+    async findByToken(userId, token) {
+      if (!isId(userId) || typeof token !== 'string' || !TOKEN_FORMAT.test(token)) return undefined;
+      const row = await db.em().findOne(TrustedDeviceEntity, { tokenHash: hashToken(token), user: userId, expiresAt: { $gt: now() } });
+      return row ? toDevice(row) : undefined;
     },
 
     async list(userId) {

@@ -6,6 +6,7 @@ import type { SignInGuard } from '../accounts/sign-in-guard.ts';
 import type { Notifications } from '../accounts/notifications.ts';
 import type { AuditLog, AuditAction } from '../accounts/audit.ts';
 import type { FactorService } from '../accounts/factors.ts';
+import type { DeviceService } from '../accounts/devices.ts';
 import type { CodeChallenges } from '../factors/code-challenges.ts';
 import type { CodeDelivery } from '../factors/code-delivery.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
@@ -32,6 +33,9 @@ export interface ConsoleDeps {
   phone: Pick<PhoneSender, 'transport'>;
   notifications: Notifications;
   audit: AuditLog;
+  devices: DeviceService;
+  /** the issuer URL: it decides the device cookie's name */
+  issuer: string;
   logger: Logger;
   clock: Clock;
   unlocks: SecurityUnlocks;

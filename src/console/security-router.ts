@@ -7,6 +7,7 @@ import { lockSection, renderUnlock, submitUnlock } from './unlock.ts';
 import { renderSecurity } from './overview.ts';
 import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } from './add-factor.ts';
 import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
+import { forgetAllDevices, forgetDevice, renameDevice } from './device-changes.ts';
 import { formBody } from '../http/body.ts';
 
 /**
@@ -51,6 +52,9 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
   router.post('/factors/remove', ...form, unlocked((ctx, who) => removeFactor(deps, ctx, who)));
   router.post('/factors/preferred', ...form, unlocked((ctx, who) => makePreferred(deps, ctx, who)));
   router.post('/recovery-codes', ...form, unlocked((ctx, who) => regenerateRecoveryCodes(deps, ctx, who)));
+  router.post('/devices/revoke', ...form, unlocked((ctx, who) => forgetDevice(deps, ctx, who)));
+  router.post('/devices/revoke-all', ...form, unlocked((ctx, who) => forgetAllDevices(deps, ctx, who)));
+  router.post('/devices/rename', ...form, unlocked((ctx, who) => renameDevice(deps, ctx, who)));
   return router;
 }
 
