@@ -24,6 +24,7 @@ import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
 import { createAccountSecurityRouter } from './console/security-router.ts';
 import { createSecurityUnlocks } from './console/unlock-store.ts';
+import { createLinkPagesRouter, LINK_PAGE_PREFIXES } from './console/link-pages.ts';
 
 export interface LatchkeyApp {
   app: Koa;
@@ -83,6 +84,9 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/account/security': createAccountSecurityRouter({ ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock) }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
   };
+  // the links of invitation and email-change emails: one router, answering under both prefixes
+  const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });
+  for (const prefix of LINK_PAGE_PREFIXES) routers[prefix] = linkPages;
   if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));

@@ -8,6 +8,7 @@ import { PRESET_NAMES } from './policy/presets.ts';
 import type { TenantPolicy } from './policy/tenant-policy.ts';
 import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from './cli/policy-args.ts';
 import { policyFlagOptions } from './cli/policy-flags.ts';
+import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -27,6 +28,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               then the flags; settings not named keep their values; nothing is stored if any value is refused
   tenant show --name NAME                           the tenant and its effective policy
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
+${LIFECYCLE_USAGE}
 
 Presets: ${PRESET_NAMES.join(', ')} (config/presets/NAME.json)
 
@@ -176,11 +178,12 @@ const commands: Record<string, {
     options: {},
     run: async (c) => c.keys.rotate(),
   },
+  ...LIFECYCLE_COMMANDS,
 };
 
 async function main(argv: string[]): Promise<number> {
-  const name = [argv[0], argv[1]].filter(Boolean).join(' ');
-  const key = commands[name] ? name : commands[argv[0] ?? ''] ? argv[0]! : undefined;
+  // the longest command name the arguments start with ('jobs run inactivity' has three words)
+  const key = [3, 2, 1].map((n) => argv.slice(0, n).join(' ')).find((name) => !!commands[name]);
   if (!key || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return key || argv.includes('--help') || argv.includes('-h') ? 0 : 2;

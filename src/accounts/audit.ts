@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = [
   'signin.denied_network', 'mfa.code_sent', 'mfa.succeeded', 'mfa.failed', 'mfa.voided',
   'factor.added', 'factor.removed', 'recovery_codes.generated', 'recovery_code.used',
   'device.remembered', 'device.revoked', 'devices.revoked_all', 'signin.new_device',
+  'user.invited', 'user.invitation_resent', 'user.verified', 'user.deactivated', 'user.reactivated',
+  'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -50,10 +50,21 @@ export interface UserService {
 }
 
 type UserRow = { id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus };
-const toUser = (u: UserRow): User => ({
+export const toUser = (u: UserRow): User => ({
   id: u.id, tenantId: u.tenant.id, email: u.email, emailVerified: u.emailVerified,
   firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status,
 });
+
+/** The email and role of a user about to be created (password or invitation), or a 400. */
+export function parseNewUser(input: { email: string; role?: string | undefined }): { email: string; role: UserRole } {
+  const email = emailSchema.safeParse(input.email);
+  if (!email.success) throw new AppError(400, 'user.invalid_email', 'Email must be a valid email address');
+  const role = input.role ?? 'member';
+  if (!(USER_ROLES as readonly string[]).includes(role)) {
+    throw new AppError(400, 'user.invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`);
+  }
+  return { email: email.data, role: role as UserRole };
+}
 
 /** short enough that a change made elsewhere is seen by the next sign-in, like a request in flight */
 const RECENT_MS = 2000;
@@ -67,21 +78,16 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
   };
   const service: UserService = {
     async create(input) {
-      const email = emailSchema.safeParse(input.email);
-      if (!email.success) throw new AppError(400, 'user.invalid_email', 'Email must be a valid email address');
-      const role = input.role ?? 'member';
-      if (!(USER_ROLES as readonly string[]).includes(role)) {
-        throw new AppError(400, 'user.invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`);
-      }
+      const { email, role } = parseNewUser(input);
       if (!input.password) throw new AppError(400, 'user.password_required', 'A password is required');
       const em = db.em();
-      if (await em.findOne(UserEntity, { tenant: input.tenantId, email: email.data })) {
+      if (await em.findOne(UserEntity, { tenant: input.tenantId, email })) {
         throw conflict('user.exists', 'A user with this email already exists in the tenant');
       }
       const hash = await hasher.hash(input.password);
       const user = em.create(UserEntity, {
-        id: randomUUID(), tenant: input.tenantId, email: email.data, emailVerified: true,
-        firstName: input.firstName ?? '', lastName: input.lastName ?? '', role: role as UserRole, status: 'active',
+        id: randomUUID(), tenant: input.tenantId, email, emailVerified: true,
+        firstName: input.firstName ?? '', lastName: input.lastName ?? '', role, status: 'active', createdAt: new Date(clock.now()),
       });
       em.create(PasswordCredentialEntity, { id: randomUUID(), user, hash, changedAt: new Date(clock.now()) });
       await em.flush();
@@ -116,7 +122,8 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       const ok = await hasher.verify(credential?.hash, password);
       const user = credential?.user;
       if (!user) return { ok: false };
-      if (!ok || user.status !== 'active') return { ok: false, user: toUser(user) };
+      // invited users have no password yet; deactivated and unverified ones may not sign in
+      if (!ok || user.status !== 'active' || !user.emailVerified) return { ok: false, user: toUser(user) };
       const verified = toUser(user);
       remember(verified);
       return {

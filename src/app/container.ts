@@ -39,11 +39,12 @@ import type { CodeChallenges } from '../factors/code-challenges.ts';
 import { createRedisCodeChallenges } from '../store/challenges/redis-challenges.ts';
 import { createMemoryCodeChallenges } from '../store/challenges/memory-challenges.ts';
 import { hkdfSync } from 'node:crypto';
+import { createLifecycleServices, type LifecycleServices } from '../accounts/lifecycle-services.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Everything the server and the CLI share, wired with plain factory functions. */
-export interface Container {
+export interface Container extends LifecycleServices {
   settings: Settings;
   issuer: string;
   secrets: RuntimeSecrets;
@@ -117,7 +118,11 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const challenges = redis
     ? createRedisCodeChallenges(redis, { prefix: settings.REDIS_PREFIX, clock, secret: challengeSecret })
     : createMemoryCodeChallenges({ clock, secret: challengeSecret });
+  const lifecycleServices = createLifecycleServices({
+    db, clock, logger, issuer, tenants: createTenantService(db), passwords, userSessions, mailer, composer: renderer, audit,
+  });
   return {
+    ...lifecycleServices,
     settings,
     issuer,
     factors: createFactorService({ db, box, clock }),

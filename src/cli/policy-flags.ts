@@ -60,6 +60,10 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     allowlist: { flag: 'network-allowlist', aliases: ['allowlist'], help: "comma-separated IPv4/IPv6 addresses and CIDR ranges; '' clears" },
     strict: { flag: 'network-strict', help: 'deny sign-in from outside the allowlist' },
   },
+  lifecycle: {
+    invitationHours: { flag: 'invitation-hours', help: 'validity of invitation and email-verification links' },
+    inactivityDays: { flag: 'inactivity-days', help: 'deactivate users with no sign-in for this long; 0 never' },
+  },
 };
 
 /** What a flag takes, read from the field's schema. */

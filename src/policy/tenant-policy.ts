@@ -83,12 +83,21 @@ export const networkPolicySchema = z.object({
   path: ['strict'],
 });
 
+/** Account lifecycle: invitations and automatic deactivation (seed 001). */
+export const lifecyclePolicySchema = z.object({
+  /** validity of invitation and email-verification links */
+  invitationHours: z.number().int().min(1).max(720).default(72),
+  /** deactivate users with no sign-in for this many days (data kept); 0: never */
+  inactivityDays: z.number().int().min(0).max(3650).default(180),
+}).strict();
+
 export const tenantPolicySchema = z.object({
   password: passwordPolicySchema.default(() => passwordPolicySchema.parse({})),
   lockout: lockoutPolicySchema.default(() => lockoutPolicySchema.parse({})),
   mfa: mfaPolicySchema.default(() => mfaPolicySchema.parse({})),
   devices: devicePolicySchema.default(() => devicePolicySchema.parse({})),
   network: networkPolicySchema.default(() => networkPolicySchema.parse({})),
+  lifecycle: lifecyclePolicySchema.default(() => lifecyclePolicySchema.parse({})),
 }).strict();
 
 export type TenantPolicy = z.infer<typeof tenantPolicySchema>;
@@ -97,6 +106,7 @@ export type LockoutPolicy = TenantPolicy['lockout'];
 export type MfaPolicy = TenantPolicy['mfa'];
 export type DevicePolicy = TenantPolicy['devices'];
 export type NetworkPolicy = TenantPolicy['network'];
+export type LifecyclePolicy = TenantPolicy['lifecycle'];
 /** what a tenant stores and presets hold: any subset, defaults fill the rest */
 export type TenantPolicyOverrides = z.input<typeof tenantPolicySchema>;
 

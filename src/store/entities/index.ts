@@ -11,14 +11,15 @@ import { LockoutReleaseEntity } from './lockout-release.ts';
 import { MfaFactorEntity } from './mfa-factor.ts';
 import { RecoveryCodeEntity } from './recovery-code.ts';
 import { TrustedDeviceEntity } from './trusted-device.ts';
+import { VerificationLinkEntity } from './verification-link.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
-  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity,
+  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
-  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity,
+  MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
 ];

@@ -1,0 +1,28 @@
+import type { Mailer } from '../factors/delivery/email.ts';
+import type { EmailComposer } from './notifications.ts';
+
+interface Recipient {
+  email: string;
+  firstName: string;
+}
+
+/** The emails of the account lifecycle (views/emails/invitation, email-change, email-changed). */
+export interface LifecycleMail {
+  invitation(to: Recipient, data: { tenant: string; link: string; hours: number }): Promise<void>;
+  /** sent to the NEW address: the link that proves it */
+  emailChange(to: Recipient, data: { tenant: string; link: string; hours: number }): Promise<void>;
+  /** sent to the OLD address once the change is made */
+  emailChanged(to: Recipient, data: { tenant: string; newEmail: string }): Promise<void>;
+}
+
+export function createLifecycleMail(deps: { mailer: Mailer; composer: EmailComposer }): LifecycleMail {
+  const send = async (to: Recipient, template: string, data: Record<string, unknown>) => {
+    const message = deps.composer.renderEmail(template, { name: to.firstName || to.email, ...data });
+    await deps.mailer.send({ to: to.email, ...message });
+  };
+  return {
+    invitation: (to, data) => send(to, 'invitation', data),
+    emailChange: (to, data) => send(to, 'email-change', data),
+    emailChanged: (to, data) => send(to, 'email-changed', data),
+  };
+}
