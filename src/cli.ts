@@ -221,7 +221,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return refuse(err);
   } finally {
-    await container.close();
+    // the answer is out; a connection that will not close must not keep the command from exiting
+    const closing = container.close().catch(() => undefined);
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 }
 
