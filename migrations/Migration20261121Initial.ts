@@ -2,7 +2,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * tenants, users, credentials and password history, reset tokens, clients, signing keys, audit
- * events, dev outbox, second factors and recovery codes, trusted devices, verification links
+ * events, dev outbox, second factors and recovery codes, trusted devices, verification links,
+ * admin API tokens
  */
 export class Migration20261121Initial extends Migration {
   override async up(): Promise<void> {
@@ -29,6 +30,8 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_unique" unique ("user_id");`);
     this.addSql(`create table "mfa_factors" ("id" uuid not null, "user_id" uuid not null, "type" varchar(8) not null, "label" varchar(64) not null, "secret_sealed" text null, "phone" varchar(16) null, "confirmed_at" timestamptz null, "last_used_step" int null, "last_used_at" timestamptz null, "preferred" boolean not null default false, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "mfa_factors_user_id_index" on "mfa_factors" ("user_id");`);
+    this.addSql(`create table "api_tokens" ("id" uuid not null, "user_id" uuid not null, "tenant_id" uuid not null, "name" varchar(100) not null, "scopes" jsonb not null, "token_hash" varchar(64) not null, "previous_hash" varchar(64) null, "grace_until" timestamptz null, "expires_at" timestamptz not null, "created_at" timestamptz not null, "last_used_at" timestamptz null, "revoked_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create index "api_tokens_user_id_created_at_index" on "api_tokens" ("user_id", "created_at");`);
     this.addSql(`create table "verification_links" ("id" varchar(64) not null, "user_id" uuid not null, "purpose" varchar(16) not null, "new_email" varchar(320) null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, "voided_at" timestamptz null, primary key ("id"));`);
     this.addSql(`create index "verification_links_user_id_purpose_index" on "verification_links" ("user_id", "purpose");`);
     this.addSql(`alter table "clients" add constraint "clients_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
@@ -40,11 +43,13 @@ export class Migration20261121Initial extends Migration {
     this.addSql(`alter table "password_history" add constraint "password_history_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "password_credentials" add constraint "password_credentials_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
     this.addSql(`alter table "mfa_factors" add constraint "mfa_factors_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+    this.addSql(`alter table "api_tokens" add constraint "api_tokens_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
+    this.addSql(`alter table "api_tokens" add constraint "api_tokens_tenant_id_foreign" foreign key ("tenant_id") references "tenants" ("id") on delete cascade;`);
     this.addSql(`alter table "verification_links" add constraint "verification_links_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
   }
 
   override async down(): Promise<void> {
-    for (const table of ['verification_links', 'lockout_releases', 'outbox_messages', 'audit_events', 'trusted_devices', 'recovery_codes', 'mfa_factors', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
+    for (const table of ['api_tokens', 'verification_links', 'lockout_releases', 'outbox_messages', 'audit_events', 'trusted_devices', 'recovery_codes', 'mfa_factors', 'password_reset_tokens', 'password_history', 'password_credentials', 'users', 'clients', 'tenants', 'signing_keys']) {
       this.addSql(`drop table if exists "${table}" cascade;`);
     }
   }

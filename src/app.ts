@@ -25,6 +25,7 @@ import { demoEnabled } from './app/demo-data.ts';
 import { createAccountSecurityRouter } from './console/security-router.ts';
 import { createSecurityUnlocks } from './console/unlock-store.ts';
 import { createLinkPagesRouter, LINK_PAGE_PREFIXES } from './console/link-pages.ts';
+import { ADMIN_PREFIX, createAdminRouter } from './admin/router.ts';
 
 export interface LatchkeyApp {
   app: Koa;
@@ -87,6 +88,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   // the links of invitation and email-change emails: one router, answering under both prefixes
   const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });
   for (const prefix of LINK_PAGE_PREFIXES) routers[prefix] = linkPages;
+  routers[ADMIN_PREFIX] = createAdminRouter(c, { bodyLimitKb: settings.BODY_LIMIT_KB });
   if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));

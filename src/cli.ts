@@ -8,6 +8,7 @@ import { PRESET_NAMES } from './policy/presets.ts';
 import type { TenantPolicy } from './policy/tenant-policy.ts';
 import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from './cli/policy-args.ts';
 import { policyFlagOptions } from './cli/policy-flags.ts';
+import { apiTokenInputSchema, type ApiTokenInput } from './admin/api-tokens.ts';
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
@@ -28,6 +29,8 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               then the flags; settings not named keep their values; nothing is stored if any value is refused
   tenant show --name NAME                           the tenant and its effective policy
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
+  token create --tenant NAME --email EMAIL --name NAME --scope admin:read[,admin:write] [--expires-days 90]
+              an admin API token for an owner or admin; printed this once, only its hash is kept
 ${LIFECYCLE_USAGE}
 
 Presets: ${PRESET_NAMES.join(', ')} (config/presets/NAME.json)
@@ -178,8 +181,36 @@ const commands: Record<string, {
     options: {},
     run: async (c) => c.keys.rotate(),
   },
+  'token create': {
+    options: { tenant: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, 'expires-days': { type: 'string' } },
+    check: (v) => { one(v.tenant, 'tenant'); one(v.email, 'email'); tokenInput(v); },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
+      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      const { token, apiToken } = await c.apiTokens.create(user.id, tokenInput(v), 'cli');
+      return { token, api_token: { id: apiToken.id, name: apiToken.name, scopes: apiToken.scopes, expires_at: apiToken.expiresAt.toISOString() } };
+    },
+    text: (out) => `${String(out.token)}\n(shown this once: only its hash is stored)`,
+  },
   ...LIFECYCLE_COMMANDS,
 };
+
+/** --scope may be repeated or comma-separated; refused before connecting when not valid */
+function tokenInput(v: Values): ApiTokenInput {
+  const days = v['expires-days'];
+  const parsed = apiTokenInputSchema.safeParse({
+    name: one(v.name, 'name'),
+    scopes: many(v.scope).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    ...(days === undefined ? {} : { expiresInDays: /^\d{1,4}$/.test(String(days)) ? Number(days) : String(days) }),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = ({ scopes: 'scope', expiresInDays: 'expires-days' } as Record<string, string>)[String(issue.path[0])] ?? String(issue.path[0] ?? 'name');
+    throw new AppError(400, 'cli.invalid_option', `--${flag}: ${issue.message}`);
+  }
+  return parsed.data;
+}
 
 async function main(argv: string[]): Promise<number> {
   // the longest command name the arguments start with ('jobs run inactivity' has three words)

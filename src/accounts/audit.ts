@@ -3,6 +3,7 @@ import type { Database } from '../store/database.ts';
 import { AuditEventEntity } from '../store/entities/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { AppError } from '../lib/errors.ts';
 
 export const AUDIT_ACTIONS = [
   'signin.succeeded', 'signin.failed', 'signin.refused_locked', 'signin.throttled_ip',
@@ -13,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'device.remembered', 'device.revoked', 'devices.revoked_all', 'signin.new_device',
   'user.invited', 'user.invitation_resent', 'user.verified', 'user.deactivated', 'user.reactivated',
   'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',
+  'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
+  'api_token.created', 'api_token.rotated', 'api_token.revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -27,8 +30,29 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+/** a stored event as the admin API lists it */
+export interface StoredAuditEvent extends AuditEvent {
+  id: string;
+  createdAt: Date;
+}
+
+export interface AuditQuery {
+  tenantId: string;
+  action?: string | undefined;
+  userId?: string | undefined;
+  /** inclusive */
+  from?: Date | undefined;
+  /** exclusive */
+  to?: Date | undefined;
+  limit: number;
+  /** from the previous page's nextCursor */
+  cursor?: string | undefined;
+}
+
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
+  /** one tenant's events, newest first, a page at a time; a malformed cursor throws 400 */
+  list(query: AuditQuery): Promise<{ events: StoredAuditEvent[]; nextCursor: string | null }>;
 }
 
 /** Writes to audit_events. A failed write is logged, never lost silently, and never breaks the caller. */
@@ -47,5 +71,37 @@ export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logge
         deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit write failed');
       }
     },
+
+    async list(query) {
+      const after = query.cursor === undefined ? undefined : readCursor(query.cursor);
+      const rows = await deps.db.em().find(AuditEventEntity, {
+        tenantId: query.tenantId,
+        ...(query.action ? { action: query.action } : {}),
+        ...(query.userId ? { userId: query.userId } : {}),
+        ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lt: query.to } : {}) } } : {}),
+        // keyset paging: rows strictly older than the last one shown (id breaks ties)
+        ...(after ? { $or: [{ createdAt: { $lt: after.at } }, { createdAt: after.at, id: { $lt: after.id } }] } : {}),
+      }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        events: page.map((r) => ({
+          id: r.id, action: r.action as AuditAction, actor: r.actor, createdAt: r.createdAt,
+          ...(r.tenantId ? { tenantId: r.tenantId } : {}), ...(r.userId ? { userId: r.userId } : {}),
+          ...(r.ip ? { ip: r.ip } : {}), ...(r.userAgent ? { userAgent: r.userAgent } : {}), ...(r.details ? { details: r.details } : {}),
+        })),
+        nextCursor: rows.length > query.limit && last ? writeCursor(last.createdAt, last.id) : null,
+      };
+    },
   };
+}
+
+const writeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.getTime(), id])).toString('base64url');
+
+function readCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof at === 'number' && Number.isFinite(at) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { at: new Date(at), id };
+  } catch { /* refused below */ }
+  throw new AppError(400, 'audit.invalid_cursor', 'The cursor is not one this API returned');
 }

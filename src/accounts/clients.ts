@@ -4,7 +4,7 @@ import type { Database } from '../store/database.ts';
 import { ClientEntity } from '../store/entities/index.ts';
 import type { ClientMetadata } from '../store/entities/client.ts';
 import type { SealedBox } from '../lib/sealed-box.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, conflict, notFound } from '../lib/errors.ts';
 
 export const CLIENT_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const SECRET_PURPOSE = 'client-secret';
@@ -18,8 +18,8 @@ const redirectUri = z.string().trim().refine((v) => {
   }
 }, { message: 'must be an absolute URL without fragment or credentials' });
 
-export const clientInputSchema = z.object({
-  tenantId: z.uuid(),
+/** what an admin says about a client; clientInputSchema adds the tenant and the cross-field rules */
+export const clientFieldsSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(200),
   redirectUris: z.array(redirectUri).max(20).default([]),
   postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
@@ -32,7 +32,9 @@ export const clientInputSchema = z.object({
     resource: redirectUri,
     scope: z.string().trim().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens'),
   })).max(20).default([]),
-}).superRefine((c, ctx) => {
+}).strict();
+
+export const clientInputSchema = clientFieldsSchema.extend({ tenantId: z.uuid() }).superRefine((c, ctx) => {
   if (c.grants.includes('authorization_code') && c.redirectUris.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'at least one redirect URI is needed for authorization_code' });
   }
@@ -44,6 +46,14 @@ export const clientInputSchema = z.object({
   }
 });
 export type ClientInput = z.input<typeof clientInputSchema>;
+
+export const clientRedirectsSchema = z.object({
+  redirectUris: z.array(redirectUri).max(20).optional(),
+  postLogoutRedirectUris: z.array(redirectUri).max(20).optional(),
+}).strict();
+export type ClientRedirects = z.input<typeof clientRedirectsSchema>;
+
+const invalid = (issue: z.core.$ZodIssue) => new AppError(400, 'client.invalid', `${issue.path.join('.') || 'client'} ${issue.message}`);
 
 export interface RegisteredClient {
   clientId: string;
@@ -58,6 +68,11 @@ export interface ClientService {
   create(input: ClientInput): Promise<{ clientId: string; clientSecret?: string }>;
   find(clientId: string): Promise<RegisteredClient | undefined>;
   listForTenant(tenantId: string): Promise<RegisteredClient[]>;
+  /** a new secret for a confidential client of the tenant, returned this once; the old one stops working */
+  rotateSecret(tenantId: string, clientId: string): Promise<{ clientId: string; clientSecret: string }>;
+  /** replaces the lists given; returns both versions for the audit trail */
+  updateRedirects(tenantId: string, clientId: string, input: ClientRedirects): Promise<{ before: Required<ClientRedirects>; after: Required<ClientRedirects> }>;
+  remove(tenantId: string, clientId: string): Promise<void>;
 }
 
 export function createClientService(deps: { db: Database; box: SealedBox }): ClientService {
@@ -65,10 +80,7 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
   return {
     async create(input) {
       const parsed = clientInputSchema.safeParse(input);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new AppError(400, 'client.invalid', `${issue.path.join('.') || 'client'} ${issue.message}`);
-      }
+      if (!parsed.success) throw invalid(parsed.error.issues[0]!);
       const c = parsed.data;
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = c.public ? undefined : randomBytes(32).toString('base64url');
@@ -100,7 +112,45 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
       const rows = await db.em().find(ClientEntity, { tenant: tenantId }, { orderBy: { createdAt: 'asc' } });
       return rows.map(toRegistered);
     },
+
+    async rotateSecret(tenantId, clientId) {
+      const em = db.em();
+      const row = await findOwned(em, tenantId, clientId);
+      if (!row.secretSealed) throw conflict('client.public', 'A public client has no secret to rotate');
+      const clientSecret = randomBytes(32).toString('base64url');
+      row.secretSealed = box.seal(clientSecret, `${SECRET_PURPOSE}:${clientId}`);
+      await em.flush();
+      return { clientId, clientSecret };
+    },
+
+    async updateRedirects(tenantId, clientId, input) {
+      const parsed = clientRedirectsSchema.safeParse(input);
+      if (!parsed.success) throw invalid(parsed.error.issues[0]!);
+      const em = db.em();
+      const row = await findOwned(em, tenantId, clientId);
+      const before = { redirectUris: row.metadata.redirect_uris, postLogoutRedirectUris: row.metadata.post_logout_redirect_uris ?? [] };
+      const after = { ...before, ...parsed.data } as Required<ClientRedirects>;
+      if (row.metadata.grant_types.includes('authorization_code') && after.redirectUris.length === 0) {
+        throw new AppError(400, 'client.invalid', 'redirectUris at least one redirect URI is needed for authorization_code');
+      }
+      row.metadata = { ...row.metadata, redirect_uris: after.redirectUris, post_logout_redirect_uris: after.postLogoutRedirectUris };
+      await em.flush();
+      return { before, after };
+    },
+
+    async remove(tenantId, clientId) {
+      const em = db.em();
+      em.remove(await findOwned(em, tenantId, clientId));
+      await em.flush();
+    },
   };
+
+  /** the client only when it is the tenant's: another tenant's client is as unknown as a missing one */
+  async function findOwned(em: ReturnType<Database['em']>, tenantId: string, clientId: string) {
+    const row = typeof clientId === 'string' && clientId.length <= 64 ? await em.findOne(ClientEntity, { id: clientId, tenant: tenantId }) : null;
+    if (!row) throw notFound('client.not_found', 'No such client in this tenant');
+    return row;
+  }
 
   function toRegistered(row: { id: string; tenant: { id: string }; name: string; firstParty: boolean; secretSealed?: string | null; metadata: ClientMetadata }): RegisteredClient {
     const secret = row.secretSealed ? box.open(row.secretSealed, `${SECRET_PURPOSE}:${row.id}`) : undefined;

@@ -40,6 +40,7 @@ import { createRedisCodeChallenges } from '../store/challenges/redis-challenges.
 import { createMemoryCodeChallenges } from '../store/challenges/memory-challenges.ts';
 import { hkdfSync } from 'node:crypto';
 import { createLifecycleServices, type LifecycleServices } from '../accounts/lifecycle-services.ts';
+import { createApiTokenService, type ApiTokenService } from '../admin/api-tokens.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -75,6 +76,8 @@ export interface Container extends LifecycleServices {
   factors: FactorService;
   phone: PhoneSender;
   challenges: CodeChallenges;
+  /** personal tokens for the admin API */
+  apiTokens: ApiTokenService;
   close(): Promise<void>;
 }
 
@@ -132,6 +135,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     passwords, resetTokens, audit, mailer, notifications, recovery, users,
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
     userSessions, devices,
+    apiTokens: createApiTokenService({ db, clock, audit }),
     tenants: createTenantService(db),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({

@@ -34,7 +34,10 @@ export function respondWithError(ctx: Context, renderer: Renderer, err: unknown)
     ctx.set('Retry-After', String(typeof retryAfter === 'number' ? retryAfter : 5));
   }
   if (wantsJson(ctx)) {
-    ctx.body = { error: code, message, request_id: ctx.state.requestId };
+    // the admin API documents one error shape for everything under /admin (src/admin/errors.ts)
+    ctx.body = ctx.path.startsWith('/admin/')
+      ? { error: { code, message } }
+      : { error: code, message, request_id: ctx.state.requestId };
     return;
   }
   ctx.type = 'html';

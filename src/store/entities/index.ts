@@ -11,15 +11,18 @@ import { LockoutReleaseEntity } from './lockout-release.ts';
 import { MfaFactorEntity } from './mfa-factor.ts';
 import { RecoveryCodeEntity } from './recovery-code.ts';
 import { TrustedDeviceEntity } from './trusted-device.ts';
+import { ApiTokenEntity } from './api-token.ts';
 import { VerificationLinkEntity } from './verification-link.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
+  ApiTokenEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
+  ApiTokenEntity,
 ];

@@ -1,0 +1,42 @@
+import type { Clock } from '../lib/clock.ts';
+import type { TenantService } from '../accounts/tenants.ts';
+import type { UserService } from '../accounts/users.ts';
+import type { ClientService } from '../accounts/clients.ts';
+import type { AuditLog } from '../accounts/audit.ts';
+import type { SignInGuard } from '../accounts/sign-in-guard.ts';
+import type { PasswordRecovery } from '../accounts/password-recovery.ts';
+import type { UserSessions } from '../accounts/user-sessions.ts';
+import type { DeviceService } from '../accounts/devices.ts';
+import type { Database } from '../store/database.ts';
+import type { ApiTokenService } from './api-tokens.ts';
+import type { AccessTokenVerifier } from './access-tokens.ts';
+import type { UserDirectory } from './user-directory.ts';
+import type { LifecycleServices } from '../accounts/lifecycle-services.ts';
+
+/** what the admin routes act through */
+export interface AdminDeps {
+  tenants: TenantService;
+  users: UserService;
+  clients: ClientService;
+  audit: AuditLog;
+  guard: Pick<SignInGuard, 'unlock'>;
+  recovery: Pick<PasswordRecovery, 'force'>;
+  userSessions: UserSessions;
+  devices: Pick<DeviceService, 'revokeAll'>;
+  apiTokens: ApiTokenService;
+  accessTokens: AccessTokenVerifier;
+  directory: UserDirectory;
+  invitations: Pick<LifecycleServices['invitations'], 'invite' | 'resendInvitation'>;
+  lifecycle: Pick<LifecycleServices['lifecycle'], 'deactivate' | 'reactivate'>;
+  profiles: LifecycleServices['profiles'];
+  emailChanges: Pick<LifecycleServices['emailChanges'], 'requestEmailChange'>;
+  clock: Clock;
+}
+
+/** what createAdminRouter needs from the container (a structural subset of it) */
+export interface AdminRouterDeps extends Omit<AdminDeps, 'accessTokens' | 'directory'> {
+  db: Database;
+  issuer: string;
+  /** the provider's signing keys, to verify its JWT access tokens (public members are kept) */
+  keys: { loadJwks(): Promise<Array<Record<string, unknown>>> };
+}

@@ -1,0 +1,12 @@
+import type { AdminRoute } from '../route.ts';
+import { tenantRoutes } from './tenants.ts';
+import { userRoutes } from './users.ts';
+import { userActionRoutes } from './user-actions.ts';
+import { clientRoutes } from './clients.ts';
+import { auditRoutes } from './audit.ts';
+import { tokenRoutes } from './tokens.ts';
+
+/** every admin API route: the router serves exactly these and the OpenAPI document describes exactly these */
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  ...tenantRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...auditRoutes, ...tokenRoutes,
+];

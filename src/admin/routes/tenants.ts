@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { tenantPolicySchema } from '../../policy/tenant-policy.ts';
+import type { Tenant } from '../../accounts/tenants.ts';
+import { tenantRoute, type AdminRoute } from '../route.ts';
+import { changes } from '../changes.ts';
+import { auditBy } from '../caller.ts';
+
+const tenantSchema = z.object({ id: z.uuid(), name: z.string(), displayName: z.string() }).meta({ id: 'Tenant' });
+const policyResponse = z.object({ policy: tenantPolicySchema });
+
+/**
+ * A partial policy: each section's settings optional, unknown ones refused. Built from the policy
+ * schema itself (without its cross-field rules, which the merged result is checked against).
+ */
+const policyPatchSchema = z.object(Object.fromEntries(Object.entries(tenantPolicySchema.shape).map(([section, schema]) => {
+  const object = (schema as unknown as { unwrap(): z.ZodObject<z.ZodRawShape> }).unwrap();
+  return [section, z.object(object.shape).partial().strict().optional()];
+})) as Record<string, z.ZodOptional<z.ZodObject<z.ZodRawShape>>>).strict();
+
+const view = (t: Tenant) => ({ id: t.id, name: t.name, displayName: t.displayName });
+
+export const tenantRoutes: AdminRoute[] = [
+  tenantRoute({
+    method: 'get', path: '', operationId: 'getTenant', tag: 'tenants', scope: 'admin:read',
+    summary: 'The tenant', status: 200, response: tenantSchema,
+    handle: async ({ tenant }) => view(tenant),
+  }),
+  tenantRoute({
+    method: 'get', path: '/policy', operationId: 'getTenantPolicy', tag: 'tenants', scope: 'admin:read',
+    summary: "The tenant's effective security policy (defaults filled in)", status: 200, response: policyResponse,
+    handle: async ({ tenant }) => ({ policy: tenant.policy }),
+  }),
+  tenantRoute({
+    method: 'patch', path: '/policy', operationId: 'updateTenantPolicy', tag: 'tenants', scope: 'admin:write',
+    summary: 'Merge settings into the policy',
+    description: 'Settings not named keep their values. The merged policy must be valid as a whole (for instance strict network mode needs an allowlist), else nothing is stored (400 tenant.invalid_policy).',
+    body: policyPatchSchema, status: 200, response: policyResponse, errors: [413, 415],
+    handle: async ({ deps, tenant, body, caller, ctx }) => {
+      const updated = await deps.tenants.updatePolicy(tenant.id, body as Record<string, unknown>);
+      const diff = changes(tenant.policy, updated.policy);
+      if (diff) {
+        await deps.audit.record({ action: 'tenant.policy_updated', tenantId: tenant.id, ...auditBy(ctx, caller), details: diff });
+      }
+      return { policy: updated.policy };
+    },
+  }),
+];
