@@ -10,7 +10,6 @@ export const errorSchema = z.object({
   }),
 }).meta({ id: 'Error' });
 
-export const uuidParam = z.uuid();
 export const timestamp = z.iso.datetime({ offset: true });
 export const limitParam = z.coerce.number().int().min(1).max(100).default(50).describe('page size, at most 100');
 export const cursorParam = z.string().min(1).max(400).optional().describe('nextCursor of the previous page');
