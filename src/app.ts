@@ -20,6 +20,7 @@ import { createLoginStateStore } from './login/login-state.ts';
 import { createResetPasswordRouter } from './login/reset-password.ts';
 import { createDevOutboxRouter } from './http/dev-outbox.ts';
 import { createCodeDelivery } from './factors/code-delivery.ts';
+import { createSecurityRouter } from './http/security-txt.ts';
 import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
 import { createAccountSecurityRouter } from './console/security-router.ts';
@@ -89,6 +90,9 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });
   for (const prefix of LINK_PAGE_PREFIXES) routers[prefix] = linkPages;
   routers[ADMIN_PREFIX] = createAdminRouter(c, { bodyLimitKb: settings.BODY_LIMIT_KB });
+  const security = createSecurityRouter(settings, c.issuer, renderer, () => c.clock.now());
+  routers['/.well-known/security.txt'] = security;
+  routers['/security'] = security;
   if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));

@@ -78,6 +78,15 @@ export const settingsSchema = z.object({
     message: 'must be an http(s) URL without credentials, query or fragment, such as https://api.twilio.com',
   }).transform((v) => v.replace(/\/+$/, ''))
     .describe('Where the Twilio REST API is reached (http or https); point it at a stand-in or a private gateway'),
+  SECURITY_CONTACT: z.string().trim().optional().refine(
+    (v) => v === undefined || v === '' || /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+|tel:\+[0-9]{7,15})$/.test(v),
+    { message: 'must be a mailto:, https:// or tel:+ URI, such as mailto:security@example.com' },
+  ).transform((v) => (v ? v : undefined))
+    .describe('Where vulnerabilities are reported (mailto:, https:// or tel: URI), published in /.well-known/security.txt and on /security [mailto:security@<issuer host>]'),
+  SECURITY_POLICY_URL: optionalUrl(['https'])
+    .describe('Optional https URL of the vulnerability disclosure policy, listed in security.txt as Policy'),
+  SECURITY_TXT_DAYS: z.coerce.number().int().min(1).max(365).default(180)
+    .describe('security.txt Expires is this many days (1–365) after the server started; RFC 9116 asks for less than a year'),
   ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds, 60–86400'),
   ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds, 60–86400'),
   REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds, 300–31536000 (rotated on every use)'),
