@@ -14,7 +14,9 @@ import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
   migrate                                      apply PostgreSQL migrations
-  tenant create --name NAME [--display-name TEXT]
+  tenant create --name NAME [--display-name TEXT] [--parent RESELLER]
+              with --parent, a child tenant that the reseller's admins administer and whose users
+              may sign in to the reseller's applications (one level: a child has no children)
   user create --tenant NAME --email EMAIL --password PASSWORD [--role owner|admin|member]
               [--first-name TEXT] [--last-name TEXT]
   client create --tenant NAME --name NAME --redirect-uri URI [--redirect-uri URI ...]
@@ -67,9 +69,14 @@ const commands: Record<string, {
     },
   },
   'tenant create': {
-    options: { name: { type: 'string' }, 'display-name': { type: 'string' } },
+    options: { name: { type: 'string' }, 'display-name': { type: 'string' }, parent: { type: 'string' } },
     run: async (c, v) => {
-      const t = await c.tenants.create({ name: one(v.name, 'name'), ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}) });
+      const parent = typeof v.parent === 'string' ? await c.tenants.getByName(v.parent) : undefined;
+      const t = await c.tenants.create({
+        name: one(v.name, 'name'),
+        ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}),
+        ...(parent ? { parentId: parent.id } : {}),
+      });
       return { tenant: t };
     },
   },

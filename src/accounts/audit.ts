@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',
   'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
   'api_token.created', 'api_token.rotated', 'api_token.revoked',
+  'tenant.created', 'webhook.configured', 'webhook.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -49,26 +50,48 @@ export interface AuditQuery {
   cursor?: string | undefined;
 }
 
+/** a stored event of a tenant, as record() hands it on */
+export type TenantAuditEvent = StoredAuditEvent & { tenantId: string };
+
+/** Where each tenant event goes once stored: the webhook outbox (declared here, implemented in src/admin/webhooks). */
+export interface AuditOutbox {
+  enqueue(event: TenantAuditEvent): Promise<void>;
+}
+
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
   /** one tenant's events, newest first, a page at a time; a malformed cursor throws 400 */
   list(query: AuditQuery): Promise<{ events: StoredAuditEvent[]; nextCursor: string | null }>;
 }
 
-/** Writes to audit_events. A failed write is logged, never lost silently, and never breaks the caller. */
-export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logger }): AuditLog {
+/**
+ * Writes to audit_events, then hands a tenant's event to the outbox (which queues it for the
+ * tenant's webhook, if any). A failed write is logged, never lost silently, and never breaks the caller.
+ */
+export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logger; outbox?: AuditOutbox }): AuditLog {
   return {
     async record(event) {
+      const stored: StoredAuditEvent = {
+        ...event, id: randomUUID(), createdAt: new Date(deps.clock.now()),
+        ...(event.ip ? { ip: event.ip.slice(0, 64) } : {}), ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 512) } : {}),
+      };
       try {
         // one INSERT, no unit of work: this runs on every sign-in
         await deps.db.em().insert(AuditEventEntity, {
-          id: randomUUID(), action: event.action, actor: event.actor,
-          tenantId: event.tenantId ?? null, userId: event.userId ?? null,
-          ip: event.ip?.slice(0, 64) ?? null, userAgent: event.userAgent?.slice(0, 512) ?? null,
-          details: event.details ?? null, createdAt: new Date(deps.clock.now()),
+          id: stored.id, action: stored.action, actor: stored.actor,
+          tenantId: stored.tenantId ?? null, userId: stored.userId ?? null,
+          ip: stored.ip ?? null, userAgent: stored.userAgent ?? null,
+          details: stored.details ?? null, createdAt: stored.createdAt,
         });
       } catch (err) {
         deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit write failed');
+        return;
+      }
+      if (!deps.outbox || !stored.tenantId) return;
+      try {
+        await deps.outbox.enqueue(stored as TenantAuditEvent);
+      } catch (err) {
+        deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit webhook enqueue failed');
       }
     },
 

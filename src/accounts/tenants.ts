@@ -10,13 +10,20 @@ export interface Tenant {
   name: string;
   displayName: string;
   policy: TenantPolicy;
+  /** the reseller this tenant belongs to, if any */
+  parentId: string | null;
+  /** a reseller: the tenant has child tenants */
+  hasChildren: boolean;
 }
 
 export interface TenantService {
-  create(input: { name: string; displayName?: string }): Promise<Tenant>;
+  /** with parentId, a child of that reseller; the parent must not be a child itself (one level) */
+  create(input: { name: string; displayName?: string; parentId?: string }): Promise<Tenant>;
   findByName(name: string): Promise<Tenant | undefined>;
   getByName(name: string): Promise<Tenant>;
   findById(id: string): Promise<Tenant | undefined>;
+  /** a reseller's child tenants by name, a page at a time (after: the last name of the previous page) */
+  listChildren(parentId: string, page: { limit: number; after?: string }): Promise<Tenant[]>;
   /** merges the given overrides into the stored ones; refuses an invalid result */
   updatePolicy(id: string, overrides: Record<string, unknown>): Promise<Tenant>;
 }
@@ -42,10 +49,24 @@ function tenantPolicySafeParse(policy: unknown): { ok: true } | { ok: false; mes
   }
 }
 
-const toTenant = (t: { id: string; name: string; displayName: string; policy: unknown }): Tenant => ({
+type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown };
+const toTenant = (t: TenantRow): Tenant => ({
   id: t.id, name: t.name, displayName: t.displayName,
   policy: effectivePolicy(typeof t.policy === 'string' ? JSON.parse(t.policy) : t.policy),
+  parentId: t.parentId ?? null,
+  // a formula: PostgreSQL answers a boolean, SQLite 0 or 1 (undefined right after an insert)
+  hasChildren: t.hasChildren === true || t.hasChildren === 1 || t.hasChildren === '1',
 });
+
+/**
+ * One level of resellers: the parent exists and is not a child itself. A new tenant has no
+ * children and tenants are never re-parented, so no cycle can form.
+ */
+async function checkParent(em: ReturnType<Database['em']>, parentId: string): Promise<void> {
+  const parent = /^[0-9a-f-]{36}$/i.test(parentId) ? await em.findOne(TenantEntity, { id: parentId }) : null;
+  if (!parent) throw notFound('tenant.not_found', 'No such parent tenant');
+  if (parent.parentId) throw conflict('tenant.nesting', `Tenant ${parent.name} is a child tenant and cannot have children of its own`);
+}
 
 export function createTenantService(db: Database): TenantService {
   const service: TenantService = {
@@ -54,8 +75,9 @@ export function createTenantService(db: Database): TenantService {
       if (!parsed.success) throw new AppError(400, 'tenant.invalid_name', `Tenant name ${parsed.error.issues[0]?.message}`);
       const em = db.em();
       if (await em.findOne(TenantEntity, { name: parsed.data })) throw conflict('tenant.exists', `Tenant ${parsed.data} already exists`);
+      if (input.parentId !== undefined) await checkParent(em, input.parentId);
       const displayName = (input.displayName ?? parsed.data).trim().slice(0, 200) || parsed.data;
-      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName, policy: {} });
+      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName, policy: {}, parentId: input.parentId ?? null });
       await em.flush();
       return toTenant(tenant);
     },
@@ -71,6 +93,10 @@ export function createTenantService(db: Database): TenantService {
     async findById(id) {
       const tenant = await db.em().findOne(TenantEntity, { id });
       return tenant ? toTenant(tenant) : undefined;
+    },
+    async listChildren(parentId, page) {
+      const rows = await db.em().find(TenantEntity, { parentId, ...(page.after ? { name: { $gt: page.after } } : {}) }, { orderBy: { name: 'asc' }, limit: page.limit });
+      return rows.map(toTenant);
     },
     async updatePolicy(id, overrides) {
       const em = db.em();

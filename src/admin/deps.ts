@@ -12,6 +12,7 @@ import type { ApiTokenService } from './api-tokens.ts';
 import type { AccessTokenVerifier } from './access-tokens.ts';
 import type { UserDirectory } from './user-directory.ts';
 import type { LifecycleServices } from '../accounts/lifecycle-services.ts';
+import type { WebhookSettings } from './webhooks/webhook-settings.ts';
 
 /** what the admin routes act through */
 export interface AdminDeps {
@@ -30,11 +31,14 @@ export interface AdminDeps {
   lifecycle: Pick<LifecycleServices['lifecycle'], 'deactivate' | 'reactivate'>;
   profiles: LifecycleServices['profiles'];
   emailChanges: Pick<LifecycleServices['emailChanges'], 'requestEmailChange'>;
+  webhooks: Pick<WebhookSettings, 'get' | 'put' | 'remove'>;
   clock: Clock;
 }
 
 /** what createAdminRouter needs from the container (a structural subset of it) */
-export interface AdminRouterDeps extends Omit<AdminDeps, 'accessTokens' | 'directory'> {
+export interface AdminRouterDeps extends Omit<AdminDeps, 'accessTokens' | 'directory' | 'webhooks'> {
+  /** the audit webhooks (their settings are what the routes use) */
+  webhooks: { settings: AdminDeps['webhooks'] };
   db: Database;
   issuer: string;
   /** the provider's signing keys, to verify its JWT access tokens (public members are kept) */

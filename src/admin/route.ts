@@ -5,7 +5,7 @@ import type { Caller } from './caller.ts';
 import type { AdminScope } from './scopes.ts';
 import type { AdminDeps } from './deps.ts';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** refusals a route documents besides the ones every route has (400 with input, 401, 403) */
 export type ErrorStatus = 404 | 409 | 413 | 415 | 429;
 export type AnyObject = z.ZodObject<z.ZodRawShape>;

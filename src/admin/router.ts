@@ -31,6 +31,7 @@ export function createAdminRouter(deps: AdminRouterDeps, options: { bodyLimitKb:
   const routes = options.routes ?? ADMIN_ROUTES;
   const full: AdminDeps = {
     ...deps,
+    webhooks: deps.webhooks.settings,
     directory: createUserDirectory(deps.db),
     accessTokens: createAccessTokenVerifier({ issuer: deps.issuer, audience: adminAudience(deps.issuer), keys: deps.keys, clock: deps.clock }),
   };

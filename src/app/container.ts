@@ -41,6 +41,7 @@ import { createMemoryCodeChallenges } from '../store/challenges/memory-challenge
 import { hkdfSync } from 'node:crypto';
 import { createLifecycleServices, type LifecycleServices } from '../accounts/lifecycle-services.ts';
 import { createApiTokenService, type ApiTokenService } from '../admin/api-tokens.ts';
+import { createWebhooks, type Webhooks } from '../admin/webhooks/webhooks.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,6 +79,8 @@ export interface Container extends LifecycleServices {
   challenges: CodeChallenges;
   /** personal tokens for the admin API */
   apiTokens: ApiTokenService;
+  /** audit webhooks; the server starts webhooks.worker, close() stops it */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -100,7 +103,10 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const users = createUserService({ db, hasher, clock });
   const passwords = createPasswordService({ db, hasher, strength: createPasswordStrength(), clock });
   const resetTokens = createPasswordResetTokens({ db, clock });
-  const audit = createAuditLog({ db, clock, logger });
+  const webhooks = createWebhooks({ db, box, clock, logger }, {
+    allowPrivateAddresses: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, requireHttps: settings.NODE_ENV === 'production',
+  });
+  const audit = createAuditLog({ db, clock, logger, outbox: webhooks.outbox });
   const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
   const notifications = createNotifications({ mailer, composer: renderer, logger });
   const devices = createDeviceService({ db, clock });
@@ -136,6 +142,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
     userSessions, devices,
     apiTokens: createApiTokenService({ db, clock, audit }),
+    webhooks,
     tenants: createTenantService(db),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({
@@ -144,6 +151,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
       retiredKeyPublishSeconds: Math.max(settings.ID_TOKEN_TTL, settings.ACCESS_TOKEN_TTL) + 300,
     }),
     async close() {
+      await webhooks.worker.stop();
       await kv.close();
       // QUIT waits for Redis's answer; a connection that is reconnecting never gives one
       if (redis) await withTimeout(redis.quit(), 2000).catch(() => redis.disconnect());

@@ -5,8 +5,10 @@ import { userActionRoutes } from './user-actions.ts';
 import { clientRoutes } from './clients.ts';
 import { auditRoutes } from './audit.ts';
 import { tokenRoutes } from './tokens.ts';
+import { childRoutes } from './children.ts';
+import { webhookRoutes } from './webhook.ts';
 
 /** every admin API route: the router serves exactly these and the OpenAPI document describes exactly these */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  ...tenantRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...auditRoutes, ...tokenRoutes,
+  ...tenantRoutes, ...childRoutes, ...webhookRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...auditRoutes, ...tokenRoutes,
 ];

@@ -5,7 +5,10 @@ import { tenantRoute, type AdminRoute } from '../route.ts';
 import { changes } from '../changes.ts';
 import { auditBy } from '../caller.ts';
 
-const tenantSchema = z.object({ id: z.uuid(), name: z.string(), displayName: z.string() }).meta({ id: 'Tenant' });
+export const tenantSchema = z.object({
+  id: z.uuid(), name: z.string(), displayName: z.string(),
+  parentId: z.uuid().nullable().describe('the reseller this tenant belongs to, whose admins administer it too'),
+}).meta({ id: 'Tenant' });
 const policyResponse = z.object({ policy: tenantPolicySchema });
 
 /**
@@ -17,13 +20,13 @@ const policyPatchSchema = z.object(Object.fromEntries(Object.entries(tenantPolic
   return [section, z.object(object.shape).partial().strict().optional()];
 })) as Record<string, z.ZodOptional<z.ZodObject<z.ZodRawShape>>>).strict();
 
-const view = (t: Tenant) => ({ id: t.id, name: t.name, displayName: t.displayName });
+export const tenantView = (t: Tenant): z.input<typeof tenantSchema> => ({ id: t.id, name: t.name, displayName: t.displayName, parentId: t.parentId });
 
 export const tenantRoutes: AdminRoute[] = [
   tenantRoute({
     method: 'get', path: '', operationId: 'getTenant', tag: 'tenants', scope: 'admin:read',
     summary: 'The tenant', status: 200, response: tenantSchema,
-    handle: async ({ tenant }) => view(tenant),
+    handle: async ({ tenant }) => tenantView(tenant),
   }),
   tenantRoute({
     method: 'get', path: '/policy', operationId: 'getTenantPolicy', tag: 'tenants', scope: 'admin:read',

@@ -13,16 +13,18 @@ import { RecoveryCodeEntity } from './recovery-code.ts';
 import { TrustedDeviceEntity } from './trusted-device.ts';
 import { ApiTokenEntity } from './api-token.ts';
 import { VerificationLinkEntity } from './verification-link.ts';
+import { TenantWebhookEntity } from './tenant-webhook.ts';
+import { WebhookDeliveryEntity } from './webhook-delivery.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
-  ApiTokenEntity,
+  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
-  ApiTokenEntity,
+  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity,
 ];

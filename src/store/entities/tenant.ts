@@ -1,5 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
+/**
+ * A customer account. A reseller is a tenant with child tenants (one level: a child has no
+ * children of its own), whose admins administer the children and whose applications admit the
+ * children's users.
+ */
 export const TenantEntity = defineEntity({
   name: 'Tenant',
   tableName: 'tenants',
@@ -9,6 +14,10 @@ export const TenantEntity = defineEntity({
     displayName: p.string().length(200),
     /** the tenant's policy overrides (src/policy/tenant-policy.ts fills the defaults) */
     policy: p.json<Record<string, unknown>>().default('{}'),
+    /** the reseller this tenant belongs to; tenants are never re-parented, so no cycle can form */
+    parentId: p.uuid().nullable().index(),
+    /** read with every tenant so the sign-in knows at once whether a reseller's rule applies */
+    hasChildren: p.formula<boolean>((cols) => `exists (select 1 from tenants c where c.parent_id = ${cols.id})`).type('boolean').persist(false),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

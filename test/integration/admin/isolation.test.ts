@@ -12,6 +12,8 @@ const BODIES: Record<string, unknown> = {
   changeUserEmail: { email: 'mallory@example.com' },
   createClient: { name: 'Evil', redirectUris: ['https://evil.example/cb'] },
   updateClientRedirects: { redirectUris: ['https://evil.example/cb'] },
+  createChildTenant: { name: 'evil-child' },
+  putWebhook: { url: 'https://evil.example/hook' },
 };
 
 const tenantRoutes = ADMIN_ROUTES.filter((r) => r.tenantScoped);

@@ -65,7 +65,7 @@ export async function startAdminWorld(kind: BackendKind = 'postgres'): Promise<A
 export const stopAdminWorld = (w: AdminWorld | undefined) => disposeFixture(w?.f);
 
 /** an owner of the tenant and a read/write token of theirs, made through the CLI */
-async function tenantAdmin(env: Record<string, string>, tenant: string): Promise<TenantAdmin> {
+export async function tenantAdmin(env: Record<string, string>, tenant: string): Promise<TenantAdmin> {
   const email = `owner-${randomBytes(3).toString('hex')}@example.com`;
   const created = await cli(env, ['user', 'create', '--tenant', tenant, '--email', email, '--password', PASSWORD, '--role', 'owner', '--first-name', 'Olive']);
   const issued = await cli(env, ['token', 'create', '--tenant', tenant, '--email', email, '--name', 'setup', '--scope', 'admin:read,admin:write']);

@@ -12,7 +12,7 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
     for (const ref of [w.a.tenant, w.a.tenant.toUpperCase(), w.a.tenantId]) {
       const res = await w.api('GET', `/tenants/${ref}`);
       expect(res.status).to.equal(200);
-      expect(res.json).to.deep.equal({ id: w.a.tenantId, name: w.a.tenant, displayName: w.a.tenant });
+      expect(res.json).to.deep.equal({ id: w.a.tenantId, name: w.a.tenant, displayName: w.a.tenant, parentId: null });
     }
     const res = await w.api('GET', `/tenants/${w.a.tenant}`);
     expect(res.headers.get('cache-control')).to.equal('no-store');
