@@ -32,6 +32,8 @@ export async function startTestServer(backend: Backend, options: { env?: Record<
 
 export interface SpawnedServer {
   url: string;
+  /** this process's own address (differs from url when several replicas sit behind one issuer) */
+  direct: string;
   env: Record<string, string>;
   process: ChildProcess;
   output(): string;
@@ -49,11 +51,12 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
   child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
   const url = fullEnv.ISSUER;
+  const direct = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`${direct}/healthz`)).ok) break;
     } catch { /* not yet listening */ }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -62,7 +65,7 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url, env: fullEnv, process: child, output: () => output,
+    url, direct, env: fullEnv, process: child, output: () => output,
     stop: (signal = 'SIGTERM') => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
