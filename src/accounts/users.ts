@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { raw } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Database } from '../store/database.ts';
 import { PasswordCredentialEntity, UserEntity } from '../store/entities/index.ts';
@@ -30,6 +31,14 @@ export interface VerifiedUser extends User {
 /** the verified user, or on failure the user the email named (if any), for audit and lock mail */
 export type PasswordCheck = { ok: true; user: VerifiedUser } | { ok: false; user?: User };
 
+/**
+ * Whose password a sign-in through an application of a tenant checks: its own user with that
+ * email; else, when the tenant is a reseller, the one child tenant's user with it. Several
+ * children with the email make it ambiguous, and the sign-in is refused like a wrong password
+ * (no child can capture a sibling's or the reseller's own sign-ins, and none is guessed).
+ */
+export type SignInSubject = { kind: 'user'; userId: string; tenantId: string } | { kind: 'none' } | { kind: 'ambiguous' };
+
 export interface UserService {
   create(input: { tenantId: string; email: string; password: string; role?: string; firstName?: string; lastName?: string }): Promise<User>;
   findById(id: string): Promise<User | undefined>;
@@ -39,9 +48,12 @@ export interface UserService {
    */
   findRecent(id: string): Promise<User | undefined>;
   findByEmail(tenantId: string, email: string): Promise<User | undefined>;
+  /** who a sign-in with this email through an application of the tenant is for (see SignInSubject) */
+  findSignInSubject(tenantId: string, email: string): Promise<SignInSubject>;
   /**
-   * The password step: returns the user only when the email belongs to an active user of
-   * the tenant and the password matches. Always does one argon2 verification.
+   * The password step: returns the user only when the email names an active user for a sign-in
+   * through the tenant's applications (its own, or one child's of a reseller: SignInSubject)
+   * and the password matches. Always does one argon2 verification.
    */
   verifyPassword(tenantId: string, email: string, password: string): Promise<PasswordCheck>;
   recordLogin(userId: string): Promise<void>;
@@ -76,6 +88,22 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
     if (recent.size >= 1000) recent.clear();
     recent.set(user.id, { at: clock.now(), user });
   };
+  /** the credentials (with users) a sign-in through the tenant's applications may check, and which one it checks */
+  const signInCredential = async (tenantId: string, email: string) => {
+    const parsed = emailSchema.safeParse(email);
+    if (!parsed.success) return { kind: 'none' } as const;
+    // one joined query for the credential and its user; the tenant and its children come from a
+    // subquery so each is an index lookup on (tenant_id, email) rather than a scan of the users.
+    // At most one row per tenant, since emails are unique within a tenant.
+    const rows = await db.em().find(PasswordCredentialEntity, {
+      user: { email: parsed.data, [raw((u) => `${u}.tenant_id in (select t.id from tenants t where t.id = ? or t.parent_id = ?)`, [tenantId, tenantId])]: [] },
+    }, { populate: ['user'] });
+    const own = rows.find((r) => r.user.tenant.id === tenantId);
+    if (own) return { kind: 'user', credential: own } as const;
+    if (rows.length > 1) return { kind: 'ambiguous' } as const;
+    return rows[0] ? { kind: 'user', credential: rows[0] } as const : { kind: 'none' } as const;
+  };
+
   const service: UserService = {
     async create(input) {
       const { email, role } = parseNewUser(input);
@@ -113,12 +141,16 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       return user ? toUser(user) : undefined;
     },
 
+    async findSignInSubject(tenantId, email) {
+      const found = await signInCredential(tenantId, email);
+      if (found.kind !== 'user') return found;
+      return { kind: 'user', userId: found.credential.user.id, tenantId: found.credential.user.tenant.id };
+    },
+
     async verifyPassword(tenantId, email, password) {
-      const parsed = emailSchema.safeParse(email);
-      // one joined query for the credential and its user
-      const credential = parsed.success
-        ? await db.em().findOne(PasswordCredentialEntity, { user: { tenant: tenantId, email: parsed.data } }, { populate: ['user'] })
-        : null;
+      const found = await signInCredential(tenantId, email);
+      const credential = found.kind === 'user' ? found.credential : undefined;
+      // unknown and ambiguous emails cost the same argon2 verification as a known one
       const ok = await hasher.verify(credential?.hash, password);
       const user = credential?.user;
       if (!user) return { ok: false };

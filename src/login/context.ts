@@ -48,7 +48,11 @@ export interface LoginDeps {
 
 export interface InteractionContext {
   view: InteractionView;
-  client: { clientId: string; name: string; tenantId: string; firstParty: boolean };
+  client: { clientId: string; name: string; tenantId: string; tenantName: string; firstParty: boolean };
+  /**
+   * The tenant whose policy the sign-in follows: the application's, or, for a reseller's
+   * application, the child tenant of the user being signed in (see signInTenant).
+   */
   tenant: Tenant;
 }
 
@@ -67,19 +71,43 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   const client = await deps.host.current().Client.find(view.clientId) as unknown as
     ({ clientId: string; clientName?: string; tenant_id: string; first_party: boolean } | undefined);
   if (!client) throw new AppError(400, 'error.session', 'The application is no longer registered');
-  const tenant = await deps.tenants.findById(client.tenant_id);
-  if (!tenant) throw new AppError(400, 'error.session', 'The application is no longer registered');
+  const owner = await deps.tenants.findById(client.tenant_id);
+  if (!owner) throw new AppError(400, 'error.session', 'The application is no longer registered');
+  const tenant = owner.hasChildren ? await signInTenant(deps, ctx, view, owner) : owner;
   ctx.state.clientId = client.clientId;
   ctx.state.tenantId = tenant.id;
   return {
     view,
-    client: { clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: tenant.id, firstParty: client.first_party },
+    client: { clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: owner.id, tenantName: owner.displayName, firstParty: client.first_party },
     tenant,
   };
 }
 
+/**
+ * A reseller's applications admit the users of its child tenants, and each user signs in under
+ * their own tenant's policy (lockout, second factor, devices, password rules): the child tenant
+ * of the user named by the email typed on this request, else of the user this sign-in has
+ * already identified, else of the session's user (a step-up). An unknown or ambiguous email
+ * stays with the reseller, whose password check then refuses it (users.verifyPassword).
+ */
+async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView, owner: Tenant): Promise<Tenant> {
+  const typed = (ctx.request as { body?: unknown }).body as Record<string, unknown> | undefined;
+  let tenantId: string | undefined;
+  if (typeof typed?.email === 'string' && typed.email.length <= 320) {
+    const subject = await deps.users.findSignInSubject(owner.id, typed.email);
+    tenantId = subject.kind === 'user' ? subject.tenantId : undefined;
+  } else {
+    const userId = (await deps.loginState.get(view.uid))?.userId ?? view.accountId;
+    tenantId = userId ? (await deps.users.findById(userId))?.tenantId : undefined;
+  }
+  if (!tenantId || tenantId === owner.id) return owner;
+  const child = await deps.tenants.findById(tenantId);
+  return child?.parentId === owner.id ? child : owner;
+}
+
+/** pages show the application's tenant: naming a child tenant before the password is checked would tell where an email belongs */
 export function pageData(ic: InteractionContext, extra: Record<string, unknown>) {
-  return { tenantName: ic.tenant.displayName, clientName: ic.client.name, ...extra };
+  return { tenantName: ic.client.tenantName, clientName: ic.client.name, ...extra };
 }
 
 /** the request facts every audit event and counter wants */
