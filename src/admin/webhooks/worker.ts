@@ -54,11 +54,12 @@ export function createWebhookWorker(deps: {
       await outbox.purge();
     }
     let sent = 0;
+    // until nothing due is left to claim: a partial batch may only mean another replica took the rest of it
     for (;;) {
       const batch = await outbox.claim(BATCH);
+      if (!batch.length) return sent;
       await Promise.all(batch.map(deliver));
       sent += batch.length;
-      if (batch.length < BATCH) return sent;
     }
   }
 
