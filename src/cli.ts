@@ -77,6 +77,7 @@ const commands: Record<string, {
         ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}),
         ...(parent ? { parentId: parent.id } : {}),
       });
+      if (parent) await c.audit.record({ action: 'tenant.created', tenantId: parent.id, actor: 'cli', details: { childId: t.id, name: t.name, displayName: t.displayName } });
       return { tenant: t };
     },
   },

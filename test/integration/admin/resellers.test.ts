@@ -48,9 +48,12 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
     w.api(method, path, { token: who.token, ...(body !== undefined ? { body } : {}) });
 
   describe('the CLI', () => {
-    it('creates a child with --parent, shown with its parent', async () => {
+    it('creates a child with --parent, shown with its parent and audited in the reseller\'s log', async () => {
       const shown = await w.api('GET', `/tenants/${child.tenant}`, { token: child.token });
       expect(shown.json).to.deep.equal({ id: child.tenantId, name: child.tenant, displayName: child.tenant, parentId: reseller.tenantId });
+      const created = (await auditEvents(w, 'tenant.created', reseller)).filter((e) => e.actor === 'cli');
+      expect(created.map((e) => e.details.childId).sort()).to.deep.equal([child.tenantId, sibling.tenantId].sort());
+      expect(await auditEvents(w, 'tenant.created', child)).to.deep.equal([]);
     });
 
     it('refuses a parent that is itself a child (one level) and a parent that does not exist, creating nothing', async () => {
