@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../lib/errors.ts';
+import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
 import type { Renderer } from './views.ts';
 
 /**
@@ -17,7 +18,8 @@ export function errorHandler(renderer: Renderer): Middleware {
   };
 }
 
-export function respondWithError(ctx: Context, renderer: Renderer, err: unknown): void {
+export function respondWithError(ctx: Context, renderer: Renderer, thrown: unknown): void {
+  const err = !(thrown instanceof AppError) && isStoreOutage(thrown) ? storeUnavailable(thrown) : thrown;
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; code?: string; type?: string };
   let status = e.status ?? e.statusCode ?? 500;
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;

@@ -20,6 +20,7 @@ import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
 import { AppError } from '../lib/errors.ts';
+import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
 
 export interface LoginDeps {
   host: ProviderHost;
@@ -65,6 +66,7 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   try {
     view = await deps.host.interactionDetails(ctx);
   } catch (err) {
+    if (isStoreOutage(err)) throw storeUnavailable(err);
     throw new AppError(400, 'error.session', 'This sign-in page has expired', { cause: err });
   }
   if (view.uid !== ctx.params.uid) throw new AppError(400, 'error.session', 'This sign-in page has expired');

@@ -2,6 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
 import type { ClientService, RegisteredClient } from '../accounts/clients.ts';
 import type { Clock } from '../lib/clock.ts';
+import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
 
 /** Client metadata is read from the database at most every few seconds per process. */
 const CLIENT_CACHE_MS = 5000;
@@ -13,25 +14,44 @@ const CLIENT_CACHE_MS = 5000;
  * whole grant and gets invalid_grant, as the library does when it sees reuse itself.
  */
 export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientService; clock: Clock }) {
-  const clientAdapter = createClientAdapter(deps.clients, deps.clock);
+  const clientAdapter = outageAware(createClientAdapter(deps.clients, deps.clock));
   return (name: string): Adapter => {
     if (name === 'Client') return clientAdapter;
-    const store = deps.kv.model(name);
-    return {
-      upsert: (id, payload, expiresIn) => store.upsert(id, payload as never, expiresIn),
-      find: (id) => store.find(id) as Promise<AdapterPayload | undefined>,
-      findByUid: (uid) => store.findByUid(uid) as Promise<AdapterPayload | undefined>,
-      findByUserCode: (userCode) => store.findByUserCode(userCode) as Promise<AdapterPayload | undefined>,
-      destroy: (id) => store.destroy(id),
-      revokeByGrantId: (grantId) => store.revokeByGrantId(grantId),
-      async consume(id) {
-        const result = await store.consume(id);
-        if (result === 'consumed') return;
-        const payload = await store.find(id);
-        if (typeof payload?.grantId === 'string') await store.revokeByGrantId(payload.grantId);
-        throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
-      },
+    return outageAware(modelAdapter(deps, name));
+  };
+}
+
+/** a store that is not answering makes the request a 503 (oidc-provider reads statusCode), not a 500 */
+function outageAware(adapter: Adapter): Adapter {
+  const wrapped: Record<string, unknown> = {};
+  for (const [method, fn] of Object.entries(adapter) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    wrapped[method] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw isStoreOutage(err) ? storeUnavailable(err) : err;
+      }
     };
+  }
+  return wrapped as unknown as Adapter;
+}
+
+function modelAdapter(deps: { kv: OidcKvStore }, name: string): Adapter {
+  const store = deps.kv.model(name);
+  return {
+    upsert: (id, payload, expiresIn) => store.upsert(id, payload as never, expiresIn),
+    find: (id) => store.find(id) as Promise<AdapterPayload | undefined>,
+    findByUid: (uid) => store.findByUid(uid) as Promise<AdapterPayload | undefined>,
+    findByUserCode: (userCode) => store.findByUserCode(userCode) as Promise<AdapterPayload | undefined>,
+    destroy: (id) => store.destroy(id),
+    revokeByGrantId: (grantId) => store.revokeByGrantId(grantId),
+    async consume(id) {
+      const result = await store.consume(id);
+      if (result === 'consumed') return;
+      const payload = await store.find(id);
+      if (typeof payload?.grantId === 'string') await store.revokeByGrantId(payload.grantId);
+      throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+    },
   };
 }
 
