@@ -21,9 +21,16 @@ export interface Fixture {
  * One running Latchkey with a tenant, a user, a web client and a machine client, all
  * created through the CLI as an operator would.
  */
-export async function createFixture(kind: BackendKind, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<Fixture> {
+export interface FixtureOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** rewrites the backend's settings before the server starts (e.g. to reach PostgreSQL through a gate) */
+  mapBackendEnv?: (env: Record<string, string>) => Record<string, string>;
+}
+
+export async function createFixture(kind: BackendKind, options: FixtureOptions = {}): Promise<Fixture> {
   const backend = await createBackend(kind);
-  const server = await startTestServer(backend, options);
+  const server = await startTestServer(options.mapBackendEnv ? { ...backend, env: options.mapBackendEnv(backend.env) } : backend, options);
   const env = server.env;
   const tenant = `t-${randomBytes(3).toString('hex')}`;
   await cli(env, ['tenant', 'create', '--name', tenant]);
@@ -50,7 +57,7 @@ export async function disposeFixture(f: Fixture | undefined) {
 }
 
 /** createFixture plus the web client's openid-client configuration */
-export async function startFixture(kind: BackendKind, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<{ f: Fixture; config: oidc.Configuration }> {
+export async function startFixture(kind: BackendKind, options: FixtureOptions = {}): Promise<{ f: Fixture; config: oidc.Configuration }> {
   const f = await createFixture(kind, options);
   return { f, config: await discover(f.server.url, f.client) };
 }
