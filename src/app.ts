@@ -48,7 +48,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     keys: c.keys,
     logger: c.logger,
     reloadIntervalSeconds: settings.KEYS_RELOAD_INTERVAL,
-    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, adapter, cookieKeys: c.secrets.cookieKeys, jwks }),
+    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks }),
   });
 
   const app = new Koa();

@@ -51,6 +51,8 @@ export async function startServer(c: Container): Promise<RunningServer> {
     server.listen(c.settings.PORT, c.settings.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // audit events queued for tenants' webhooks go out from every replica (leases keep them single)
+  c.webhooks.worker.start();
   c.logger.info({ port, issuer: c.issuer, database: c.db.kind, store: c.redis ? 'redis' : 'memory', secrets: c.secrets.source }, 'latchkey listening');
 
   return {

@@ -97,7 +97,7 @@ export const settingsSchema = z.object({
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64)
     .describe('Largest accepted form or JSON body on our own routes, in KiB, 1–1024'),
   OUTBOUND_ALLOW_PRIVATE_ADDRESSES: flag(false)
-    .describe('true or false: let outgoing calls (back-channel logout) reach loopback and private addresses; false guards against SSRF'),
+    .describe('true or false: let outgoing calls (back-channel logout, audit webhooks) reach loopback and private addresses; false guards against SSRF'),
   DEMO_DATA: z.enum(['auto', 'on', 'off']).default('auto')
     .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
 }).superRefine((settings, ctx) => {

@@ -2,17 +2,19 @@ import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provid
 import type { Settings } from '../config/schema.ts';
 import type { Renderer } from '../http/views.ts';
 import type { UserService } from '../accounts/users.ts';
+import type { TenantService } from '../accounts/tenants.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 import type { ClientWithTenant } from './adapter.ts';
 import { createFindAccount } from './account.ts';
 import { providerPages } from './pages.ts';
-import { interactionPolicyWithStepUp } from './step-up.ts';
+import { latchkeyInteractionPolicy } from './step-up.ts';
 import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
 
 export interface ProviderDeps {
   settings: Settings;
   renderer: Renderer;
   users: UserService;
+  tenants: TenantService;
   adapter: (name: string) => import('oidc-provider').Adapter;
   cookieKeys: string[];
   jwks: PrivateJwk[];
@@ -54,7 +56,7 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       validator() { /* written only by Latchkey's own client service */ },
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
-    interactions: { policy: interactionPolicyWithStepUp(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: latchkeyInteractionPolicy(deps), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: [...ACR_VALUES_SUPPORTED],
     loadExistingGrant: (ctx) => loadOrCreateFirstPartyGrant(ctx),
     renderError: pages.renderError,

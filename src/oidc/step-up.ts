@@ -1,5 +1,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { MFA_ACR } from '../policy/authentication-context.ts';
+import type { UserService } from '../accounts/users.ts';
+import type { TenantService } from '../accounts/tenants.ts';
 
 /** the reason our check gives when an application asks for the mfa acr the session lacks */
 export const ACR_STEP_UP_REASON = 'acr_mfa_required';
@@ -9,9 +11,28 @@ export const ACR_STEP_UP_REASON = 'acr_mfa_required';
  * `acr_values=urn:latchkey:acr:mfa` is a voluntary claim to it. This check makes the login
  * prompt come back whenever the session's acr is not the mfa one an application asked for.
  */
-export function interactionPolicyWithStepUp() {
+/** the reason our check gives when the session's user may not use this application */
+export const TENANT_MISMATCH_REASON = 'tenant_mismatch';
+
+/**
+ * The interaction policy: oidc-provider's, plus two checks on the login prompt.
+ * - A session only serves applications of its user's tenant (or of that tenant's reseller):
+ *   a browser signed in at tenant A must sign in again, as a user of B, for B's application.
+ * - Step-up: see below.
+ */
+export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'findById'>; tenants: Pick<TenantService, 'findById'> }) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
+  login.checks.add(new interactionPolicy.Check(TENANT_MISMATCH_REASON, 'the signed-in user does not belong to this application\'s tenant', 'login_required', async (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc.session?.accountId;
+    const clientTenant = (ctx.oidc.client as unknown as { tenant_id?: string } | undefined)?.tenant_id;
+    if (!accountId || !clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const user = await deps.users.findById(accountId);
+    if (!user) return interactionPolicy.Check.REQUEST_PROMPT;
+    if (user.tenantId === clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const own = await deps.tenants.findById(user.tenantId);
+    return own?.parentId === clientTenant ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+  }));
   login.checks.add(new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
     const requested = String(ctx.oidc.params?.acr_values ?? '').split(' ');
     if (!requested.includes(MFA_ACR)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
