@@ -84,7 +84,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
-    '/account/security': createAccountSecurityRouter({ ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock) }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/account/security': createAccountSecurityRouter({ ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock), profiles: c.profiles }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
   };
   // the links of invitation and email-change emails: one router, answering under both prefixes
   const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });

@@ -14,6 +14,7 @@ import type { AttemptCounters } from '../store/counters/types.ts';
 import type { Renderer } from '../http/views.ts';
 import type { Csrf } from '../http/csrf.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { ProfileService } from '../accounts/profile.ts';
 import type { Clock } from '../lib/clock.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
@@ -39,6 +40,7 @@ export interface ConsoleDeps {
   logger: Logger;
   clock: Clock;
   unlocks: SecurityUnlocks;
+  profiles: Pick<ProfileService, 'updateProfile'>;
 }
 
 /** the signed-in user of this browser, from the provider's session */

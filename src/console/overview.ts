@@ -22,6 +22,8 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
   renderPage(deps, ctx, who, 'account-security', {
     title: t('account.title'),
     email: who.user.email,
+    firstName: who.user.firstName,
+    lastName: who.user.lastName,
     factors: confirmed.map((f) => ({
       id: f.id,
       type: f.type,
@@ -47,6 +49,7 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
       forgetDevice: `${SECURITY_PATH}/devices/revoke`,
       forgetAllDevices: `${SECURITY_PATH}/devices/revoke-all`,
       renameDevice: `${SECURITY_PATH}/devices/rename`,
+      profile: `${SECURITY_PATH}/profile`,
     },
     ...(options.error ? { error: options.error } : {}),
     ...(options.notice ? { notice: options.notice } : {}),

@@ -8,6 +8,7 @@ import { renderSecurity } from './overview.ts';
 import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } from './add-factor.ts';
 import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
 import { forgetAllDevices, forgetDevice, renameDevice } from './device-changes.ts';
+import { changeOwnName } from './profile-change.ts';
 import { formBody } from '../http/body.ts';
 
 /**
@@ -55,6 +56,7 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
   router.post('/devices/revoke', ...form, unlocked((ctx, who) => forgetDevice(deps, ctx, who)));
   router.post('/devices/revoke-all', ...form, unlocked((ctx, who) => forgetAllDevices(deps, ctx, who)));
   router.post('/devices/rename', ...form, unlocked((ctx, who) => renameDevice(deps, ctx, who)));
+  router.post('/profile', ...form, unlocked((ctx, who) => changeOwnName(deps, ctx, who)));
   return router;
 }
 
