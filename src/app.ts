@@ -7,6 +7,8 @@ import { clientIpMiddleware } from './http/client-ip.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { requestMetrics } from './http/request-metrics.ts';
+import { providerMetrics } from './http/provider-metrics.ts';
 import { requireHttps } from './http/require-https.ts';
 import { routeByPrefix } from './http/route-by-prefix.ts';
 import type Router from '@koa/router';
@@ -59,13 +61,14 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   app.silent = true;
 
   app.use(requestContext(c.logger));
+  app.use(requestMetrics(c.metrics));
   app.use(clientIpMiddleware(settings.TRUST_PROXY, { issuerHost: new URL(c.issuer).host }));
   app.use(securityHeaders({ https }));
-  app.use(async (ctx, next) => {
+  app.use(async function defaultLocale(ctx, next) {
     ctx.state.locale = 'en';
     await next();
   });
-  app.use(errorHandler(renderer));
+  app.use(errorHandler(renderer, c.metrics));
   app.use(requireHttps(c.issuer));
 
   const probes = [
@@ -79,7 +82,10 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
     codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications }),
   };
-  const system = createSystemRouter({ probes, metrics: c.metrics, publicDir: join(projectRoot, 'public') });
+  const system = createSystemRouter({
+    probes, metrics: c.metrics.registry, publicDir: join(projectRoot, 'public'),
+    probeFailed: (name) => { if (name === 'database' || name === 'redis') c.metrics.storeError(name, 'readiness'); },
+  });
   const routers: Record<string, Router> = {
     '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
@@ -97,8 +103,12 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));
 
-  app.use(host.middleware);
-  app.use(() => {
+  app.use(providerMetrics(() => host.current(), c.metrics));
+  // named functions: they name the middleware spans when tracing is on
+  app.use(function oidcProvider(ctx, next) {
+    return host.middleware(ctx, next);
+  });
+  app.use(function notFound() {
     throw new AppError(404, 'error.notFound', 'There is nothing at this address.');
   });
   return { app, host };

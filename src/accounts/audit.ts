@@ -67,10 +67,12 @@ export interface AuditLog {
 /**
  * Writes to audit_events, then hands a tenant's event to the outbox (which queues it for the
  * tenant's webhook, if any). A failed write is logged, never lost silently, and never breaks the caller.
+ * `observe` hears of every event first, stored or not (it feeds the security metrics).
  */
-export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logger; outbox?: AuditOutbox }): AuditLog {
+export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logger; outbox?: AuditOutbox; observe?: (event: AuditEvent) => void }): AuditLog {
   return {
     async record(event) {
+      deps.observe?.(event);
       const stored: StoredAuditEvent = {
         ...event, id: randomUUID(), createdAt: new Date(deps.clock.now()),
         ...(event.ip ? { ip: event.ip.slice(0, 64) } : {}), ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 512) } : {}),

@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Settings } from '../config/schema.ts';
 import { issuerOf } from '../config/load.ts';
 import { resolveSecrets, type RuntimeSecrets } from './secrets.ts';
@@ -19,6 +18,7 @@ import { createSigningKeyService, type SigningKeyService } from '../oidc/signing
 import { join } from 'node:path';
 import { createRenderer, type Renderer } from '../http/views.ts';
 import { createWorkLimiter, type WorkLimiter } from '../lib/work-limiter.ts';
+import { createMetrics, type Metrics } from '../lib/metrics.ts';
 import { createRedisAttemptCounters } from '../store/counters/redis-counters.ts';
 import { createMemoryAttemptCounters } from '../store/counters/memory-counters.ts';
 import { createDatabaseLockReleases } from '../store/counters/lock-releases.ts';
@@ -61,7 +61,8 @@ export interface Container extends LifecycleServices {
   users: UserService;
   clients: ClientService;
   keys: SigningKeyService;
-  metrics: Registry;
+  /** Prometheus metrics (GET /metrics serves metrics.registry) */
+  metrics: Metrics;
   renderer: Renderer;
   argon2Limiter: WorkLimiter;
   counters: AttemptCounters;
@@ -90,14 +91,15 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const secrets = resolveSecrets(settings);
   const box = createSealedBox(secrets.keyEncryptionKey);
   const db = await openDatabase({ ...(settings.DATABASE_URL ? { databaseUrl: settings.DATABASE_URL } : {}), dataDir: settings.DATA_DIR });
-  const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger) : undefined;
+  const metrics = createMetrics({ argon2: () => argon2Limiter });
+  const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger, metrics) : undefined;
   const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
-  const argon2Limiter = createWorkLimiter({ concurrency: settings.ARGON2_MAX_CONCURRENCY, maxQueue: settings.ARGON2_MAX_QUEUE });
+  const argon2Limiter = createWorkLimiter({
+    concurrency: settings.ARGON2_MAX_CONCURRENCY, maxQueue: settings.ARGON2_MAX_QUEUE, onRefused: () => metrics.argon2Refused(),
+  });
   const hasher = await createPasswordHasher({
     memoryKiB: settings.ARGON2_MEMORY_KIB, iterations: settings.ARGON2_ITERATIONS, parallelism: settings.ARGON2_PARALLELISM,
   }, argon2Limiter);
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
   const issuer = issuerOf(settings);
   const renderer = createRenderer(join(projectRoot, 'views'));
   const users = createUserService({ db, hasher, clock });
@@ -106,7 +108,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const webhooks = createWebhooks({ db, box, clock, logger }, {
     allowPrivateAddresses: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, requireHttps: settings.NODE_ENV === 'production',
   });
-  const audit = createAuditLog({ db, clock, logger, outbox: webhooks.outbox });
+  const audit = createAuditLog({ db, clock, logger, outbox: webhooks.outbox, observe: (e) => metrics.securityEvent(e.action, e.details) });
   const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
   const notifications = createNotifications({ mailer, composer: renderer, logger });
   const devices = createDeviceService({ db, clock });
@@ -166,7 +168,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function connectRedis(url: string, logger: Logger): Redis {
+function connectRedis(url: string, logger: Logger, metrics: Pick<Metrics, 'storeError'>): Redis {
   const redis = new Redis(url, {
     connectTimeout: 2000,
     maxRetriesPerRequest: 2,
@@ -176,6 +178,8 @@ function connectRedis(url: string, logger: Logger): Redis {
   });
   let lastError = '';
   redis.on('error', (err: Error) => {
+    // every failed (re)connection attempt counts; the log says it once per distinct message
+    metrics.storeError('redis', 'connection');
     if (err.message !== lastError) logger.warn({ err: err.message }, 'redis connection error');
     lastError = err.message;
   });

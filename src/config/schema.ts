@@ -98,6 +98,10 @@ export const settingsSchema = z.object({
     .describe('Largest accepted form or JSON body on our own routes, in KiB, 1–1024'),
   OUTBOUND_ALLOW_PRIVATE_ADDRESSES: flag(false)
     .describe('true or false: let outgoing calls (back-channel logout, audit webhooks) reach loopback and private addresses; false guards against SSRF'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().trim().optional().refine((v) => v === undefined || v === '' || isPlainHttpBase(v), {
+    message: 'must be an http(s) URL without credentials, query or fragment, such as http://otel-collector:4318',
+  }).transform((v) => (v ? v.replace(/\/+$/, '') : undefined))
+    .describe('OpenTelemetry collector (OTLP over HTTP) to send traces to, such as http://otel-collector:4318 (spans go to <url>/v1/traces); unset means no tracing'),
   DEMO_DATA: z.enum(['auto', 'on', 'off']).default('auto')
     .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
 }).superRefine((settings, ctx) => {

@@ -34,7 +34,7 @@ export function clientIpMiddleware(trustProxy: readonly string[], options: { iss
     }
     return known;
   };
-  return async (ctx, next) => {
+  return async function clientIp(ctx, next) {
     const { address: peer, trusted: fromTrustedProxy } = peerOf(ctx.req.socket);
     const headers = ctx.req.headers;
     delete headers['x-forwarded-host'];

@@ -1,25 +1,29 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../lib/errors.ts';
-import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
+import { isStoreOutage, outageStore, storeUnavailable } from '../lib/outage.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import type { Renderer } from './views.ts';
 
 /**
  * The one place errors become responses: AppError and client errors (status < 500 with
  * `expose`) keep their message; everything else becomes a generic page or JSON and is
- * logged with its stack. Pages for browsers, JSON for APIs.
+ * logged with its stack. Pages for browsers, JSON for APIs. A request that Redis or
+ * PostgreSQL failed is counted in `metrics` (by the store that failed).
  */
-export function errorHandler(renderer: Renderer): Middleware {
-  return async (ctx, next) => {
+export function errorHandler(renderer: Renderer, metrics?: Pick<Metrics, 'storeError'>): Middleware {
+  return async function errorHandler(ctx, next) {
     try {
       await next();
     } catch (err) {
-      respondWithError(ctx, renderer, err);
+      respondWithError(ctx, renderer, err, metrics);
     }
   };
 }
 
-export function respondWithError(ctx: Context, renderer: Renderer, thrown: unknown): void {
-  const err = !(thrown instanceof AppError) && isStoreOutage(thrown) ? storeUnavailable(thrown) : thrown;
+export function respondWithError(ctx: Context, renderer: Renderer, thrown: unknown, metrics?: Pick<Metrics, 'storeError'>): void {
+  const outage = outageOf(thrown);
+  if (outage !== undefined) metrics?.storeError(outageStore(outage), 'request');
+  const err = !(thrown instanceof AppError) && outage !== undefined ? storeUnavailable(thrown) : thrown;
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; code?: string; type?: string };
   let status = e.status ?? e.statusCode ?? 500;
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
@@ -52,6 +56,12 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
     code,
     requestId: ctx.state.requestId,
   }, locale);
+}
+
+/** the store error behind `thrown`: itself, or the cause of the 503 a lower layer already made of it */
+function outageOf(thrown: unknown): unknown {
+  if (thrown instanceof AppError) return thrown.code === 'error.unavailable' && thrown.cause !== undefined ? thrown.cause : undefined;
+  return isStoreOutage(thrown) ? thrown : undefined;
 }
 
 function codeForStatus(status: number, type?: string): string {

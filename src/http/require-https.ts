@@ -11,7 +11,7 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function requireHttps(issuer: string): Middleware {
   const enabled = issuer.startsWith('https://');
-  return async (ctx, next) => {
+  return async function requireHttps(ctx, next) {
     if (enabled && !ctx.secure && !OPEN_PATHS.has(ctx.path)) {
       throw new AppError(400, 'error.insecure', 'This address needs https');
     }

@@ -11,7 +11,7 @@ export function routeByPrefix(routers: Record<string, Router>): Middleware {
   for (const [prefix, router] of Object.entries(routers)) {
     table.set(prefix, compose([router.routes() as Middleware, router.allowedMethods() as Middleware]));
   }
-  return (ctx, next) => {
+  return function ourRoutes(ctx, next) {
     const second = ctx.path.indexOf('/', 1);
     const first = second === -1 ? ctx.path : ctx.path.slice(0, second);
     const twoLevels = second === -1 ? undefined : ctx.path.slice(0, ctx.path.indexOf('/', second + 1) === -1 ? undefined : ctx.path.indexOf('/', second + 1));

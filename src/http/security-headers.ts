@@ -16,7 +16,7 @@ export function securityHeaders(options: { https: boolean }): Middleware {
     "base-uri 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  return async (ctx, next) => {
+  return async function securityHeaders(ctx, next) {
     ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');

@@ -8,8 +8,11 @@ export interface Probe {
   check(): Promise<boolean>;
 }
 
-/** /healthz (the process answers), /readyz (every dependency answers), /metrics, /assets. */
-export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; publicDir: string }): Router {
+/**
+ * /healthz (the process answers), /readyz (every dependency answers), /metrics, /assets.
+ * `probeFailed` hears of every failing readiness check (for the store error counters).
+ */
+export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; publicDir: string; probeFailed?: (name: string) => void }): Router {
   const router = new Router();
   const styles = readFileSync(join(deps.publicDir, 'styles.css'));
   const meter = readFileSync(join(deps.publicDir, 'password-meter.js'));
@@ -22,6 +25,7 @@ export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; p
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const results = await Promise.all(deps.probes.map(async (p) => [p.name, await withTimeout(p.check(), 2000)] as const));
+    for (const [name, ok] of results) if (!ok) deps.probeFailed?.(name);
     const ready = results.every(([, ok]) => ok);
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results.map(([n, ok]) => [n, ok ? 'ok' : 'failing'])) };

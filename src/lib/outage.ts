@@ -25,3 +25,14 @@ export function storeUnavailable(cause: unknown): AppError & { statusCode: numbe
   const err = new AppError(503, 'error.unavailable', 'A service Latchkey depends on is not answering', { cause, details: { retryAfter: 5 } });
   return Object.assign(err, { statusCode: 503 });
 }
+
+const REDIS_MESSAGES = [/connection is closed/i, /max retries per request/i, /stream isn't writeable/i];
+
+/** which store an outage error (isStoreOutage) came from: ioredis names its own errors; the rest is the database */
+export function outageStore(err: unknown): 'redis' | 'database' {
+  for (let e = err as { name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth += 1) {
+    if (e.name === 'MaxRetriesPerRequestError') return 'redis';
+    if (typeof e.message === 'string' && REDIS_MESSAGES.some((m) => m.test(e!.message as string))) return 'redis';
+  }
+  return 'database';
+}

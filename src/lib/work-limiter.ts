@@ -11,7 +11,7 @@ export interface WorkLimiter {
   readonly queued: number;
 }
 
-export function createWorkLimiter(options: { concurrency: number; maxQueue: number; retryAfterSeconds?: number }): WorkLimiter {
+export function createWorkLimiter(options: { concurrency: number; maxQueue: number; retryAfterSeconds?: number; onRefused?: () => void }): WorkLimiter {
   let active = 0;
   const waiting: (() => void)[] = [];
   const release = () => {
@@ -28,6 +28,7 @@ export function createWorkLimiter(options: { concurrency: number; maxQueue: numb
     async run(job) {
       if (active >= options.concurrency) {
         if (waiting.length >= options.maxQueue) {
+          options.onRefused?.();
           throw new AppError(503, 'error.busy', 'Too many sign-ins at once; try again in a moment', {
             details: { retryAfter: options.retryAfterSeconds ?? 2 },
           });
