@@ -2,17 +2,11 @@ import { raw } from '@mikro-orm/core';
 import type { Database } from '../store/database.ts';
 import { UserEntity } from '../store/entities/index.ts';
 import type { UserRole, UserStatus } from '../store/entities/user.ts';
+import type { User } from '../accounts/users.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
 /** a user as an admin sees it */
-export interface DirectoryUser {
-  id: string;
-  email: string;
-  emailVerified: boolean;
-  firstName: string;
-  lastName: string;
-  role: UserRole;
-  status: UserStatus;
+export interface DirectoryUser extends Omit<User, 'tenantId'> {
   mustChangePassword: boolean;
   createdAt: Date;
   lastLoginAt: Date | null;

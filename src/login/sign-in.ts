@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import { beginSecondFactor } from './next-step.ts';
-import { ACR_STEP_UP_REASON } from '../oidc/step-up.ts';
+import { ACR_STEP_UP_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
 
 const MAX_PASSWORD_INPUT = 1024;

@@ -7,7 +7,7 @@ import type { PrivateJwk } from './signing-keys.ts';
 import type { ClientWithTenant } from './adapter.ts';
 import { createFindAccount } from './account.ts';
 import { providerPages } from './pages.ts';
-import { latchkeyInteractionPolicy } from './step-up.ts';
+import { latchkeyInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
 
 export interface ProviderDeps {

@@ -3,6 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type * as oidc from 'openid-client';
+import { disposeFixture, startFixture, type Fixture } from './fixture.ts';
+import { freePort } from './server.ts';
+
+export type OwnRedis = Awaited<ReturnType<typeof startOwnRedis>>;
 
 /** A redis-server of the test's own, on its own port, that the test stops and starts again. */
 export async function startOwnRedis(port: number): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void>; dispose(): Promise<void> }> {
@@ -34,4 +39,17 @@ export async function startOwnRedis(port: number): Promise<{ url: string; stop()
   });
   await start();
   return { url, start, stop, dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** a fixture on PostgreSQL and a Redis of the test's own (to stop and start); dispose() ends both */
+export async function startFixtureOnOwnRedis(): Promise<{ f: Fixture; config: oidc.Configuration; redis: OwnRedis; dispose(): Promise<void> }> {
+  const redis = await startOwnRedis(await freePort());
+  const { f, config } = await startFixture('postgres', { env: { REDIS_URL: redis.url } });
+  return {
+    f, config, redis,
+    async dispose() {
+      await disposeFixture(f);
+      await redis.dispose();
+    },
+  };
 }

@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import { Browser, findForm } from './browser.ts';
 import type { RegisteredTestClient } from './relying-party.ts';
 import type { Page } from './sign-in-pages.ts';
+import { totpCodeAt } from '../../src/factors/totp.ts';
+import type { Container } from '../../src/app/container.ts';
 
 /** a sign-in in progress: the browser, the page it shows, and what the token exchange needs */
 export interface Flow {
@@ -77,4 +79,23 @@ export function recoveryCodesOn(html: string): string[] {
 
 export function noticeText(html: string): string {
   return (/<div class="notice"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** a six-digit code (one of `candidates`) that no window the server accepts at `now` (±1 step) produces */
+export async function wrongTotpCode(secret: string, now: number, candidates = ['000000', '111111', '222222', '333333']): Promise<string> {
+  const accepted = await Promise.all([-30_000, 0, 30_000].map((skew) => totpCodeAt(secret, now + skew)));
+  return candidates.find((c) => !accepted.includes(c))!;
+}
+
+/**
+ * Gives the fixture's user a confirmed authenticator app straight through the factor service
+ * (for tests about what comes after enrollment); returns its secret and the user id.
+ */
+export async function enrollTotpDirectly(container: Container, tenantName: string, email: string, now: number): Promise<{ secret: string; userId: string }> {
+  const tenant = await container.tenants.getByName(tenantName);
+  const user = await container.users.findByEmail(tenant.id, email);
+  if (!user) throw new Error(`no user ${email} in ${tenantName}`);
+  const totp = await container.factors.startTotp(user.id, { accountName: email });
+  if (!(await container.factors.confirmTotp(user.id, totp.factorId, await totpCodeAt(totp.secret, now)))) throw new Error('TOTP enrollment was not confirmed');
+  return { secret: totp.secret, userId: user.id };
 }

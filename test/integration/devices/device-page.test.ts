@@ -4,7 +4,7 @@ import { startFixture, disposeFixture, movableClock, type Fixture } from '../../
 import { cli, runCli } from '../../support/cli.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import type { Page } from '../../support/sign-in-pages.ts';
-import { finishFlow, noticeText, post, startFlow, type Flow } from '../../support/two-factor.ts';
+import { enrollTotpDirectly, finishFlow, noticeText, post, startFlow, type Flow } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { AuditEventEntity } from '../../../src/store/entities/index.ts';
 import { BACKENDS } from '../../support/backends.ts';
@@ -94,10 +94,7 @@ for (const kind of BACKENDS) {
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--mfa-mode', 'always', '--mfa-factors', 'totp', '--trust-days', '60']);
       const { container } = f.server;
       tenantId = (await container.tenants.getByName(f.tenant)).id;
-      userId = (await container.users.findByEmail(tenantId, f.user.email))!.id;
-      const totp = await container.factors.startTotp(userId, { accountName: f.user.email });
-      secret = totp.secret;
-      expect(await container.factors.confirmTotp(userId, totp.factorId, await totpCodeAt(secret, clock.now()))).to.equal(true);
+      ({ secret, userId } = await enrollTotpDirectly(container, f.tenant, f.user.email, clock.now()));
     });
     after(() => disposeFixture(f));
 

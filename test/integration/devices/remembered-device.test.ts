@@ -3,7 +3,7 @@ import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { cli } from '../../support/cli.ts';
 import { Browser } from '../../support/browser.ts';
-import { finishFlow, post, startFlow, type Flow } from '../../support/two-factor.ts';
+import { enrollTotpDirectly, finishFlow, post, startFlow, type Flow } from '../../support/two-factor.ts';
 import { outbox } from '../../support/outbox.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { BACKENDS } from '../../support/backends.ts';
@@ -45,11 +45,7 @@ for (const kind of BACKENDS) {
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock, env: { TRUST_PROXY: '127.0.0.1/32,::1' } }));
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--mfa-mode', 'always', '--mfa-factors', 'totp', '--trust-days', '60', '--recheck-days', '30']);
-      const { container } = f.server;
-      const user = (await container.users.findByEmail((await container.tenants.getByName(f.tenant)).id, f.user.email))!;
-      const totp = await container.factors.startTotp(user.id, { accountName: f.user.email });
-      secret = totp.secret;
-      expect(await container.factors.confirmTotp(user.id, totp.factorId, await totpCodeAt(secret, clock.now()))).to.equal(true);
+      ({ secret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
     });
     after(() => disposeFixture(f));
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
-import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import type { Fixture } from '../../support/fixture.ts';
 import { freePort, spawnServer } from '../../support/server.ts';
 import { createBackend } from '../../support/backends.ts';
 import { cli } from '../../support/cli.ts';
-import { startOwnRedis } from '../../support/redis-process.ts';
+import { startFixtureOnOwnRedis, startOwnRedis, type OwnRedis } from '../../support/redis-process.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
 import { openSignIn, submit } from '../../support/sign-in-pages.ts';
 
@@ -12,15 +12,14 @@ describe('faults: Redis stops and comes back', function () {
   this.timeout(120_000);
   let f: Fixture;
   let config: oidc.Configuration;
-  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let redis: OwnRedis;
+  let dispose: (() => Promise<void>) | undefined;
 
   before(async () => {
-    redis = await startOwnRedis(await freePort());
-    ({ f, config } = await startFixture('postgres', { env: { REDIS_URL: redis.url } }));
+    ({ f, config, redis, dispose } = await startFixtureOnOwnRedis());
   });
   after(async () => {
-    await disposeFixture(f);
-    await redis?.dispose();
+    await dispose?.();
   });
 
   it('answers 503 on /readyz and a clear 503 page for sign-in while Redis is down, and recovers without a restart', async () => {

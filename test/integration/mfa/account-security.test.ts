@@ -4,14 +4,14 @@ import { startFixture, disposeFixture, movableClock, type Fixture } from '../../
 import { cli } from '../../support/cli.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { alertText, type Page } from '../../support/sign-in-pages.ts';
-import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow, textOf } from '../../support/two-factor.ts';
-import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
-import { deliveryEnv, startTwilioStandIn, testTwilioCredentials, type TwilioStandIn } from '../../support/twilio-standin.ts';
+import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow, textOf, wrongTotpCode } from '../../support/two-factor.ts';
+import type { SmtpSink } from '../../support/smtp-sink.ts';
+import type { TwilioStandIn } from '../../support/twilio-standin.ts';
+import { startDeliveryStandIns, type DeliveryStandIns } from '../../support/delivery-stand-ins.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { UserEntity } from '../../../src/store/entities/index.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
-const TWILIO = testTwilioCredentials();
 const STEP = 30_000;
 const ADDED = 'A two-step verification method was added';
 const REMOVED = 'A two-step verification method was removed';
@@ -34,7 +34,6 @@ function factorEntry(html: string, type: string): string {
   return new RegExp(`data-factor="${type}">([\\s\\S]*?)</li>`).exec(html)?.[1] ?? '';
 }
 
-const wrongCode = async (secret: string, now: number) => ((await totpCodeAt(secret, now)) === '000000' ? '111111' : '000000');
 
 for (const kind of BACKENDS) {
   describe(`account security page: password again, add and remove factors, recovery codes (${kind})`, function () {
@@ -43,6 +42,7 @@ for (const kind of BACKENDS) {
     let config: oidc.Configuration;
     let smtp: SmtpSink;
     let twilio: TwilioStandIn;
+    let stand: DeliveryStandIns | undefined;
     const clock = movableClock();
     const phone = '+14155550142';
     let browser: Browser;
@@ -58,17 +58,13 @@ for (const kind of BACKENDS) {
     };
 
     before(async () => {
-      smtp = await startSmtpSink();
-      twilio = await startTwilioStandIn(TWILIO);
-      ({ f, config } = await startFixture(kind, {
-        clock,
-        env: deliveryEnv(smtp.url, twilio, TWILIO),
-      }));
+      stand = await startDeliveryStandIns();
+      ({ smtp, twilio } = stand);
+      ({ f, config } = await startFixture(kind, { clock, env: stand.env }));
     });
     after(async () => {
       await disposeFixture(f);
-      await smtp?.close();
-      await twilio?.close();
+      await stand?.close();
     });
 
     it('answers a browser without a session with a 401 page that says how to sign in', async () => {
@@ -134,7 +130,7 @@ for (const kind of BACKENDS) {
       expect(page.html).not.to.match(/<script/i);
       secret = textOf(page.html, 'totp-secret');
       expect(secret).to.match(/^[A-Z2-7]{32}$/);
-      page = await post(browser, page, '/factors/confirm', { code: await wrongCode(secret, clock.now()) });
+      page = await post(browser, page, '/factors/confirm', { code: await wrongTotpCode(secret, clock.now()) });
       expect(page.status).to.equal(401);
       expect(alertText(page.html)).to.include('4 attempts left');
       expect(page.html, 'the same secret is shown again').to.include(secret);

@@ -5,11 +5,11 @@ import { startFixture, disposeFixture, movableClock, type Fixture } from '../../
 import { cli } from '../../support/cli.ts';
 import { alertText } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow } from '../../support/two-factor.ts';
-import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
-import { deliveryEnv, startTwilioStandIn, testTwilioCredentials, type TwilioStandIn } from '../../support/twilio-standin.ts';
+import type { SmtpSink } from '../../support/smtp-sink.ts';
+import type { TwilioStandIn } from '../../support/twilio-standin.ts';
+import { startDeliveryStandIns, type DeliveryStandIns } from '../../support/delivery-stand-ins.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
-const TWILIO = testTwilioCredentials();
 const SUBJECT = 'Your sign-in code';
 const codeIn = (text: string | undefined) => /\b(\d{6})\b/.exec(text ?? '')?.[1] ?? '';
 
@@ -20,22 +20,19 @@ for (const kind of BACKENDS) {
     let config: oidc.Configuration;
     let smtp: SmtpSink;
     let twilio: TwilioStandIn;
+    let stand: DeliveryStandIns | undefined;
     const clock = movableClock();
     const phone = '+14155550142';
 
     before(async () => {
-      smtp = await startSmtpSink();
-      twilio = await startTwilioStandIn(TWILIO);
-      ({ f, config } = await startFixture(kind, {
-        clock,
-        env: deliveryEnv(smtp.url, twilio, TWILIO),
-      }));
+      stand = await startDeliveryStandIns();
+      ({ smtp, twilio } = stand);
+      ({ f, config } = await startFixture(kind, { clock, env: stand.env }));
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['email', 'sms', 'voice'] } })]);
     });
     after(async () => {
       await disposeFixture(f);
-      await smtp?.close();
-      await twilio?.close();
+      await stand?.close();
     });
 
     it('enrolls the email factor with a code sent over SMTP, then asks for an emailed code at each sign-in', async () => {

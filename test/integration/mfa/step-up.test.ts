@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { cli } from '../../support/cli.ts';
-import { finishFlow, post, startFlow } from '../../support/two-factor.ts';
+import { enrollTotpDirectly, finishFlow, post, startFlow } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
@@ -28,11 +28,7 @@ for (const kind of BACKENDS) {
       ({ f, config } = await startFixture(kind, { clock }));
       // inside the allowlist the password suffices: sessions start without a second factor
       await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'outside-allowlist' }, network: { allowlist: ['127.0.0.0/8', '::1/128'] } })]);
-      const { container } = f.server;
-      const user = (await container.users.findByEmail((await container.tenants.getByName(f.tenant)).id, f.user.email))!;
-      const totp = await container.factors.startTotp(user.id, { accountName: f.user.email });
-      secret = totp.secret;
-      expect(await container.factors.confirmTotp(user.id, totp.factorId, await totpCodeAt(secret, clock.now()))).to.equal(true);
+      ({ secret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
     });
     after(() => disposeFixture(f));
 

@@ -2,12 +2,11 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { cli } from '../../support/cli.ts';
-import { finishFlow, post, startFlow, textOf } from '../../support/two-factor.ts';
+import { finishFlow, post, startFlow, textOf, wrongTotpCode } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
 import { openSignIn, submit } from '../../support/sign-in-pages.ts';
-import { freePort } from '../../support/server.ts';
-import { startOwnRedis } from '../../support/redis-process.ts';
+import { startFixtureOnOwnRedis, type OwnRedis } from '../../support/redis-process.ts';
 import { scrape, valueOf, type Sample } from '../../support/prometheus.ts';
 
 describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded labels', function () {
@@ -84,14 +83,14 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
     const enrolling = await startFlow(config, f.client, f.user);
     let page = await post(enrolling.browser, enrolling.page, '/enroll/start', { type: 'totp' });
     const secret = textOf(page.html, 'totp-secret');
-    page = await post(enrolling.browser, page, '/enroll/confirm', { code: await wrongCode(secret, clock.now()) });
+    page = await post(enrolling.browser, page, '/enroll/confirm', { code: await wrongTotpCode(secret, clock.now()) });
     expect(page.status).to.equal(401);
     page = await post(enrolling.browser, page, '/enroll/confirm', { code: await totpCodeAt(secret, clock.now()) });
     await finishFlow(config, f.client, enrolling, await post(enrolling.browser, page, '/continue'));
 
     clock.travel(2 * 30_000);
     const next = await startFlow(config, f.client, f.user);
-    page = await post(next.browser, next.page, '/mfa', { code: await wrongCode(secret, clock.now()) });
+    page = await post(next.browser, next.page, '/mfa', { code: await wrongTotpCode(secret, clock.now()) });
     expect(page.status).to.equal(401);
     page = await post(next.browser, page, '/mfa', { code: await totpCodeAt(secret, clock.now()) });
     await finishFlow(config, f.client, next, page);
@@ -114,25 +113,18 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
   });
 });
 
-/** a six-digit code that no window the server accepts at `now` (±1 step) produces */
-async function wrongCode(secret: string, now: number): Promise<string> {
-  const accepted = await Promise.all([-30_000, 0, 30_000].map((skew) => totpCodeAt(secret, now + skew)));
-  return ['000000', '111111', '222222', '333333'].find((c) => !accepted.includes(c))!;
-}
-
 describe('metrics: Redis errors', function () {
   this.timeout(90_000);
   let f: Fixture;
   let config: oidc.Configuration;
-  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let redis: OwnRedis;
+  let dispose: (() => Promise<void>) | undefined;
 
   before(async () => {
-    redis = await startOwnRedis(await freePort());
-    ({ f, config } = await startFixture('postgres', { env: { REDIS_URL: redis.url } }));
+    ({ f, config, redis, dispose } = await startFixtureOnOwnRedis());
   });
   after(async () => {
-    await disposeFixture(f);
-    await redis?.dispose();
+    await dispose?.();
   });
 
   it('counts connection errors, failed readiness checks and the requests a Redis outage broke', async () => {

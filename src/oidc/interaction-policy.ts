@@ -20,14 +20,15 @@ export const TENANT_MISMATCH_REASON = 'tenant_mismatch';
  *   a browser signed in at tenant A must sign in again, as a user of B, for B's application.
  * - Step-up: see below.
  */
-export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'findById'>; tenants: Pick<TenantService, 'findById'> }) {
+export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'findRecent'>; tenants: Pick<TenantService, 'findById'> }) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   login.checks.add(new interactionPolicy.Check(TENANT_MISMATCH_REASON, 'the signed-in user does not belong to this application\'s tenant', 'login_required', async (ctx: KoaContextWithOIDC) => {
     const accountId = ctx.oidc.session?.accountId;
     const clientTenant = (ctx.oidc.client as unknown as { tenant_id?: string } | undefined)?.tenant_id;
     if (!accountId || !clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    const user = await deps.users.findById(accountId);
+    // a user's tenant never changes, so the password step's recent read serves the resume
+    const user = await deps.users.findRecent(accountId);
     if (!user) return interactionPolicy.Check.REQUEST_PROMPT;
     if (user.tenantId === clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     const own = await deps.tenants.findById(user.tenantId);
