@@ -12,6 +12,8 @@ export const TenantEntity = defineEntity({
     id: p.uuid().primary(),
     name: p.string().length(64).unique(),
     displayName: p.string().length(200),
+    /** https URL of the logo the hosted pages show (null: the name alone) */
+    logoUrl: p.string().length(2048).nullable(),
     /** the tenant's policy overrides (src/policy/tenant-policy.ts fills the defaults) */
     policy: p.json<Record<string, unknown>>().default('{}'),
     /** the reseller this tenant belongs to; tenants are never re-parented, so no cycle can form */

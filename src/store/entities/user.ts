@@ -6,6 +6,13 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const USER_STATUSES = ['active', 'invited', 'deactivated'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
+export const DATE_FORMATS = ['auto', 'ymd', 'dmy', 'mdy'] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+export const TIME_FORMATS = ['auto', '24h', '12h'] as const;
+export type TimeFormat = (typeof TIME_FORMATS)[number];
+export const DISTANCE_UNITS = ['auto', 'km', 'mi'] as const;
+export type DistanceUnit = (typeof DISTANCE_UNITS)[number];
+
 export const UserEntity = defineEntity({
   name: 'User',
   tableName: 'users',
@@ -26,5 +33,13 @@ export const UserEntity = defineEntity({
     lastLoginAt: p.datetime().nullable(),
     /** when the user last completed a second factor: a remembered device asks again once this is too old */
     lastSecondFactorAt: p.datetime().nullable(),
+    /** regional settings (account console): null / 'auto' follow the browser and the language */
+    locale: p.string().length(16).nullable(),
+    timeZone: p.string().length(64).nullable(),
+    dateFormat: p.string().length(8).$type<DateFormat>().default('auto'),
+    timeFormat: p.string().length(8).$type<TimeFormat>().default('auto'),
+    distanceUnit: p.string().length(8).$type<DistanceUnit>().default('auto'),
+    /** the application (client id, of the user's tenant) a sign-in no application asked for ends at */
+    startClientId: p.string().length(64).nullable(),
   },
 });

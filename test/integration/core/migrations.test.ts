@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { cli } from '../../support/cli.ts';
 import { openDatabase } from '../../../src/store/database.ts';
+import { migrationsList } from '../../../migrations/index.ts';
 
 describe('PostgreSQL migrations', () => {
   let backend: Backend;
@@ -10,7 +11,7 @@ describe('PostgreSQL migrations', () => {
 
   it('apply once through the CLI, then have nothing left to apply', async () => {
     const first = await cli(backend.env, ['migrate']);
-    expect(first.applied).to.deep.equal(['Migration20261121Initial']);
+    expect(first.applied).to.deep.equal(migrationsList.map((m) => m.name));
     const second = await cli(backend.env, ['migrate']);
     expect(second.applied).to.deep.equal([]);
   });
