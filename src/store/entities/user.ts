@@ -35,6 +35,8 @@ export const UserEntity = defineEntity({
     lastSecondFactorAt: p.datetime().nullable(),
     /** regional settings (account console): null / 'auto' follow the browser and the language */
     locale: p.string().length(16).nullable(),
+    /** the language of emails to the user ("form default language"; null: the interface language) */
+    emailLocale: p.string().length(16).nullable(),
     timeZone: p.string().length(64).nullable(),
     dateFormat: p.string().length(8).$type<DateFormat>().default('auto'),
     timeFormat: p.string().length(8).$type<TimeFormat>().default('auto'),
