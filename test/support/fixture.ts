@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createBackend, type Backend, type BackendKind } from './backends.ts';
 import { startTestServer, type TestServer } from './server.ts';
-import { cli } from './cli.ts';
 import type { RegisteredTestClient } from './relying-party.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import type * as oidc from 'openid-client';
@@ -18,8 +17,10 @@ export interface Fixture {
 }
 
 /**
- * One running Latchkey with a tenant, a user, a web client and a machine client, all
- * created through the CLI as an operator would.
+ * One running Latchkey with a tenant, a user, a web client and a machine client, created
+ * through the server's own services (in process: spawning the CLI four times per fixture cost
+ * most of the suite's time). The same setup through the CLI is tested in
+ * test/integration/cli/setup-commands.test.ts.
  */
 export interface FixtureOptions {
   env?: Record<string, string>;
@@ -31,22 +32,24 @@ export interface FixtureOptions {
 export async function createFixture(kind: BackendKind, options: FixtureOptions = {}): Promise<Fixture> {
   const backend = await createBackend(kind);
   const server = await startTestServer(options.mapBackendEnv ? { ...backend, env: options.mapBackendEnv(backend.env) } : backend, options);
-  const env = server.env;
+  const { tenants, users, clients } = server.container;
   const tenant = `t-${randomBytes(3).toString('hex')}`;
-  await cli(env, ['tenant', 'create', '--name', tenant]);
+  const { id: tenantId } = await tenants.create({ name: tenant });
   const user = { email: 'alice@example.com', password: 'correct horse battery staple 42' };
-  await cli(env, ['user', 'create', '--tenant', tenant, '--email', user.email, '--password', user.password, '--first-name', 'Alice']);
+  await users.create({ tenantId, email: user.email, password: user.password, firstName: 'Alice' });
   const redirectUri = 'http://127.0.0.1:9/callback';
-  const web = await cli(env, [
-    'client', 'create', '--tenant', tenant, '--name', 'Web app', '--redirect-uri', redirectUri,
-    '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye', '--grant', 'authorization_code,refresh_token',
-  ]);
-  const machine = await cli(env, ['client', 'create', '--tenant', tenant, '--name', 'Worker', '--grant', 'client_credentials',
-    '--resource', 'https://api.example.test=reports:read reports:write']);
+  const web = await clients.create({
+    tenantId, name: 'Web app', redirectUris: [redirectUri], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+    grants: ['authorization_code', 'refresh_token'],
+  });
+  const machine = await clients.create({
+    tenantId, name: 'Worker', grants: ['client_credentials'],
+    resources: [{ resource: 'https://api.example.test', scope: 'reports:read reports:write' }],
+  });
   return {
     backend, server, tenant, user,
-    client: { clientId: String(web.client_id), clientSecret: String(web.client_secret), redirectUri },
-    machine: { clientId: String(machine.client_id), clientSecret: String(machine.client_secret) },
+    client: { clientId: web.clientId, clientSecret: String(web.clientSecret), redirectUri },
+    machine: { clientId: machine.clientId, clientSecret: String(machine.clientSecret) },
   };
 }
 

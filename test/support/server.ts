@@ -4,7 +4,6 @@ import { loadSettings } from '../../src/config/load.ts';
 import { createContainer, type Container } from '../../src/app/container.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import type { Clock } from '../../src/lib/clock.ts';
-import { cli } from './cli.ts';
 import type { Backend } from './backends.ts';
 
 export interface TestServer {
@@ -14,12 +13,15 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Migrates through the CLI, then starts Latchkey in this process on a free port. */
+/**
+ * Starts Latchkey in this process on a free port, after applying the PostgreSQL migrations
+ * in process (the `latchkey migrate` command itself is tested in core/migrations.test.ts).
+ */
 export async function startTestServer(backend: Backend, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
   const port = await freePort();
   const env = { ...backend.env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, KEYS_RELOAD_INTERVAL: '1', ...options.env };
-  if (backend.kind === 'postgres') await cli(env, ['migrate']);
   const container = await createContainer(loadSettings(env), options.clock ? { clock: options.clock } : {});
+  if (backend.kind === 'postgres') await container.db.migrate();
   let running: RunningServer;
   try {
     running = await startServer(container);
