@@ -1,8 +1,10 @@
 import { Migration20261121Initial } from './Migration20261121Initial.ts';
 import { Migration20261121AccountSettings } from './Migration20261121AccountSettings.ts';
+import { Migration20261121Federation } from './Migration20261121Federation.ts';
 
 /** Every PostgreSQL migration, oldest first. New migrations are appended here. */
 export const migrationsList = [
   { name: 'Migration20261121Initial', class: Migration20261121Initial },
   { name: 'Migration20261121AccountSettings', class: Migration20261121AccountSettings },
+  { name: 'Migration20261121Federation', class: Migration20261121Federation },
 ];

@@ -1,7 +1,7 @@
 /**
  * What a sign-in proves, in the words tokens use: `acr` (our two levels) and `amr` (RFC 8176).
- * Honest by construction: the mfa level and the 'mfa' method appear only when a password and a
- * second factor were both completed in this authentication.
+ * Honest by construction: the mfa level and the 'mfa' method appear only when a first factor
+ * (password or federated sign-in) and a second factor were both completed in this authentication.
  */
 export const PWD_ACR = 'urn:latchkey:acr:pwd';
 export const MFA_ACR = 'urn:latchkey:acr:mfa';
@@ -10,20 +10,33 @@ export const ACR_VALUES_SUPPORTED = [PWD_ACR, MFA_ACR] as const;
 export type Acr = (typeof ACR_VALUES_SUPPORTED)[number];
 
 export const AUTH_METHODS = ['pwd', 'totp', 'email', 'sms', 'voice', 'recovery'] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
+/**
+ * A sign-in through an upstream provider ('fed', RFC 8176), and that provider's own second
+ * factor when the tenant counts it (its ID token's amr or acr said so: src/policy/federation.ts).
+ */
+export const FEDERATION_METHODS = ['fed', 'upstream-mfa'] as const;
+export type LocalAuthMethod = (typeof AUTH_METHODS)[number];
+export type AuthMethod = LocalAuthMethod | (typeof FEDERATION_METHODS)[number];
 
 /** RFC 8176: email and recovery codes are one-time passwords too; a voice callback is 'tel'. */
-const AMR_OF: Readonly<Record<AuthMethod, string>> = {
-  pwd: 'pwd', totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel',
+const AMR_OF: Readonly<Record<AuthMethod, string | null>> = {
+  pwd: 'pwd', fed: 'fed', totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel',
+  // the upstream's factor has no RFC 8176 value of ours: it shows only as 'mfa' beside 'fed'
+  'upstream-mfa': null,
 };
-const AMR_ORDER = ['pwd', 'otp', 'sms', 'tel'];
+const AMR_ORDER = ['pwd', 'fed', 'otp', 'sms', 'tel'];
+const LOCAL_SECOND_FACTORS: readonly AuthMethod[] = ['totp', 'email', 'sms', 'voice', 'recovery'];
 
 export interface AuthenticationResult {
   acr: Acr;
   amr: string[];
 }
 
-/** The acr and amr of a sign-in from the methods it completed (in any order, repeats allowed). */
+/**
+ * The acr and amr of a sign-in from the methods it completed (in any order, repeats allowed).
+ * A first factor is a password or a federated sign-in; the second is a local factor, or for a
+ * federated sign-in the upstream's own multi-factor authentication when the tenant counts it.
+ */
 export function authenticationResult(methods: readonly AuthMethod[]): AuthenticationResult {
   if (methods.length === 0) throw new TypeError('authenticationResult: no completed method');
   for (const m of methods) {
@@ -31,8 +44,9 @@ export function authenticationResult(methods: readonly AuthMethod[]): Authentica
   }
   const values = new Set(methods.map((m) => AMR_OF[m]));
   const amr = AMR_ORDER.filter((v) => values.has(v));
-  const multiFactor = methods.includes('pwd') && methods.some((m) => m !== 'pwd');
-  return multiFactor ? { acr: MFA_ACR, amr: [...amr, 'mfa'] } : { acr: PWD_ACR, amr };
+  const firstFactor = methods.includes('pwd') || methods.includes('fed');
+  const secondFactor = methods.some((m) => LOCAL_SECOND_FACTORS.includes(m)) || (methods.includes('fed') && methods.includes('upstream-mfa'));
+  return firstFactor && secondFactor ? { acr: MFA_ACR, amr: [...amr, 'mfa'] } : { acr: PWD_ACR, amr };
 }
 
 export interface StepUpRequest {

@@ -15,16 +15,18 @@ import { ApiTokenEntity } from './api-token.ts';
 import { VerificationLinkEntity } from './verification-link.ts';
 import { TenantWebhookEntity } from './tenant-webhook.ts';
 import { WebhookDeliveryEntity } from './webhook-delivery.ts';
+import { UpstreamProviderEntity } from './upstream-provider.ts';
+import { FederatedIdentityEntity } from './federated-identity.ts';
 
 export {
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
-  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity,
+  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity, UpstreamProviderEntity, FederatedIdentityEntity,
 };
 export const allEntities = [
   TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
-  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity,
+  ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity, UpstreamProviderEntity, FederatedIdentityEntity,
 ];

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import {
   ACR_VALUES_SUPPORTED, AUTH_METHODS, MFA_ACR, PWD_ACR, acrSatisfied, authenticationResult, stepUpReasons, stepUpRequested,
-  type AuthMethod, type StepUpRequest,
+  type AuthMethod, type LocalAuthMethod, type StepUpRequest,
 } from '../../../src/policy/authentication-context.ts';
 
 const SECOND_FACTORS = AUTH_METHODS.filter((m) => m !== 'pwd');
 /** RFC 8176 value of each second factor */
-const AMR: Record<Exclude<AuthMethod, 'pwd'>, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
+const AMR: Record<Exclude<LocalAuthMethod, 'pwd'>, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
 
 function subsets<T>(items: readonly T[]): T[][] {
   return items.reduce<T[][]>((all, item) => [...all, ...all.map((s) => [...s, item])], [[]]);
@@ -49,6 +49,31 @@ describe('authentication context (acr / amr)', () => {
       expect(amr.includes('pwd'), methods.join('+')).to.equal(methods.includes('pwd'));
       expect(new Set(amr).size).to.equal(amr.length);
     }
+  });
+
+  describe('federated sign-ins', () => {
+    it('a federated sign-in alone is single-factor with amr fed', () => {
+      expect(authenticationResult(['fed'])).to.deep.equal({ acr: PWD_ACR, amr: ['fed'] });
+    });
+
+    it("the upstream's counted second factor makes it mfa: amr fed, mfa", () => {
+      expect(authenticationResult(['fed', 'upstream-mfa'])).to.deep.equal({ acr: MFA_ACR, amr: ['fed', 'mfa'] });
+    });
+
+    for (const factor of SECOND_FACTORS) {
+      it(`fed + local ${factor} is mfa with amr fed, ${AMR[factor]}, mfa`, () => {
+        expect(authenticationResult(['fed', factor])).to.deep.equal({ acr: MFA_ACR, amr: ['fed', AMR[factor], 'mfa'] });
+      });
+    }
+
+    it('an upstream factor counts only beside a federated sign-in, never beside a password or alone', () => {
+      expect(authenticationResult(['pwd', 'upstream-mfa'])).to.deep.equal({ acr: PWD_ACR, amr: ['pwd'] });
+      expect(authenticationResult(['upstream-mfa'])).to.deep.equal({ acr: PWD_ACR, amr: [] });
+    });
+
+    it('a password and a federated sign-in are two first factors, not mfa', () => {
+      expect(authenticationResult(['pwd', 'fed'])).to.deep.equal({ acr: PWD_ACR, amr: ['pwd', 'fed'] });
+    });
   });
 
   it('refuses an empty or unknown list of methods rather than guess', () => {
