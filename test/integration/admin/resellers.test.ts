@@ -24,7 +24,7 @@ const newName = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}
 async function tenantWithOwner(w: AdminWorld, prefix: string, parent?: string): Promise<TenantAdmin> {
   const name = newName(prefix);
   await cli(w.env, ['tenant', 'create', '--name', name, ...(parent ? ['--parent', parent] : [])]);
-  return tenantAdmin(w.env, name);
+  return tenantAdmin(w.f.server.container, name);
 }
 
 describe('admin API: resellers administer their child tenants (PostgreSQL + Redis)', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { createFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import type { Container } from '../../../src/app/container.ts';
 import type { BackendKind } from '../../support/backends.ts';
 
 export interface Call {
@@ -37,10 +37,11 @@ export async function startAdminWorld(kind: BackendKind = 'postgres'): Promise<A
   const clock = movableClock();
   const f = await createFixture(kind, { clock });
   const env = f.server.env;
-  const a = await tenantAdmin(env, f.tenant);
+  const container = f.server.container;
+  const a = await tenantAdmin(container, f.tenant);
   const bName = `t-${randomBytes(3).toString('hex')}`;
-  await cli(env, ['tenant', 'create', '--name', bName]);
-  const b = await tenantAdmin(env, bName);
+  await container.tenants.create({ name: bName });
+  const b = await tenantAdmin(container, bName);
   const api: AdminWorld['api'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const token = options.token === undefined ? a.token : options.token;
@@ -64,17 +65,16 @@ export async function startAdminWorld(kind: BackendKind = 'postgres'): Promise<A
 
 export const stopAdminWorld = (w: AdminWorld | undefined) => disposeFixture(w?.f);
 
-/** an owner of the tenant and a read/write token of theirs, made through the CLI */
-export async function tenantAdmin(env: Record<string, string>, tenant: string): Promise<TenantAdmin> {
+/**
+ * An owner of the tenant and a read/write token of theirs, made in process through the
+ * services the CLI uses (`latchkey user create` and `token create` have their own tests).
+ */
+export async function tenantAdmin(c: Container, tenant: string): Promise<TenantAdmin> {
   const email = `owner-${randomBytes(3).toString('hex')}@example.com`;
-  const created = await cli(env, ['user', 'create', '--tenant', tenant, '--email', email, '--password', PASSWORD, '--role', 'owner', '--first-name', 'Olive']);
-  const issued = await cli(env, ['token', 'create', '--tenant', tenant, '--email', email, '--name', 'setup', '--scope', 'admin:read,admin:write']);
-  const shown = await cli(env, ['tenant', 'show', '--name', tenant]);
-  return {
-    tenant, tenantId: String((shown.tenant as { id: string }).id), email, password: PASSWORD,
-    userId: String((created.user as { id: string }).id),
-    token: String(issued.token), tokenId: String((issued.api_token as { id: string }).id),
-  };
+  const { id: tenantId } = await c.tenants.getByName(tenant);
+  const user = await c.users.create({ tenantId, email, password: PASSWORD, role: 'owner', firstName: 'Olive' });
+  const { token, apiToken } = await c.apiTokens.create(user.id, { name: 'setup', scopes: ['admin:read', 'admin:write'] }, 'cli');
+  return { tenant, tenantId, email, password: PASSWORD, userId: user.id, token, tokenId: apiToken.id };
 }
 
 /** a 4xx answer in the documented shape, with the expected status and code */
@@ -85,12 +85,15 @@ export function expectError(call: Call, status: number, code: string): void {
   expect(call.json.error.message).to.be.a('string').and.not.match(/\bat \w+ \(|node_modules|\.ts:\d+/);
 }
 
-/** a new user of the tenant through the CLI */
+/** a new user of the tenant, made in process */
 export async function addUser(w: AdminWorld, tenant: string, options: { role?: string; first?: string; last?: string; email?: string } = {}) {
+  const c = w.f.server.container;
   const email = options.email ?? `u-${randomBytes(4).toString('hex')}@example.com`;
-  const out = await cli(w.env, ['user', 'create', '--tenant', tenant, '--email', email, '--password', PASSWORD,
-    '--role', options.role ?? 'member', '--first-name', options.first ?? 'Una', '--last-name', options.last ?? 'User']);
-  return { id: String((out.user as { id: string }).id), email };
+  const { id: tenantId } = await c.tenants.getByName(tenant);
+  const user = await c.users.create({
+    tenantId, email, password: PASSWORD, role: options.role ?? 'member', firstName: options.first ?? 'Una', lastName: options.last ?? 'User',
+  });
+  return { id: user.id, email: user.email };
 }
 
 /** the newest audit events of the tenant with this action, straight from the API */
