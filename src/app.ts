@@ -6,6 +6,7 @@ import { createCsrf } from './http/csrf.ts';
 import { clientIpMiddleware } from './http/client-ip.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { localeMiddleware } from './http/locale.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestMetrics } from './http/request-metrics.ts';
 import { providerMetrics } from './http/provider-metrics.ts';
@@ -64,10 +65,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   app.use(requestMetrics(c.metrics));
   app.use(clientIpMiddleware(settings.TRUST_PROXY, { issuerHost: new URL(c.issuer).host }));
   app.use(securityHeaders({ https }));
-  app.use(async function defaultLocale(ctx, next) {
-    ctx.state.locale = 'en';
-    await next();
-  });
+  app.use(localeMiddleware());
   app.use(errorHandler(renderer, c.metrics));
   app.use(requireHttps(c.issuer));
 
@@ -80,7 +78,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
     factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
-    codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications }),
+    codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate }),
   };
   const system = createSystemRouter({
     probes, metrics: c.metrics.registry, publicDir: join(projectRoot, 'public'),

@@ -1,10 +1,5 @@
 import type { Mailer } from '../factors/delivery/email.ts';
-import type { EmailComposer } from './notifications.ts';
-
-interface Recipient {
-  email: string;
-  firstName: string;
-}
+import { sendEmail, type EmailComposer, type Recipient } from './notifications.ts';
 
 /** The emails of the account lifecycle (views/emails/invitation, email-change, email-changed). */
 export interface LifecycleMail {
@@ -16,10 +11,7 @@ export interface LifecycleMail {
 }
 
 export function createLifecycleMail(deps: { mailer: Mailer; composer: EmailComposer }): LifecycleMail {
-  const send = async (to: Recipient, template: string, data: Record<string, unknown>) => {
-    const message = deps.composer.renderEmail(template, { name: to.firstName || to.email, ...data });
-    await deps.mailer.send({ to: to.email, ...message });
-  };
+  const send = (to: Recipient, template: string, data: Record<string, unknown>) => sendEmail(deps, to, template, data);
   return {
     invitation: (to, data) => send(to, 'invitation', data),
     emailChange: (to, data) => send(to, 'email-change', data),

@@ -1,14 +1,31 @@
 import type { Mailer } from '../factors/delivery/email.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Regional } from '../lib/date-format.ts';
+import { resolveEmailLocale } from '../lib/locale-match.ts';
 
 /** The part of the view renderer that composes emails (src/http/views.ts implements it). */
 export interface EmailComposer {
-  renderEmail(name: string, data: Record<string, unknown>, locale?: string): { subject: string; text: string; html: string };
+  renderEmail(name: string, data: Record<string, unknown>, locale?: string, regional?: Regional): { subject: string; text: string; html: string };
 }
 
-interface Recipient {
+/** who an email goes to; a User carries the regional settings, and a caller with a request may add its language */
+export interface Recipient extends Regional {
   email: string;
   firstName: string;
+  locale?: string | null;
+  emailLocale?: string | null;
+  /** the language of the request that caused the email: used when the recipient has none set */
+  requestLocale?: string;
+}
+
+/**
+ * Sends one of views/emails to the recipient in their email language (else their language,
+ * else the request's, else English), with dates in their zone and formats.
+ */
+export async function sendEmail(deps: { mailer: Mailer; composer: EmailComposer }, to: Recipient, template: string, data: Record<string, unknown>) {
+  const regional = { timeZone: to.timeZone ?? null, dateFormat: to.dateFormat ?? 'auto', timeFormat: to.timeFormat ?? 'auto' };
+  const message = deps.composer.renderEmail(template, { name: to.firstName || to.email, ...data }, resolveEmailLocale(to), regional);
+  await deps.mailer.send({ to: to.email, ...message });
 }
 
 export interface Notifications {
@@ -21,14 +38,12 @@ export interface Notifications {
   factorRemoved(to: Recipient, factor: string): Promise<void>;
   recoveryCodesRegenerated(to: Recipient): Promise<void>;
   recoveryCodeUsed(to: Recipient, remaining: number): Promise<void>;
-  newDeviceSignIn(to: Recipient, sign: { when: string; ip: string; browser: string; os: string; tenant: string }): Promise<void>;
+  /** `when` is formatted in the recipient's zone and formats */
+  newDeviceSignIn(to: Recipient, sign: { when: Date; ip: string; browser: string; os: string; tenant: string }): Promise<void>;
 }
 
 export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger }): Notifications {
-  const send = async (to: Recipient, template: string, data: Record<string, unknown>) => {
-    const message = deps.composer.renderEmail(template, { name: to.firstName || to.email, ...data });
-    await deps.mailer.send({ to: to.email, ...message });
-  };
+  const send = (to: Recipient, template: string, data: Record<string, unknown>) => sendEmail(deps, to, template, data);
   return {
     passwordReset: (to, link, minutes) => send(to, 'password-reset', { link, minutes }),
     accountLocked: (to, minutes, link) => send(to, 'account-locked', { minutes, link }),

@@ -7,8 +7,8 @@ import { sendInBackground } from './notifications.ts';
 import type { PasswordResetTokens } from './password-reset.ts';
 
 export interface PasswordRecovery {
-  /** forgot-password: sends a link when the email is an active user's; says nothing either way */
-  request(tenant: Tenant, email: string, context: { ip?: string; userAgent?: string }): Promise<void>;
+  /** forgot-password: sends a link when the email is an active user's; says nothing either way (locale: the page's, for a user with none set) */
+  request(tenant: Tenant, email: string, context: { ip?: string; userAgent?: string; locale?: string }): Promise<void>;
   /** admin/CLI: the next sign-in must change the password, and a link is sent now */
   force(tenant: Tenant, user: User, actor: string): Promise<void>;
   notifyLocked(tenant: Tenant, user: User, lockMinutes: number): Promise<void>;
@@ -21,10 +21,10 @@ export function createPasswordRecovery(deps: {
 }): PasswordRecovery {
   const linkFor = (token: string) => `${deps.issuer}/password/reset/${token}`;
   /** in the background for anonymous requests (timing tells nothing); awaited for admins */
-  const sendLink = async (tenant: Tenant, user: User, wait: boolean) => {
+  const sendLink = async (tenant: Tenant, user: User, wait: boolean, requestLocale?: string) => {
     const minutes = tenant.policy.password.resetLinkMinutes;
     const token = await deps.tokens.issue(user.id, minutes);
-    const send = () => deps.notifications.passwordReset(user, linkFor(token), minutes);
+    const send = () => deps.notifications.passwordReset({ ...user, ...(requestLocale ? { requestLocale } : {}) }, linkFor(token), minutes);
     if (wait) await send();
     else sendInBackground(deps.logger, 'password-reset email', send);
   };
@@ -36,7 +36,7 @@ export function createPasswordRecovery(deps: {
         tenantId: tenant.id, action: 'password.reset_requested', actor: 'anonymous',
         ...(user ? { userId: user.id } : {}), ...(context.ip ? { ip: context.ip } : {}), ...(context.userAgent ? { userAgent: context.userAgent } : {}),
       });
-      if (user?.status === 'active') await sendLink(tenant, user, false);
+      if (user?.status === 'active') await sendLink(tenant, user, false, context.locale);
     },
     async force(tenant, user, actor) {
       await deps.forceChange(user.id);

@@ -3,13 +3,13 @@ import { raw } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Database } from '../store/database.ts';
 import { PasswordCredentialEntity, UserEntity } from '../store/entities/index.ts';
-import { USER_ROLES, type UserRole, type UserStatus } from '../store/entities/user.ts';
+import { USER_ROLES, type DateFormat, type TimeFormat, type UserRole, type UserStatus } from '../store/entities/user.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { emailSchema } from './normalize.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 
-export interface User {
+export interface User extends UserRegionalSettings {
   id: string;
   tenantId: string;
   email: string;
@@ -18,6 +18,15 @@ export interface User {
   lastName: string;
   role: UserRole;
   status: UserStatus;
+}
+
+/** regional settings (null: automatic): the language of pages and emails, the zone and formats of dates */
+export interface UserRegionalSettings {
+  locale: string | null;
+  emailLocale: string | null;
+  timeZone: string | null;
+  dateFormat: DateFormat;
+  timeFormat: TimeFormat;
 }
 
 /** a user whose password was just verified, with what the sign-in needs to know about it */
@@ -61,10 +70,15 @@ export interface UserService {
   recordSecondFactor(userId: string): Promise<void>;
 }
 
-type UserRow = { id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus };
+type UserRow = {
+  id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus;
+  locale?: string | null; emailLocale?: string | null; timeZone?: string | null; dateFormat?: DateFormat; timeFormat?: TimeFormat;
+};
 export const toUser = (u: UserRow): User => ({
   id: u.id, tenantId: u.tenant.id, email: u.email, emailVerified: u.emailVerified,
   firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status,
+  locale: u.locale ?? null, emailLocale: u.emailLocale ?? null, timeZone: u.timeZone ?? null,
+  dateFormat: u.dateFormat ?? 'auto', timeFormat: u.timeFormat ?? 'auto',
 });
 
 /** The email and role of a user about to be created (password or invitation), or a 400. */

@@ -2,11 +2,11 @@ import { raw } from '@mikro-orm/core';
 import type { Database } from '../store/database.ts';
 import { UserEntity } from '../store/entities/index.ts';
 import type { UserRole, UserStatus } from '../store/entities/user.ts';
-import type { User } from '../accounts/users.ts';
+import type { User, UserRegionalSettings } from '../accounts/users.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
 /** a user as an admin sees it */
-export interface DirectoryUser extends Omit<User, 'tenantId'> {
+export interface DirectoryUser extends Omit<User, 'tenantId' | keyof UserRegionalSettings> {
   mustChangePassword: boolean;
   createdAt: Date;
   lastLoginAt: Date | null;

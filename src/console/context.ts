@@ -16,6 +16,7 @@ import type { Csrf } from '../http/csrf.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProfileService } from '../accounts/profile.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Regional } from '../lib/date-format.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
 
@@ -66,7 +67,7 @@ export function renderPage(deps: ConsoleDeps, ctx: Context, who: SignedIn, page:
   ctx.type = 'html';
   ctx.body = deps.renderer.render(page, {
     tenantName: who.tenant.displayName, csrf: deps.csrf.token(ctx), base: SECURITY_PATH, ...data,
-  }, ctx.state.locale as string);
+  }, ctx.state.locale as string, ctx.state.regional as Regional);
 }
 
 /** records an event the user caused on the account page, with the request's IP and browser */

@@ -9,14 +9,14 @@ import { deviceTrustEnds } from '../policy/device-trust.ts';
  * shortened its trust period, and a device past it is not listed (sign-in ignores it).
  */
 export async function deviceEntries(deps: ConsoleDeps, ctx: Context, who: SignedIn) {
-  const locale = ctx.state.locale as string;
   const policy = who.tenant.policy.devices;
   const now = deps.clock.now();
   const [devices, current] = await Promise.all([deps.devices.list(who.user.id), currentDevice(deps, ctx, who)]);
   return devices.map((d) => ({ d, ends: new Date(deviceTrustEnds(d, policy)) })).filter(({ ends }) => ends.getTime() > now).map(({ d, ends }) => ({
     id: d.id, name: d.name, family: d.family, os: d.os, lastIp: d.lastIp, boundIp: d.boundIp ?? '',
-    lastUsed: readableUtc(d.lastUsedAt, locale), lastUsedIso: d.lastUsedAt.toISOString(),
-    expires: readableUtc(ends, locale), expiresIso: ends.toISOString(),
+    // Dates: the page formats them in the reader's zone and formats ({{datetime}})
+    lastUsed: d.lastUsedAt, lastUsedIso: d.lastUsedAt.toISOString(),
+    expires: ends, expiresIso: ends.toISOString(),
     current: d.id === current?.id,
   }));
 }
@@ -24,13 +24,4 @@ export async function deviceEntries(deps: ConsoleDeps, ctx: Context, who: Signed
 /** this browser's device, when its cookie names one of the user's unexpired devices */
 export function currentDevice(deps: ConsoleDeps, ctx: Context, who: SignedIn) {
   return deps.devices.findByToken(who.user.id, ctx.cookies.get(DEVICE_COOKIE_NAME(deps.issuer)));
-}
-
-/** e.g. "Mar 12, 2025, 2:05 PM UTC" in English: the same instant for every reader, said so */
-export function readableUtc(date: Date, locale: string): string {
-  try {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date) + ' UTC';
-  } catch {
-    return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  }
 }

@@ -31,7 +31,7 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
       label: f.label,
       phone: f.phone ? maskPhoneNumber(f.phone) : '',
       preferred: f.id === preferredId,
-      added: f.createdAt.toISOString().slice(0, 10),
+      added: f.createdAt,
       allowed: who.tenant.policy.mfa.factors.includes(f.type),
     })),
     recoveryRemaining: remaining,

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
+import { applyLocale } from '../http/locale.ts';
 
 // oidc-provider's session ids are nanoids; anything else is not worth a store lookup
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -19,5 +20,7 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   const tenant = await deps.tenants.findById(user.tenantId);
   if (!tenant) return undefined;
   ctx.state.tenantId = tenant.id;
+  // the account pages speak the user's language and show dates in the user's zone and formats
+  applyLocale(ctx, { user });
   return { sessionId: session.jti, user, tenant };
 }

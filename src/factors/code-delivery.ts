@@ -1,6 +1,6 @@
 import type { CodeChallenges, CodeChannel, ChallengeLimits, IssueRefusal } from './code-challenges.ts';
 import type { PhoneSender } from './delivery/phone.ts';
-import type { Notifications } from '../accounts/notifications.ts';
+import type { Notifications, Recipient } from '../accounts/notifications.ts';
 import type { MfaPolicy } from '../policy/tenant-policy.ts';
 import { AppError } from '../lib/errors.ts';
 
@@ -29,12 +29,17 @@ export interface CodeDelivery {
    * A new code voids the previous one; the limits are the challenge store's.
    */
   send(input: {
-    purpose: 'signin' | 'enroll' | 'account'; uid: string; user: { id: string; email: string; firstName: string }; tenant: { id: string; displayName: string };
+    purpose: 'signin' | 'enroll' | 'account'; uid: string; user: { id: string } & Recipient; tenant: { id: string; displayName: string };
+    /** the page's language: SMS and calls speak it; an email follows the user's email language first */
     channel: CodeChannel; destination: string; policy: MfaPolicy; locale?: string;
   }): Promise<SendOutcome>;
 }
 
-export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: PhoneSender; notifications: Notifications }): CodeDelivery {
+/** the message catalogue (src/http/views.ts: renderer.translate) */
+export type Translate = (key: string, locale?: string, vars?: Record<string, unknown>) => string;
+
+export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: PhoneSender; notifications: Notifications; translate: Translate }): CodeDelivery {
+  const { translate } = deps;
   return {
     async send(input) {
       const limits = challengeLimits(input.policy, input.channel);
@@ -45,10 +50,16 @@ export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: Ph
       if (!issued.ok) return issued;
       const minutes = Math.round(limits.ttlSeconds / 60);
       try {
-        if (input.channel === 'email') await deps.notifications.signInCode(input.user, issued.code, minutes);
-        else if (input.channel === 'sms') {
-          await deps.phone.sendSms(input.destination, `${issued.code} is your ${input.tenant.displayName} code. It expires in ${minutes} minutes. Never share it.`);
-        } else await deps.phone.placeCall(input.destination, issued.code, input.locale);
+        const { locale } = input;
+        if (input.channel === 'email') {
+          await deps.notifications.signInCode({ ...input.user, ...(locale ? { requestLocale: locale } : {}) }, issued.code, minutes);
+        } else if (input.channel === 'sms') {
+          await deps.phone.sendSms(input.destination, translate('sms.code', locale, { code: issued.code, tenant: input.tenant.displayName, minutes }));
+        } else {
+          // the placeholder stays for the phone sender, which spells the digits out
+          const digits = { digits: '{digits}' };
+          await deps.phone.placeCall(input.destination, issued.code, locale, { first: translate('voice.code.first', locale, digits), again: translate('voice.code.again', locale, digits) });
+        }
       } catch (err) {
         // the code was issued but never reached the user: void it so it cannot be used later
         await deps.challenges.cancel(input.purpose, input.uid);

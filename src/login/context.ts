@@ -20,6 +20,7 @@ import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
 import { AppError } from '../lib/errors.ts';
+import { applyLocale } from '../http/locale.ts';
 import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
 
 export interface LoginDeps {
@@ -76,6 +77,7 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   const owner = await deps.tenants.findById(client.tenant_id);
   if (!owner) throw new AppError(400, 'error.session', 'The application is no longer registered');
   const tenant = owner.hasChildren ? await signInTenant(deps, ctx, view, owner) : owner;
+  await applyInteractionLocale(deps, ctx, view);
   ctx.state.clientId = client.clientId;
   ctx.state.tenantId = tenant.id;
   return {
@@ -105,6 +107,17 @@ async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView
   if (!tenantId || tenantId === owner.id) return owner;
   const child = await deps.tenants.findById(tenantId);
   return child?.parentId === owner.id ? child : owner;
+}
+
+/**
+ * The language of the interaction's pages: its ui_locales, then the user's setting once the
+ * password step (or the session, at consent) has named the user, then Accept-Language.
+ */
+async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: InteractionView) {
+  const state = await deps.loginState.get(view.uid);
+  const userLocale = state ? state.locale
+    : view.prompt.name === 'consent' && view.accountId ? (await deps.users.findById(view.accountId))?.locale : undefined;
+  applyLocale(ctx, { uiLocales: view.params.ui_locales ?? '', user: { locale: userLocale } });
 }
 
 /** pages show the application's tenant: naming a child tenant before the password is checked would tell where an email belongs */

@@ -60,8 +60,8 @@ export async function settleDevice(deps: LoginDeps, ctx: Context, ic: Interactio
   const user = await deps.users.findRecent(state.userId);
   if (!user) return;
   const described = describeUserAgent(facts.userAgent);
-  const when = new Date(deps.clock.now()).toUTCString();
-  sendInBackground(deps.logger, 'new-device email', () => deps.notifications.newDeviceSignIn(user, {
+  const when = new Date(deps.clock.now());
+  sendInBackground(deps.logger, 'new-device email', () => deps.notifications.newDeviceSignIn({ ...user, requestLocale: ctx.state.locale as string }, {
     when, ip: facts.ip, browser: described.family, os: described.os, tenant: ic.tenant.displayName,
   }));
 }

@@ -19,7 +19,7 @@ export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionConte
 export async function submitForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const email = (ctx.request.body as Record<string, unknown>).email;
   if (typeof email === 'string' && email.trim() && email.length <= 320) {
-    await deps.recovery.request(ic.tenant, email, requestFacts(ctx));
+    await deps.recovery.request(ic.tenant, email, { ...requestFacts(ctx), locale: ctx.state.locale as string });
   }
   return renderForgot(deps, ctx, ic, { sent: true });
 }

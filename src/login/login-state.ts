@@ -15,7 +15,7 @@ export interface LoginState {
   /** methods completed in this sign-in, in order */
   methods: AuthMethod[];
   /** 'continue': a page (recovery codes) was shown once; the next request goes on */
-  pending: 'second-factor' | 'enroll' | 'change-password' | 'continue';
+  pending: 'second-factor' | 'enroll' | 'change-password' | 'continue' | 'federation-link';
   /** for 'second-factor': the factors offered, the one shown first */
   factors?: FactorType[];
   /** for 'enroll': the factor types the user may enroll */
@@ -26,6 +26,10 @@ export interface LoginState {
   knownDevice?: boolean;
   /** the user asked to remember this device: done when the sign-in finishes, after any password change */
   rememberDevice?: { name: string };
+  /** the user's own language setting (null: automatic): the pages after the password speak it unless ui_locales says otherwise */
+  locale?: string | null;
+  /** for 'federation-link': the upstream identity to link once the user proves the local password */
+  linking?: { providerId: string; issuer: string; subject: string; email: string; upstreamFactor: boolean };
   /** the pending factor being enrolled, and where its code went (email or phone number) */
   enrolling?: { type: FactorType; factorId: string; destination?: string };
 }

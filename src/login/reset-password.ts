@@ -6,6 +6,7 @@ import { passwordMessages } from './password-messages.ts';
 import type { PasswordResetTokens } from '../accounts/password-reset.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import { formBody } from '../http/body.ts';
+import { applyLocale } from '../http/locale.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 
 /**
@@ -25,6 +26,8 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     if (!state.valid) return { invalid: state.reason } as const;
     const [user, tenant] = await Promise.all([deps.users.findById(state.userId), deps.tenants.findById(state.tenantId)]);
     if (!user || !tenant || user.status !== 'active') return { invalid: 'unknown' } as const;
+    // the link came in the user's email: its pages speak the user's language
+    applyLocale(ctx, { user });
     return { user, tenant } as const;
   };
 

@@ -4,6 +4,7 @@ import { pageData, requestFacts } from './context.ts';
 import { beginSecondFactor } from './next-step.ts';
 import { ACR_STEP_UP_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
+import { applyLocale } from '../http/locale.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
 
@@ -42,9 +43,11 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   }
   const { user } = outcome;
   await deps.users.recordLogin(user.id);
+  // from here on the pages speak the user's language (unless the application asked for one)
+  applyLocale(ctx, { uiLocales: ic.view.params.ui_locales ?? '', user });
   const changeReason = deps.passwords.changeRequired(user, ic.tenant.policy);
   return beginSecondFactor(deps, ctx, ic, {
-    userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor',
+    userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor', locale: user.locale,
     ...(changeReason ? { changeReason } : {}),
   }, { lastSecondFactorAt: user.lastSecondFactorAt });
 }
@@ -60,6 +63,7 @@ export async function beginStepUp(deps: LoginDeps, ctx: Context, ic: Interaction
   if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return false;
   const user = await deps.users.findById(ic.view.accountId);
   if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return false;
-  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor' }, { stepUp: true });
+  applyLocale(ctx, { uiLocales: ic.view.params.ui_locales ?? '', user });
+  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor', locale: user.locale }, { stepUp: true });
   return true;
 }

@@ -1,5 +1,7 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import type { UserService } from '../accounts/users.ts';
+import { matchLocale } from '../lib/locale-match.ts';
+import { validTimeZone } from '../lib/date-format.ts';
 
 /**
  * Claims by scope. findAccount returns nothing for a missing or deactivated user, so
@@ -16,6 +18,9 @@ export function createFindAccount(users: UserService): FindAccount {
       async claims(_use, scope) {
         const scopes = new Set(scope.split(' '));
         const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
+        // the user's own settings, only when set: "automatic" is no claim
+        const locale = matchLocale(user.locale);
+        const zoneinfo = validTimeZone(user.timeZone);
         return {
           sub: user.id,
           ...(scopes.has('email') ? { email: user.email, email_verified: user.emailVerified } : {}),
@@ -23,6 +28,8 @@ export function createFindAccount(users: UserService): FindAccount {
             ...(name ? { name } : {}),
             ...(user.firstName ? { given_name: user.firstName } : {}),
             ...(user.lastName ? { family_name: user.lastName } : {}),
+            ...(locale ? { locale } : {}),
+            ...(zoneinfo ? { zoneinfo } : {}),
           } : {}),
         };
       },

@@ -9,6 +9,7 @@ import { createFindAccount } from './account.ts';
 import { providerPages } from './pages.ts';
 import { latchkeyInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
+import { SUPPORTED_LOCALES } from '../lib/locale-match.ts';
 
 export interface ProviderDeps {
   settings: Settings;
@@ -42,7 +43,7 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
-      profile: ['name', 'given_name', 'family_name'],
+      profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
       acr: null, amr: null, auth_time: null, sid: null, iss: null,
     },
     scopes: SCOPES,
@@ -58,6 +59,7 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
     interactions: { policy: latchkeyInteractionPolicy(deps), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: [...ACR_VALUES_SUPPORTED],
+    discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
     loadExistingGrant: (ctx) => loadOrCreateFirstPartyGrant(ctx),
     renderError: pages.renderError,
     ttl: {

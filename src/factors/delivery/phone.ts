@@ -6,12 +6,22 @@ import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { twilioTransport } from './twilio-transport.ts';
+import { matchLocale } from '../../lib/locale-match.ts';
 
 export interface PhoneSender {
   readonly transport: 'twilio' | 'outbox' | 'none';
   sendSms(to: string, body: string): Promise<void>;
-  /** calls `to` and reads the digits of spokenCode, twice */
-  placeCall(to: string, spokenCode: string, locale?: string): Promise<void>;
+  /**
+   * calls `to` and reads the digits of spokenCode, twice, in the locale's language when
+   * `phrases` (translated, with a {digits} placeholder) are given, else in English
+   */
+  placeCall(to: string, spokenCode: string, locale?: string, phrases?: VoicePhrases): Promise<void>;
+}
+
+/** the two sentences of a call, each with a {digits} placeholder */
+export interface VoicePhrases {
+  first: string;
+  again: string;
 }
 
 export type PhoneSettings = Pick<Settings, 'NODE_ENV' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_API_BASE_URL'>;
@@ -34,7 +44,9 @@ export interface SpokenCode {
   text: string;
   first: string;
   again: string;
-  language: 'en-US' | 'en-GB' | 'en-AU' | 'en-IN';
+  /** the <Say> language, and for languages other than English a voice that speaks it */
+  language: string;
+  voice?: string;
 }
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
@@ -58,9 +70,9 @@ export function createPhoneSender(deps: PhoneSenderDeps): PhoneSender {
       const { sid } = await transport.impl.sendSms(to, body);
       logger.info({ channel: 'sms', transport: transport.name, to: maskPhoneNumber(to), sid }, 'sms sent');
     },
-    async placeCall(to, spokenCode, locale) {
+    async placeCall(to, spokenCode, locale, phrases) {
       assertPhoneNumber(to);
-      const { sid } = await transport.impl.placeCall(to, spokenCodeText(spokenCode, locale));
+      const { sid } = await transport.impl.placeCall(to, spokenCodeText(spokenCode, locale, phrases));
       logger.info({ channel: 'voice', transport: transport.name, to: maskPhoneNumber(to), sid }, 'call placed');
     },
   };
@@ -80,20 +92,49 @@ export function maskPhoneNumber(number: string): string {
   return number.replace(/\d(?=\d{2})/g, '*');
 }
 
+const ENGLISH: VoicePhrases = { first: 'Your Latchkey code is {digits}.', again: 'Again: {digits}.' };
+
 /**
  * The text read on a voice call: each digit on its own, and all of them twice, because a
- * listener who missed one cannot scroll back. Only English exists so far; `locale` picks
- * the accent of an English voice.
+ * listener who missed one cannot scroll back. The phrases are the caller's translation for
+ * `locale` (English without them); a regional English tag picks the English accent.
  */
-function spokenCodeText(code: string, locale?: string): SpokenCode {
+function spokenCodeText(code: string, locale?: string, phrases?: VoicePhrases): SpokenCode {
   if (!/^[0-9]{4,10}$/.test(code)) throw new AppError(400, 'phone.invalid_code', 'A spoken code must have 4–10 digits');
+  const say = phrases ?? ENGLISH;
+  const voice = phrases ? twilioVoice(locale) : undefined;
   const digits = code.split('').join(', ');
-  const first = `Your Latchkey code is ${digits}.`;
-  const again = `Again: ${digits}.`;
-  return { text: `${first} ${again}`, first, again, language: voiceLanguage(locale) };
+  const first = say.first.replaceAll('{digits}', digits);
+  const again = say.again.replaceAll('{digits}', digits);
+  return { text: `${first} ${again}`, first, again, ...(voice ?? { language: englishAccent(locale) }) };
 }
 
-function voiceLanguage(locale: string | undefined): SpokenCode['language'] {
+/**
+ * <Say> language and voice for our languages other than English. Twilio's default voice
+ * speaks only a few languages, so each gets a Google voice of its own (Twilio's TTS voice
+ * list); Mandarin is cmn-CN there.
+ */
+const VOICES: Record<string, { language: string; voice: string }> = {
+  de: { language: 'de-DE', voice: 'Google.de-DE-Standard-A' },
+  fr: { language: 'fr-FR', voice: 'Google.fr-FR-Standard-A' },
+  tr: { language: 'tr-TR', voice: 'Google.tr-TR-Standard-A' },
+  ru: { language: 'ru-RU', voice: 'Google.ru-RU-Standard-A' },
+  es: { language: 'es-ES', voice: 'Google.es-ES-Standard-A' },
+  'zh-CN': { language: 'cmn-CN', voice: 'Google.cmn-CN-Standard-A' },
+  ja: { language: 'ja-JP', voice: 'Google.ja-JP-Standard-A' },
+  ko: { language: 'ko-KR', voice: 'Google.ko-KR-Standard-A' },
+  'pt-BR': { language: 'pt-BR', voice: 'Google.pt-BR-Standard-A' },
+  cs: { language: 'cs-CZ', voice: 'Google.cs-CZ-Standard-A' },
+  pl: { language: 'pl-PL', voice: 'Google.pl-PL-Standard-A' },
+};
+
+function twilioVoice(locale: string | undefined): { language: string; voice: string } | undefined {
+  const match = matchLocale(locale);
+  return match ? VOICES[match] : undefined;
+}
+
+/** the accent of the English voice: a regional English tag keeps its own, else American */
+function englishAccent(locale: string | undefined): string {
   const tag = (locale ?? '').replace('_', '-').toLowerCase();
   if (tag === 'en-gb') return 'en-GB';
   if (tag === 'en-au') return 'en-AU';

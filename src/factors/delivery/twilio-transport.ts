@@ -74,9 +74,11 @@ function rebasingRequestClient(sdk: TwilioSdk, base: URL) {
 /** TwiML built by the SDK, so the text is XML-escaped; a pause between the two readings */
 function voiceTwiml(sdk: TwilioSdk, spoken: SpokenCode): string {
   const response = new sdk.twiml.VoiceResponse();
-  response.say({ language: spoken.language }, spoken.first);
+  type SayAttributes = Parameters<typeof response.say>[0];
+  const say = { language: spoken.language, ...(spoken.voice ? { voice: spoken.voice } : {}) } as SayAttributes;
+  response.say(say, spoken.first);
   response.pause({ length: 1 });
-  response.say({ language: spoken.language }, spoken.again);
+  response.say(say, spoken.again);
   return response.toString();
 }
 
