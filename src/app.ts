@@ -28,6 +28,12 @@ import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
 import { createAccountSecurityRouter } from './console/security-router.ts';
 import { createSecurityUnlocks } from './console/unlock-store.ts';
+import { createAccountRouter } from './console/account-router.ts';
+import { withConsoleClients } from './console/console-client.ts';
+import { recordSessions } from './console/session-recorder.ts';
+import { createSessionIndex } from './accounts/session-index.ts';
+import { createAccountSettings } from './accounts/account-settings.ts';
+import { createAccountNotices } from './accounts/account-notices.ts';
 import { createLinkPagesRouter, LINK_PAGE_PREFIXES } from './console/link-pages.ts';
 import { ADMIN_PREFIX, createAdminRouter } from './admin/router.ts';
 
@@ -45,7 +51,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   const https = c.issuer.startsWith('https://');
   const { renderer } = c;
   const csrf = createCsrf({ secure: https });
-  const adapter = createAdapterFactory({ kv: c.kv, clients: c.clients, clock: c.clock });
+  // the provider also knows each tenant's built-in account console client (no database row)
+  const adapter = createAdapterFactory({ kv: c.kv, clients: withConsoleClients(c.clients, c.tenants, c.issuer), clock: c.clock });
   const host = await createProviderHost({
     issuer: c.issuer,
     keys: c.keys,
@@ -80,6 +87,12 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
     codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate }),
   };
+  const sessionIndex = createSessionIndex(c.kv, c.clock);
+  const consoleDeps = {
+    ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock), profiles: c.profiles, clients: c.clients, sessions: sessionIndex,
+    accountSettings: createAccountSettings({ db: c.db, audit: c.audit }), apiTokens: c.apiTokens,
+    notices: createAccountNotices({ mailer: c.mailer, composer: renderer }),
+  };
   const system = createSystemRouter({
     probes, metrics: c.metrics.registry, publicDir: join(projectRoot, 'public'),
     probeFailed: (name) => { if (name === 'database' || name === 'redis') c.metrics.storeError(name, 'readiness'); },
@@ -88,7 +101,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
-    '/account/security': createAccountSecurityRouter({ ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock), profiles: c.profiles }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/account': createAccountRouter(consoleDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/account/security': createAccountSecurityRouter(consoleDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
   };
   // the links of invitation and email-change emails: one router, answering under both prefixes
   const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });
@@ -102,6 +116,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   app.use(routeByPrefix(routers));
 
   app.use(providerMetrics(() => host.current(), c.metrics));
+  app.use(recordSessions(() => host.current(), sessionIndex, c.logger));
   // named functions: they name the middleware spans when tracing is on
   app.use(function oidcProvider(ctx, next) {
     return host.middleware(ctx, next);

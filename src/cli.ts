@@ -10,11 +10,13 @@ import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from '
 import { policyFlagOptions } from './cli/policy-flags.ts';
 import { apiTokenInputSchema, type ApiTokenInput } from './admin/api-tokens.ts';
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts';
+import { checkLogoUrl } from './accounts/tenants.ts';
+import { changes } from './admin/changes.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
   migrate                                      apply PostgreSQL migrations
-  tenant create --name NAME [--display-name TEXT] [--parent RESELLER]
+  tenant create --name NAME [--display-name TEXT] [--logo-url https://...] [--parent RESELLER]
               with --parent, a child tenant that the reseller's admins administer and whose users
               may sign in to the reseller's applications (one level: a child has no children)
   user create --tenant NAME --email EMAIL --password PASSWORD [--role owner|admin|member]
@@ -22,6 +24,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
   client create --tenant NAME --name NAME --redirect-uri URI [--redirect-uri URI ...]
               [--grant ${CLIENT_GRANTS.join(',')}] [--public] [--third-party]
               [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
+              [--initiate-login-uri URI]  (https, or http://localhost: where a user's start page sends them)
               [--resource URI=SCOPE[ SCOPE...] ...]
   user reset-password --tenant NAME --email EMAIL   next sign-in must change the password; a reset link is emailed now
   user unlock --tenant NAME --email EMAIL           ends a lockout at once
@@ -30,6 +33,8 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               merges into the tenant's policy: the preset, then the JSON (e.g. '{"password":{"maxAgeDays":90}}'),
               then the flags; settings not named keep their values; nothing is stored if any value is refused
   tenant show --name NAME                           the tenant and its effective policy
+  tenant set --name NAME [--display-name TEXT] [--logo-url https://...|'']
+              the name and logo the sign-in pages show ('' removes the logo)
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
   token create --tenant NAME --email EMAIL --name NAME --scope admin:read[,admin:write] [--expires-days 90]
               an admin API token for an owner or admin; printed this once, only its hash is kept
@@ -69,13 +74,15 @@ const commands: Record<string, {
     },
   },
   'tenant create': {
-    options: { name: { type: 'string' }, 'display-name': { type: 'string' }, parent: { type: 'string' } },
+    options: { name: { type: 'string' }, 'display-name': { type: 'string' }, 'logo-url': { type: 'string' }, parent: { type: 'string' } },
+    check: (v) => { logoUrlOption(v); },
     run: async (c, v) => {
       const parent = typeof v.parent === 'string' ? await c.tenants.getByName(v.parent) : undefined;
       const t = await c.tenants.create({
         name: one(v.name, 'name'),
         ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}),
         ...(parent ? { parentId: parent.id } : {}),
+        logoUrl: logoUrlOption(v) ?? null,
       });
       if (parent) await c.audit.record({ action: 'tenant.created', tenantId: parent.id, actor: 'cli', details: { childId: t.id, name: t.name, displayName: t.displayName } });
       return { tenant: t };
@@ -107,7 +114,7 @@ const commands: Record<string, {
       tenant: { type: 'string' }, name: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
       grant: { type: 'string', multiple: true }, public: { type: 'boolean' }, 'third-party': { type: 'boolean' },
       'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
-      resource: { type: 'string', multiple: true },
+      'initiate-login-uri': { type: 'string' }, resource: { type: 'string', multiple: true },
     },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
@@ -126,6 +133,7 @@ const commands: Record<string, {
         firstParty: v['third-party'] !== true,
         ...(typeof v['backchannel-logout-uri'] === 'string' ? { backchannelLogoutUri: v['backchannel-logout-uri'] } : {}),
         ...(resources.length ? { resources } : {}),
+        ...(typeof v['initiate-login-uri'] === 'string' ? { initiateLoginUri: v['initiate-login-uri'] } : {}),
       });
       return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
     },
@@ -178,11 +186,11 @@ const commands: Record<string, {
     options: { name: { type: 'string' } },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.name, 'name'));
-      return { tenant: { id: tenant.id, name: tenant.name, display_name: tenant.displayName }, policy: tenant.policy };
+      return { tenant: { id: tenant.id, name: tenant.name, display_name: tenant.displayName, logo_url: tenant.logoUrl }, policy: tenant.policy };
     },
     text: (out) => {
-      const t = out.tenant as { id: string; name: string; display_name: string };
-      return `tenant: ${t.name} (${t.display_name})\nid: ${t.id}\npolicy:\n${renderPolicy(out.policy as TenantPolicy)}`;
+      const t = out.tenant as { id: string; name: string; display_name: string; logo_url: string | null };
+      return `tenant: ${t.name} (${t.display_name})\nid: ${t.id}\nlogo: ${t.logo_url ?? '(none)'}\npolicy:\n${renderPolicy(out.policy as TenantPolicy)}`;
     },
   },
   'keys rotate': {
@@ -201,8 +209,39 @@ const commands: Record<string, {
     },
     text: (out) => `${String(out.token)}\n(shown this once: only its hash is stored)`,
   },
+  'tenant set': {
+    options: { name: { type: 'string' }, 'display-name': { type: 'string' }, 'logo-url': { type: 'string' } },
+    check: (v) => {
+      one(v.name, 'name');
+      if (v['display-name'] === undefined && v['logo-url'] === undefined) throw new AppError(400, 'cli.missing_option', '--display-name or --logo-url is required');
+      logoUrlOption(v);
+    },
+    run: async (c, v) => {
+      const tenant = await c.tenants.getByName(one(v.name, 'name'));
+      const logoUrl = logoUrlOption(v);
+      const updated = await c.tenants.updateBranding(tenant.id, {
+        ...(typeof v['display-name'] === 'string' ? { displayName: v['display-name'] } : {}),
+        ...(logoUrl !== undefined ? { logoUrl } : {}),
+      });
+      const diff = changes({ displayName: tenant.displayName, logoUrl: tenant.logoUrl }, { displayName: updated.displayName, logoUrl: updated.logoUrl });
+      if (diff) await c.audit.record({ action: 'tenant.updated', tenantId: tenant.id, actor: 'cli', details: diff });
+      return { tenant: { id: updated.id, name: updated.name, display_name: updated.displayName, logo_url: updated.logoUrl } };
+    },
+  },
   ...LIFECYCLE_COMMANDS,
 };
+
+/** --logo-url: an https URL, '' to remove the logo (null), absent (undefined); refused before connecting when invalid */
+function logoUrlOption(v: Values): string | null | undefined {
+  const value = v['logo-url'];
+  if (typeof value !== 'string') return undefined;
+  if (value.trim() === '') return null;
+  try {
+    return checkLogoUrl(value);
+  } catch (err) {
+    throw new AppError(400, 'cli.invalid_option', `--logo-url: ${(err as Error).message}`);
+  }
+}
 
 /** --scope may be repeated or comma-separated; refused before connecting when not valid */
 function tokenInput(v: Values): ApiTokenInput {
@@ -271,6 +310,12 @@ function render(out: Out, indent = ''): string {
     ? `${indent}${k}:\n${render(v as Out, `${indent}  `)}`
     : `${indent}${k}: ${Array.isArray(v) ? v.join(', ') || '(none)' : String(v)}`)).join('\n');
 }
+
+// `kill -USR2 <pid>` on a command that seems stuck says what it is waiting on (sockets,
+// timers, file handles), without stopping it.
+process.on('SIGUSR2', () => {
+  process.stderr.write(`latchkey: waiting on ${process.getActiveResourcesInfo().join(', ') || 'nothing'}\n`);
+});
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   if (err instanceof ConfigError) for (const p of err.problems) process.stderr.write(`latchkey: ${p}\n`);

@@ -18,6 +18,20 @@ const redirectUri = z.string().trim().refine((v) => {
   }
 }, { message: 'must be an absolute URL without fragment or credentials' });
 
+/**
+ * Where the account console sends a user whose start page is this application (OpenID Connect
+ * Core §4, "Initiating Login from a Third Party"): https, or http on localhost for development.
+ */
+const initiateLoginUri = z.string().trim().max(2000).refine((v) => {
+  try {
+    const url = new URL(v);
+    const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return (url.protocol === 'https:' || local) && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}, { message: 'must be an https URL (or http://localhost) without fragment or credentials' });
+
 /** what an admin says about a client; clientInputSchema adds the tenant and the cross-field rules */
 export const clientFieldsSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(200),
@@ -27,6 +41,7 @@ export const clientFieldsSchema = z.object({
   public: z.boolean().default(false),
   firstParty: z.boolean().default(true),
   backchannelLogoutUri: redirectUri.optional(),
+  initiateLoginUri: initiateLoginUri.optional(),
   /** resource servers (RFC 8707) this client may ask tokens for, with the scopes they define */
   resources: z.array(z.object({
     resource: redirectUri,
@@ -92,6 +107,7 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
         token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
         ...(c.resources.length ? { allowed_resources: c.resources } : {}),
         ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+        ...(c.initiateLoginUri ? { initiate_login_uri: c.initiateLoginUri } : {}),
       };
       const em = db.em();
       em.create(ClientEntity, {

@@ -17,8 +17,15 @@ import type { Logger } from '../lib/logger.ts';
 import type { ProfileService } from '../accounts/profile.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Regional } from '../lib/date-format.ts';
+import type { ClientService } from '../accounts/clients.ts';
+import type { AccountSettings, AccountSettingsService } from '../accounts/account-settings.ts';
+import type { SessionIndex } from '../accounts/session-index.ts';
+import type { PasswordService } from '../accounts/passwords.ts';
+import type { UserSessions } from '../accounts/user-sessions.ts';
+import type { AccountNotices } from '../accounts/account-notices.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
+import type { ConsoleApiTokens } from './api-token-pages.ts';
 
 /** what the account pages use; app.ts passes the sign-in's services plus the unlock store */
 export interface ConsoleDeps {
@@ -42,6 +49,14 @@ export interface ConsoleDeps {
   clock: Clock;
   unlocks: SecurityUnlocks;
   profiles: Pick<ProfileService, 'updateProfile'>;
+  clients: Pick<ClientService, 'find' | 'listForTenant'>;
+  accountSettings: AccountSettingsService;
+  sessions: SessionIndex;
+  passwords: Pick<PasswordService, 'change'>;
+  userSessions: UserSessions;
+  /** personal admin API tokens (owners and admins) */
+  apiTokens: ConsoleApiTokens;
+  notices: AccountNotices;
 }
 
 /** the signed-in user of this browser, from the provider's session */
@@ -49,6 +64,7 @@ export interface SignedIn {
   sessionId: string;
   user: User;
   tenant: Tenant;
+  settings: AccountSettings;
 }
 
 /** a signed-in user who re-entered the password within the unlock window */
@@ -56,6 +72,7 @@ export interface Unlocked extends SignedIn {
   unlock: SecurityUnlock;
 }
 
+export const ACCOUNT_PATH = '/account';
 export const SECURITY_PATH = '/account/security';
 
 export function translator(deps: ConsoleDeps, ctx: Context) {

@@ -48,6 +48,7 @@ export async function renameDevice(deps: ConsoleDeps, ctx: Context, who: Unlocke
     ctx.status = 400;
     return renderSecurity(deps, ctx, who, { error: t('account.devices.badName') });
   }
+  await audit(deps, ctx, who, 'device.renamed', { deviceId: renamed.id, name: renamed.name });
   return renderSecurity(deps, ctx, who, { notice: t('account.devices.renamed', { name: renamed.name }) });
 }
 

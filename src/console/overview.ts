@@ -3,22 +3,38 @@ import type { ConsoleDeps, SignedIn } from './context.ts';
 import { SECURITY_PATH, offeredTypes, renderPage, translator } from './context.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 import { deviceEntries } from './device-list.ts';
+import { sessionEntries } from './session-changes.ts';
+import { TOKEN_EXPIRY_DAYS, TOKEN_SCOPES, mayHoldTokens, tokenEntries } from './api-token-pages.ts';
+import { minimumLength } from '../policy/password-rules.ts';
+
+export interface SecurityPageOptions {
+  error?: string;
+  notice?: string;
+  /** the password form's messages, beside their fields (password: one per failed rule) */
+  passwordErrors?: { current?: string; password?: string[]; confirm?: string };
+  /** the token form's messages, beside their fields */
+  tokenErrors?: Record<string, string>;
+}
 
 /**
- * The unlocked security section: the user's confirmed factors (the preferred one is asked
- * first at sign-in), how many recovery codes are left, what can be added, and the devices
- * that skip the second factor.
+ * The unlocked security section: password change, the user's confirmed factors (the
+ * preferred one is asked first at sign-in), the verified phone numbers, how many recovery
+ * codes are left, what can be added, the devices that skip the second factor, the browsers
+ * signed in, and (owners and admins) personal API tokens.
  */
-export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: SignedIn, options: { error?: string; notice?: string } = {}) {
+export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: SignedIn, options: SecurityPageOptions = {}) {
   const t = translator(deps, ctx);
-  const [all, remaining, devices] = await Promise.all([
+  const [all, remaining, devices, sessions, tokens] = await Promise.all([
     deps.factors.list(who.user.id), deps.factors.recoveryCodes.remaining(who.user.id), deviceEntries(deps, ctx, who),
+    sessionEntries(deps, who), tokenEntries(deps, who),
   ]);
   const confirmed = all.filter((f) => f.confirmedAt);
   // with none marked, sign-in asks the oldest first
   const preferredId = (confirmed.find((f) => f.preferred) ?? confirmed[0])?.id;
   const offered = offeredTypes(deps, who.tenant);
   const hasEmail = confirmed.some((f) => f.type === 'email');
+  const phoneType = offered.find((type) => type === 'sms') ?? offered.find((type) => type === 'voice');
+  const policy = who.tenant.policy;
   renderPage(deps, ctx, who, 'account-security', {
     title: t('account.title'),
     email: who.user.email,
@@ -40,6 +56,17 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
     required: who.tenant.policy.mfa.mode !== 'optional',
     devices,
     trustDays: who.tenant.policy.devices.trustDays,
+    phones: confirmed.filter((f) => f.phone).map((f) => ({ type: f.type, name: t(`factor.${f.type}`), phone: maskPhoneNumber(f.phone!) })),
+    phoneType,
+    passwordAdvice: t('password.advice', { min: minimumLength(policy.password, policy.mfa.mode) }),
+    passwordErrors: options.passwordErrors ?? {},
+    sessions,
+    otherSessions: sessions.some((s) => !s.current),
+    tokensAllowed: mayHoldTokens(who),
+    tokens: tokens.map((token) => ({ ...token, statusLabel: t(`account.tokens.status.${token.status}`) })),
+    tokenErrors: options.tokenErrors ?? {},
+    tokenScopes: TOKEN_SCOPES,
+    tokenExpiry: TOKEN_EXPIRY_DAYS.map((days) => ({ days, selected: days === 90 })),
     actions: {
       add: `${SECURITY_PATH}/factors/add`,
       remove: `${SECURITY_PATH}/factors/remove`,
@@ -50,6 +77,12 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
       forgetAllDevices: `${SECURITY_PATH}/devices/revoke-all`,
       renameDevice: `${SECURITY_PATH}/devices/rename`,
       profile: `${SECURITY_PATH}/profile`,
+      password: `${SECURITY_PATH}/password`,
+      endSession: `${SECURITY_PATH}/sessions/end`,
+      endOtherSessions: `${SECURITY_PATH}/sessions/end-others`,
+      createToken: `${SECURITY_PATH}/tokens`,
+      revokeToken: `${SECURITY_PATH}/tokens/revoke`,
+      overview: '/account',
     },
     ...(options.error ? { error: options.error } : {}),
     ...(options.notice ? { notice: options.notice } : {}),

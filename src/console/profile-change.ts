@@ -1,11 +1,16 @@
 import type { Context } from 'koa';
-import type { ConsoleDeps, Unlocked } from './context.ts';
+import type { ConsoleDeps, SignedIn } from './context.ts';
 import { requestFacts, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
 import { AppError } from '../lib/errors.ts';
 
-/** Users change their own first and last name (admins change roles and email addresses). */
-export async function changeOwnName(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+type PageOptions = { error?: string; notice?: string; errors?: Record<string, string> };
+type Render<W extends SignedIn> = (deps: ConsoleDeps, ctx: Context, who: W, options: PageOptions) => Promise<void>;
+
+/**
+ * Users change their own first and last name (admins change roles and email addresses). The
+ * page that sent the form (the account overview or the security section) shows the result.
+ */
+export async function changeOwnName<W extends SignedIn>(deps: ConsoleDeps, ctx: Context, who: W, render: Render<W>) {
   const body = ctx.request.body as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   const t = translator(deps, ctx);
@@ -13,10 +18,12 @@ export async function changeOwnName(deps: ConsoleDeps, ctx: Context, who: Unlock
     const user = await deps.profiles.updateProfile({
       userId: who.user.id, firstName: text(body.firstName), lastName: text(body.lastName), actor: `user:${who.user.id}`, ...requestFacts(ctx),
     });
-    return renderSecurity(deps, ctx, { ...who, user }, { notice: t('account.profile.saved') });
+    return render(deps, ctx, { ...who, user }, { notice: t('account.profile.saved') });
   } catch (err) {
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     ctx.status = err.status;
-    return renderSecurity(deps, ctx, who, { error: err.code === 'user.nothing_to_change' ? t('account.profile.unchanged') : err.message });
+    if (err.code !== 'user.invalid_name') return render(deps, ctx, who, { error: t('account.profile.unchanged') });
+    const field = err.message.startsWith('lastName') ? 'lastName' : 'firstName';
+    return render(deps, ctx, who, { errors: { [field]: t('account.profile.invalid') } });
   }
 }

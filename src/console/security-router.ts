@@ -9,10 +9,14 @@ import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } fr
 import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
 import { forgetAllDevices, forgetDevice, renameDevice } from './device-changes.ts';
 import { changeOwnName } from './profile-change.ts';
+import { changePassword } from './password-change.ts';
+import { endOtherSessions, endSession } from './session-changes.ts';
+import { createToken, revokeToken } from './api-token-pages.ts';
 import { formBody } from '../http/body.ts';
+import { renderOrganisationForm } from './sign-in-flow.ts';
 
 /**
- * The security section of the user's own account (the full console grows here): who is
+ * The security section of the user's own account: who is
  * signed in comes from the provider's session; the section opens for a while after the
  * password is entered again. Every POST carries a CSRF token and a bounded form body.
  */
@@ -56,13 +60,16 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
   router.post('/devices/revoke', ...form, unlocked((ctx, who) => forgetDevice(deps, ctx, who)));
   router.post('/devices/revoke-all', ...form, unlocked((ctx, who) => forgetAllDevices(deps, ctx, who)));
   router.post('/devices/rename', ...form, unlocked((ctx, who) => renameDevice(deps, ctx, who)));
-  router.post('/profile', ...form, unlocked((ctx, who) => changeOwnName(deps, ctx, who)));
+  router.post('/profile', ...form, unlocked((ctx, who) => changeOwnName(deps, ctx, who, renderSecurity)));
+  router.post('/password', ...form, unlocked((ctx, who) => changePassword(deps, ctx, who)));
+  router.post('/sessions/end', ...form, unlocked((ctx, who) => endSession(deps, ctx, who)));
+  router.post('/sessions/end-others', ...form, unlocked((ctx, who) => endOtherSessions(deps, ctx, who)));
+  router.post('/tokens', ...form, unlocked((ctx, who) => createToken(deps, ctx, who)));
+  router.post('/tokens/revoke', ...form, unlocked((ctx, who) => revokeToken(deps, ctx, who)));
   return router;
 }
 
 function renderSignedOut(deps: ConsoleDeps, ctx: Context) {
-  const t = translator(deps, ctx);
   ctx.status = 401;
-  ctx.type = 'html';
-  ctx.body = deps.renderer.render('account-signed-out', { title: t('account.signedOut.title') }, ctx.state.locale as string);
+  renderOrganisationForm(deps, ctx, { page: 'account-signed-out', returnTo: 'security' });
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
+import { requestFacts } from './context.ts';
 import { applyLocale } from '../http/locale.ts';
 
 // oidc-provider's session ids are nanoids; anything else is not worth a store lookup
@@ -7,7 +8,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The user signed in in this browser: the provider's session named by its signed cookie,
- * unexpired, with an account that is still active. Anything else is nobody.
+ * unexpired, with an account that is still active. Anything else is nobody. Its use moves the
+ * session's "last seen" on in the session list.
  */
 export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<SignedIn | undefined> {
   const provider = deps.host.current();
@@ -20,7 +22,9 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   const tenant = await deps.tenants.findById(user.tenantId);
   if (!tenant) return undefined;
   ctx.state.tenantId = tenant.id;
+  const settings = await deps.accountSettings.get(user.id);
   // the account pages speak the user's language and show dates in the user's zone and formats
-  applyLocale(ctx, { user });
-  return { sessionId: session.jti, user, tenant };
+  applyLocale(ctx, { user: settings });
+  await deps.sessions.seen(session.jti, requestFacts(ctx));
+  return { sessionId: session.jti, user, tenant, settings };
 }

@@ -14,6 +14,7 @@ const clientSchema = z.object({
   redirectUris: z.array(z.string()),
   postLogoutRedirectUris: z.array(z.string()),
   resources: z.array(z.object({ resource: z.string(), scope: z.string() })),
+  initiateLoginUri: z.string().nullable().describe('where the account console sends a user whose start page is this application'),
 }).meta({ id: 'Client' });
 const clientParam = z.object({ clientId: z.string().min(1).max(64) });
 const secretSchema = z.object({ clientId: z.string(), clientSecret: z.string().describe('shown this once; only a sealed copy is kept') });
@@ -25,6 +26,7 @@ const view = (c: RegisteredClient): z.input<typeof clientSchema> => ({
   redirectUris: c.metadata.redirect_uris,
   postLogoutRedirectUris: c.metadata.post_logout_redirect_uris ?? [],
   resources: (c.metadata.allowed_resources as { resource: string; scope: string }[] | undefined) ?? [],
+  initiateLoginUri: typeof c.metadata.initiate_login_uri === 'string' ? c.metadata.initiate_login_uri : null,
 });
 
 /** the tenant's client or 404, whatever another tenant holds */

@@ -20,7 +20,8 @@ for (const kind of BACKENDS) {
       await backend.dispose();
     });
 
-    it('migrate, tenant create, user create and client create make a working installation', async () => {
+    it('migrate, tenant create, user create and client create make a working installation', async function () {
+      this.timeout(180_000); // seven CLI processes in a row; on a loaded 2-core machine each can take several seconds
       const env = backend.env;
       const migrated = await cli(env, ['migrate']);
       expect(migrated.applied).to.be.an('array');

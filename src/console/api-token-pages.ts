@@ -1,0 +1,93 @@
+import type { Context } from 'koa';
+import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
+import { formField, renderPage, translator, SECURITY_PATH } from './context.ts';
+import { renderSecurity } from './overview.ts';
+import { sendInBackground } from '../accounts/notifications.ts';
+import { AppError } from '../lib/errors.ts';
+
+/** the token service as the console uses it (src/admin/api-tokens.ts implements it; it audits each change) */
+export interface ConsoleApiTokens {
+  create(userId: string, input: { name: string; scopes: TokenScope[]; expiresInDays: number }, actor: string): Promise<{ token: string; apiToken: ConsoleApiToken }>;
+  list(userId: string): Promise<ConsoleApiToken[]>;
+  revoke(userId: string, tokenId: string, actor: string): Promise<ConsoleApiToken>;
+}
+
+export interface ConsoleApiToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  status: string;
+  createdAt: Date;
+  expiresAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** what the admin API allows a personal token to hold */
+export const TOKEN_SCOPES = ['admin:read', 'admin:write'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+export const TOKEN_EXPIRY_DAYS = [7, 30, 90, 180, 365] as const;
+const ADMIN_ROLES = new Set(['owner', 'admin']);
+
+export const mayHoldTokens = (who: SignedIn) => ADMIN_ROLES.has(who.user.role);
+
+export async function tokenEntries(deps: ConsoleDeps, who: SignedIn) {
+  if (!mayHoldTokens(who)) return [];
+  return (await deps.apiTokens.list(who.user.id)).map((token) => ({
+    id: token.id, name: token.name, scopes: token.scopes.join(', '), status: token.status, active: token.status === 'active',
+    createdAt: token.createdAt.toISOString(), expiresAt: token.expiresAt.toISOString(), lastUsedAt: token.lastUsedAt?.toISOString() ?? '',
+  }));
+}
+
+/** owners and admins only; anyone else gets 403 and nothing changes */
+async function refuseMember(deps: ConsoleDeps, ctx: Context, who: Unlocked): Promise<boolean> {
+  if (mayHoldTokens(who)) return false;
+  ctx.status = 403;
+  await renderSecurity(deps, ctx, who, { error: translator(deps, ctx)('account.tokens.notAdmin') });
+  return true;
+}
+
+/** a new personal API token: its value is shown in this response only, and the user is told by email */
+export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  if (await refuseMember(deps, ctx, who)) return;
+  const t = translator(deps, ctx);
+  const body = ctx.request.body as Record<string, unknown>;
+  const name = formField(ctx, 'name', 200).trim();
+  const sent = ([] as unknown[]).concat(body.scopes ?? []);
+  const scopes = sent.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly unknown[]).includes(s));
+  const days = Number(formField(ctx, 'expiresInDays', 8));
+  const errors: Record<string, string> = {};
+  if (!name || name.length > 100) errors.name = t('account.tokens.invalid.name');
+  if (!scopes.length || scopes.length !== sent.length) errors.scopes = t('account.tokens.invalid.scopes');
+  if (!(TOKEN_EXPIRY_DAYS as readonly number[]).includes(days)) errors.expiresInDays = t('account.tokens.invalid.expiry');
+  if (Object.keys(errors).length) {
+    ctx.status = 400;
+    return renderSecurity(deps, ctx, who, { tokenErrors: errors });
+  }
+  let issued;
+  try {
+    issued = await deps.apiTokens.create(who.user.id, { name, scopes: [...new Set(scopes)], expiresInDays: days }, `user:${who.user.id}`);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.status >= 500) throw err;
+    ctx.status = err.status;
+    return renderSecurity(deps, ctx, who, { error: t(err.code === 'token.limit' ? 'account.tokens.limit' : 'account.tokens.refused') });
+  }
+  const { apiToken } = issued;
+  sendInBackground(deps.logger, 'api-token email', () => deps.notices.apiTokenCreated(who.user, apiToken));
+  return renderPage(deps, ctx, who, 'account-api-token', {
+    title: t('account.tokens.createdTitle'), token: issued.token, name: apiToken.name, scopes: apiToken.scopes.join(', '),
+    expiresAt: apiToken.expiresAt.toISOString(), back: SECURITY_PATH,
+  });
+}
+
+export async function revokeToken(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  if (await refuseMember(deps, ctx, who)) return;
+  const t = translator(deps, ctx);
+  try {
+    const revoked = await deps.apiTokens.revoke(who.user.id, formField(ctx, 'token'), `user:${who.user.id}`);
+    return renderSecurity(deps, ctx, who, { notice: t('account.tokens.revoked', { name: revoked.name }) });
+  } catch (err) {
+    if (!(err instanceof AppError) || (err.status !== 404 && err.status !== 409)) throw err;
+    ctx.status = err.status;
+    return renderSecurity(deps, ctx, who, { error: t('account.tokens.missing') });
+  }
+}

@@ -1,0 +1,42 @@
+import type { Context } from 'koa';
+import type { ConsoleDeps, Unlocked } from './context.ts';
+import { audit, requestFacts, translator } from './context.ts';
+import { renderSecurity } from './overview.ts';
+import { passwordMessages } from '../login/password-messages.ts';
+import { sendInBackground } from '../accounts/notifications.ts';
+
+const MAX_PASSWORD_INPUT = 1024;
+
+/**
+ * "Change password" in the unlocked security section. The current password is checked through
+ * the sign-in guard (a wrong one counts toward the tenant's lockout like a sign-in); the new
+ * one must pass the tenant's password rules, history included. Then, as for every password
+ * change: every other session of the user ends, every grant (so every refresh token) is
+ * revoked, remembered devices are forgotten, and the user gets a "password changed" email.
+ * This browser stays signed in.
+ */
+export async function changePassword(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  const t = translator(deps, ctx);
+  const body = ctx.request.body as Record<string, unknown>;
+  const field = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
+  const current = field('current');
+  const password = field('password');
+  const refuse = (errors: Record<string, string | string[]>, status = 400) => {
+    ctx.status = status;
+    return renderSecurity(deps, ctx, who, { passwordErrors: errors });
+  };
+  if (!current || current.length > MAX_PASSWORD_INPUT) return refuse({ current: t('account.password.currentMissing') });
+  if (!password) return refuse({ password: [t('account.password.newMissing')] });
+  if (password !== field('confirm')) return refuse({ confirm: t('password.rule.mismatch') });
+
+  const outcome = await deps.guard.attempt(who.tenant, who.user.email, current, requestFacts(ctx));
+  if (!outcome.ok || outcome.user.id !== who.user.id) return refuse({ current: t('account.password.currentWrong') }, 401);
+
+  const decision = await deps.passwords.change(password, { user: who.user, tenantName: who.tenant.displayName, policy: who.tenant.policy });
+  if (!decision.ok) return refuse({ password: passwordMessages(deps.renderer, ctx.state.locale as string, decision.failures) });
+
+  const ended = await deps.userSessions.endAll(who.user.id, { keepSessionId: who.sessionId });
+  await audit(deps, ctx, who, 'password.changed', { reason: 'console', ...ended });
+  sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(who.user));
+  return renderSecurity(deps, ctx, who, { notice: t('account.password.changed') });
+}

@@ -1,0 +1,54 @@
+import type { Context } from 'koa';
+import type { ConsoleDeps, SignedIn } from './context.ts';
+import { ACCOUNT_PATH, formField, requestFacts, translator } from './context.ts';
+import { CONSOLE_CLIENT_PREFIX } from './console-client.ts';
+import { renderOverview } from './overview-page.ts';
+
+/** an application the user may start at: one of the tenant's clients that says how to start its sign-in */
+export interface StartChoice {
+  clientId: string;
+  name: string;
+  initiateLoginUri: string;
+}
+
+/**
+ * The start page: where a sign-in that no application asked for (the console's own sign-in
+ * entry, /account/sign-in) ends. The choices are the user's tenant's applications that
+ * declare an `initiate_login_uri` (OpenID Connect Core §4), validated when they were
+ * registered; the browser is sent there with `iss`, and the application starts its own
+ * sign-in, which the session just made completes at once. No address comes from the request.
+ */
+export async function startChoices(deps: ConsoleDeps, who: SignedIn): Promise<StartChoice[]> {
+  const clients = await deps.clients.listForTenant(who.tenant.id);
+  return clients.flatMap((c) => {
+    const uri = c.metadata.initiate_login_uri;
+    return typeof uri === 'string' && !c.clientId.startsWith(CONSOLE_CLIENT_PREFIX) ? [{ clientId: c.clientId, name: c.name, initiateLoginUri: uri }] : [];
+  });
+}
+
+/** the chosen application's initiate_login_uri, or the console when none is chosen (or it went away) */
+export async function startDestination(deps: ConsoleDeps, who: SignedIn): Promise<string> {
+  const chosen = who.settings.startClientId;
+  if (!chosen) return ACCOUNT_PATH;
+  const client = await deps.clients.find(chosen);
+  const uri = client?.tenantId === who.tenant.id ? client.metadata.initiate_login_uri : undefined;
+  if (typeof uri !== 'string') return ACCOUNT_PATH;
+  const target = new URL(uri);
+  target.searchParams.set('iss', deps.issuer);
+  return target.toString();
+}
+
+/** "Start page": the console (empty value) or one of the choices; anything else is refused, nothing changed */
+export async function chooseStartPage(deps: ConsoleDeps, ctx: Context, who: SignedIn) {
+  const t = translator(deps, ctx);
+  const value = formField(ctx, 'startClientId', 128);
+  const choices = await startChoices(deps, who);
+  if (value && !choices.some((c) => c.clientId === value)) {
+    ctx.status = 400;
+    return renderOverview(deps, ctx, who, { errors: { startClientId: t('account.start.invalid') } });
+  }
+  const settings = await deps.accountSettings.setStartClient({
+    userId: who.user.id, clientId: value || null, actor: `user:${who.user.id}`, ...requestFacts(ctx),
+  });
+  return renderOverview(deps, ctx, { ...who, settings }, { notice: t('account.start.saved') });
+}
