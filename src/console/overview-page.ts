@@ -54,7 +54,8 @@ export async function renderOverview(deps: ConsoleDeps, ctx: Context, who: Signe
     errors,
     hasErrors: Object.keys(errors).length > 0,
     ...(opts.notice ? { notice: opts.notice } : {}),
-    ...(opts.error ? { error: opts.error } : {}),
+    // a message that belongs to a field is shown beside it, not twice
+    ...(opts.error && !Object.keys(errors).length ? { error: opts.error } : {}),
     regionalOptions: {
       locale: languages(s.locale),
       emailLocale: languages(s.emailLocale),

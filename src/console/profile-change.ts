@@ -24,6 +24,7 @@ export async function changeOwnName<W extends SignedIn>(deps: ConsoleDeps, ctx: 
     ctx.status = err.status;
     if (err.code !== 'user.invalid_name') return render(deps, ctx, who, { error: t('account.profile.unchanged') });
     const field = err.message.startsWith('lastName') ? 'lastName' : 'firstName';
-    return render(deps, ctx, who, { errors: { [field]: t('account.profile.invalid') } });
+    const message = t('account.profile.invalid');
+    return render(deps, ctx, who, { error: message, errors: { [field]: message } });
   }
 }
