@@ -17,7 +17,7 @@ export const AUDIT_ACTIONS = [
   'user.settings_updated', 'user.start_page_changed', 'device.renamed', 'session.ended',
   'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
   'api_token.created', 'api_token.rotated', 'api_token.revoked',
-  'tenant.created', 'webhook.configured', 'webhook.removed',
+  'tenant.created', 'tenant.updated', 'webhook.configured', 'webhook.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

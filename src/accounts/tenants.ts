@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Database } from '../store/database.ts';
 import { TenantEntity } from '../store/entities/index.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
@@ -14,11 +15,31 @@ export interface Tenant {
   parentId: string | null;
   /** a reseller: the tenant has child tenants */
   hasChildren: boolean;
+  /** an https image shown beside the tenant's name on the hosted pages */
+  logoUrl: string | null;
+}
+
+export const LOGO_URL_MAX = 2048;
+
+/**
+ * A logo is an https URL (the pages are served over https and their CSP admits only this
+ * image's origin), without credentials, at most 2048 characters.
+ */
+export const logoUrlSchema = z.string().trim().max(LOGO_URL_MAX, `must be at most ${LOGO_URL_MAX} characters`)
+  .pipe(z.url({ protocol: /^https$/, hostname: z.regexes.domain, error: 'must be an https URL with a host name' }))
+  .refine((u) => { const url = new URL(u); return !url.username && !url.password; }, 'must not carry a user name or password');
+
+/** the logo URL checked, or an AppError naming what is wrong (null clears the logo) */
+export function checkLogoUrl(value: string | null): string | null {
+  if (value === null) return null;
+  const parsed = logoUrlSchema.safeParse(value);
+  if (!parsed.success) throw new AppError(400, 'tenant.invalid_logo_url', `Logo URL ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  return new URL(parsed.data).toString();
 }
 
 export interface TenantService {
   /** with parentId, a child of that reseller; the parent must not be a child itself (one level) */
-  create(input: { name: string; displayName?: string; parentId?: string }): Promise<Tenant>;
+  create(input: { name: string; displayName?: string; parentId?: string; logoUrl?: string | null }): Promise<Tenant>;
   findByName(name: string): Promise<Tenant | undefined>;
   getByName(name: string): Promise<Tenant>;
   findById(id: string): Promise<Tenant | undefined>;
@@ -26,6 +47,8 @@ export interface TenantService {
   listChildren(parentId: string, page: { limit: number; after?: string }): Promise<Tenant[]>;
   /** merges the given overrides into the stored ones; refuses an invalid result */
   updatePolicy(id: string, overrides: Record<string, unknown>): Promise<Tenant>;
+  /** the name and logo the hosted pages show; null clears the logo; refuses an invalid logo URL */
+  updateBranding(id: string, changes: { displayName?: string; logoUrl?: string | null }): Promise<Tenant>;
 }
 
 function mergeSections(stored: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
@@ -49,14 +72,17 @@ function tenantPolicySafeParse(policy: unknown): { ok: true } | { ok: false; mes
   }
 }
 
-type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown };
+type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown; logoUrl?: string | null };
 const toTenant = (t: TenantRow): Tenant => ({
   id: t.id, name: t.name, displayName: t.displayName,
   policy: effectivePolicy(typeof t.policy === 'string' ? JSON.parse(t.policy) : t.policy),
   parentId: t.parentId ?? null,
   // a formula: PostgreSQL answers a boolean, SQLite 0 or 1 (undefined right after an insert)
   hasChildren: t.hasChildren === true || t.hasChildren === 1 || t.hasChildren === '1',
+  logoUrl: t.logoUrl ?? null,
 });
+
+const displayNameOf = (value: string | undefined, fallback: string) => (value ?? fallback).trim().slice(0, 200) || fallback;
 
 /**
  * One level of resellers: the parent exists and is not a child itself. A new tenant has no
@@ -76,8 +102,9 @@ export function createTenantService(db: Database): TenantService {
       const em = db.em();
       if (await em.findOne(TenantEntity, { name: parsed.data })) throw conflict('tenant.exists', `Tenant ${parsed.data} already exists`);
       if (input.parentId !== undefined) await checkParent(em, input.parentId);
-      const displayName = (input.displayName ?? parsed.data).trim().slice(0, 200) || parsed.data;
-      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName, policy: {}, parentId: input.parentId ?? null });
+      const displayName = displayNameOf(input.displayName, parsed.data);
+      const logoUrl = checkLogoUrl(input.logoUrl ?? null);
+      const tenant = em.create(TenantEntity, { id: randomUUID(), name: parsed.data, displayName, policy: {}, parentId: input.parentId ?? null, logoUrl });
       await em.flush();
       return toTenant(tenant);
     },
@@ -106,6 +133,16 @@ export function createTenantService(db: Database): TenantService {
       const checked = tenantPolicySafeParse(merged);
       if (!checked.ok) throw new AppError(400, 'tenant.invalid_policy', checked.message);
       tenant.policy = merged;
+      await em.flush();
+      return toTenant(tenant);
+    },
+    async updateBranding(id, changes) {
+      const logoUrl = changes.logoUrl === undefined ? undefined : checkLogoUrl(changes.logoUrl);
+      const em = db.em();
+      const tenant = await em.findOne(TenantEntity, { id });
+      if (!tenant) throw notFound('tenant.not_found', 'No such tenant');
+      if (changes.displayName !== undefined) tenant.displayName = displayNameOf(changes.displayName, tenant.displayName);
+      if (logoUrl !== undefined) tenant.logoUrl = logoUrl;
       await em.flush();
       return toTenant(tenant);
     },

@@ -47,7 +47,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
     return;
   }
   ctx.type = 'html';
-  const known = ['error.csrf', 'error.session', 'error.notFound', 'error.unavailable', 'error.insecure', 'error.busy'].includes(code);
+  const known = KNOWN_ERROR_PAGES.includes(code);
   ctx.body = renderer.render('error', {
     title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
@@ -57,6 +57,15 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
     requestId: ctx.state.requestId,
   }, locale);
 }
+
+/**
+ * The errors that have a page of their own (catalogue keys <code>.heading, .message, .next):
+ * what happened and what to do next, in the reader's language.
+ */
+const KNOWN_ERROR_PAGES = [
+  'error.csrf', 'error.session', 'error.notFound', 'error.unavailable', 'error.insecure', 'error.busy',
+  'error.network', 'error.mfaVoided',
+];
 
 /** the store error behind `thrown`: itself, or the cause of the 503 a lower layer already made of it */
 function outageOf(thrown: unknown): unknown {

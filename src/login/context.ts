@@ -50,7 +50,7 @@ export interface LoginDeps {
 
 export interface InteractionContext {
   view: InteractionView;
-  client: { clientId: string; name: string; tenantId: string; tenantName: string; firstParty: boolean };
+  client: { clientId: string; name: string; tenantId: string; tenantName: string; tenantLogoUrl: string | null; firstParty: boolean };
   /**
    * The tenant whose policy the sign-in follows: the application's, or, for a reseller's
    * application, the child tenant of the user being signed in (see signInTenant).
@@ -80,9 +80,13 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   await applyInteractionLocale(deps, ctx, view);
   ctx.state.clientId = client.clientId;
   ctx.state.tenantId = tenant.id;
+  if (owner.logoUrl) ctx.state.imageOrigin = new URL(owner.logoUrl).origin;
   return {
     view,
-    client: { clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: owner.id, tenantName: owner.displayName, firstParty: client.first_party },
+    client: {
+      clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: owner.id,
+      tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl, firstParty: client.first_party,
+    },
     tenant,
   };
 }
@@ -122,7 +126,7 @@ async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: Inter
 
 /** pages show the application's tenant: naming a child tenant before the password is checked would tell where an email belongs */
 export function pageData(ic: InteractionContext, extra: Record<string, unknown>) {
-  return { tenantName: ic.client.tenantName, clientName: ic.client.name, ...extra };
+  return { tenantName: ic.client.tenantName, tenantLogoUrl: ic.client.tenantLogoUrl, clientName: ic.client.name, ...extra };
 }
 
 /** the request facts every audit event and counter wants */

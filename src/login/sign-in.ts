@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import { beginSecondFactor } from './next-step.ts';
-import { ACR_STEP_UP_REASON } from '../oidc/interaction-policy.ts';
+import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
 import { applyLocale } from '../http/locale.ts';
 
@@ -17,6 +17,8 @@ export function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionConte
     abortAction: `/interaction/${ic.view.uid}/abort`,
     forgotLink: `/interaction/${ic.view.uid}/forgot`,
     csrf: deps.csrf.token(ctx),
+    // after a refused password: what to do next, the same list whatever the reason (it names none)
+    failed: ctx.status === 401, otherTenant: ic.view.prompt.reasons.includes(TENANT_MISMATCH_REASON),
     email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
     ...(options.error ? { error: options.error } : {}),
   }), locale);

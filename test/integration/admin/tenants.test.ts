@@ -12,10 +12,29 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
     for (const ref of [w.a.tenant, w.a.tenant.toUpperCase(), w.a.tenantId]) {
       const res = await w.api('GET', `/tenants/${ref}`);
       expect(res.status).to.equal(200);
-      expect(res.json).to.deep.equal({ id: w.a.tenantId, name: w.a.tenant, displayName: w.a.tenant, parentId: null });
+      expect(res.json).to.deep.equal({ id: w.a.tenantId, name: w.a.tenant, displayName: w.a.tenant, parentId: null, logoUrl: null });
     }
     const res = await w.api('GET', `/tenants/${w.a.tenant}`);
     expect(res.headers.get('cache-control')).to.equal('no-store');
+  });
+
+  it('changes the display name and logo the sign-in pages show; refuses a logo that is not a plain https URL, storing nothing', async () => {
+    const path = `/tenants/${w.a.tenant}`;
+    const logoUrl = 'https://cdn.acme.example/logo.png';
+    const res = await w.api('PATCH', path, { body: { displayName: 'Acme Inc.', logoUrl } });
+    expect(res.status, JSON.stringify(res.json)).to.equal(200);
+    expect(res.json).to.include({ displayName: 'Acme Inc.', logoUrl });
+    const [event] = await auditEvents(w, 'tenant.updated');
+    expect(event!.details).to.deep.equal({ before: { displayName: w.a.tenant, logoUrl: null }, after: { displayName: 'Acme Inc.', logoUrl } });
+    for (const bad of ['http://cdn.acme.example/logo.png', 'javascript:alert(1)', 'https://user:secret@cdn.acme.example/l.png', `https://cdn.acme.example/${'a'.repeat(2050)}`, 42]) {
+      const refused = await w.api('PATCH', path, { body: { logoUrl: bad } });
+      expect(refused.status, String(bad)).to.equal(400);
+      expect(JSON.stringify(refused.json)).to.include('logoUrl');
+    }
+    expect((await w.api('PATCH', path, { body: { colour: 'red' } })).status).to.equal(400);
+    expect((await w.api('GET', path)).json).to.include({ displayName: 'Acme Inc.', logoUrl });
+    const cleared = await w.api('PATCH', path, { body: { displayName: w.a.tenant, logoUrl: null } });
+    expect(cleared.json).to.include({ displayName: w.a.tenant, logoUrl: null });
   });
 
   it('shows the effective policy with every default filled in', async () => {
