@@ -20,6 +20,7 @@ import { buildConfiguration } from './oidc/configuration.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createLoginRouter } from './login/router.ts';
 import { createLoginStateStore } from './login/login-state.ts';
+import { createFederationCallbackRouter } from './login/federation-router.ts';
 import { createResetPasswordRouter } from './login/reset-password.ts';
 import { createDevOutboxRouter } from './http/dev-outbox.ts';
 import { createCodeDelivery } from './factors/code-delivery.ts';
@@ -85,6 +86,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
     factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
+    federation: c.federation,
     codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate }),
   };
   const sessionIndex = createSessionIndex(c.kv, c.clock);
@@ -100,6 +102,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   const routers: Record<string, Router> = {
     '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
+    '/federation': createFederationCallbackRouter(loginDeps),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/account': createAccountRouter(consoleDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/account/security': createAccountSecurityRouter(consoleDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),

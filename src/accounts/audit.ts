@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'user.settings_updated', 'user.start_page_changed', 'device.renamed', 'session.ended',
   'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
   'api_token.created', 'api_token.rotated', 'api_token.revoked',
+  'federation.started', 'federation.succeeded', 'federation.failed', 'federation.refused', 'federation.linked',
+  'federation.provisioned', 'federation.unlinked', 'federation.provider_created', 'federation.provider_updated', 'federation.provider_deleted',
   'tenant.created', 'tenant.updated', 'webhook.configured', 'webhook.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

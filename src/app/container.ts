@@ -42,6 +42,7 @@ import { hkdfSync } from 'node:crypto';
 import { createLifecycleServices, type LifecycleServices } from '../accounts/lifecycle-services.ts';
 import { createApiTokenService, type ApiTokenService } from '../admin/api-tokens.ts';
 import { createWebhooks, type Webhooks } from '../admin/webhooks/webhooks.ts';
+import { createFederation, type Federation } from '../federation/services.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -82,6 +83,8 @@ export interface Container extends LifecycleServices {
   apiTokens: ApiTokenService;
   /** audit webhooks; the server starts webhooks.worker, close() stops it */
   webhooks: Webhooks;
+  /** upstream OpenID Connect providers (docs/federation.md) */
+  federation: Federation;
   close(): Promise<void>;
 }
 
@@ -145,6 +148,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     userSessions, devices,
     apiTokens: createApiTokenService({ db, clock, audit }),
     webhooks,
+    federation: createFederation({ settings, issuer, db, kv, box, clock }),
     tenants: createTenantService(db),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({

@@ -98,6 +98,10 @@ export const settingsSchema = z.object({
     .describe('Largest accepted form or JSON body on our own routes, in KiB, 1–1024'),
   OUTBOUND_ALLOW_PRIVATE_ADDRESSES: flag(false)
     .describe('true or false: let outgoing calls (back-channel logout, audit webhooks) reach loopback and private addresses; false guards against SSRF'),
+  FEDERATION_TIMEOUT_MS: z.coerce.number().int().min(200).max(60000).default(10000)
+    .describe('Deadline in milliseconds (200–60000) for each call to an upstream OpenID Connect provider (discovery, keys, token); a slower provider ends the sign-in with a clear page'),
+  FEDERATION_ALLOW_HTTP: flag(false)
+    .describe('true or false: accept http:// issuers for upstream providers (development and tests only; refused with NODE_ENV=production)'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().trim().optional().refine((v) => v === undefined || v === '' || isPlainHttpBase(v), {
     message: 'must be an http(s) URL without credentials, query or fragment, such as http://otel-collector:4318',
   }).transform((v) => (v ? v.replace(/\/+$/, '') : undefined))
@@ -106,6 +110,9 @@ export const settingsSchema = z.object({
     .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
 }).superRefine((settings, ctx) => {
   // `when` below runs this even when other settings are invalid, so every problem is reported at once.
+  if (settings.FEDERATION_ALLOW_HTTP === true && settings.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['FEDERATION_ALLOW_HTTP'], message: 'must be false in production (upstream providers are reached over https only)' });
+  }
   const given = TWILIO_CREDENTIALS.filter((name) => present(settings[name]));
   if (given.length === 0 || given.length === TWILIO_CREDENTIALS.length) return;
   for (const name of TWILIO_CREDENTIALS.filter((n) => !given.includes(n))) {

@@ -19,6 +19,7 @@ import type { CodeDelivery } from '../factors/code-delivery.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
+import type { Federation } from '../federation/services.ts';
 import { AppError } from '../lib/errors.ts';
 import { applyLocale } from '../http/locale.ts';
 import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
@@ -42,6 +43,8 @@ export interface LoginDeps {
   counters: AttemptCounters;
   phone: PhoneSender;
   devices: DeviceService;
+  /** upstream providers: buttons, home realm discovery, the callback */
+  federation: Federation;
   /** the issuer URL: the device cookie is __Host- prefixed when it is https */
   issuer: string;
   logger: Logger;

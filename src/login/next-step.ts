@@ -36,7 +36,8 @@ function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy 
  * factor is needed, and lead to it, to its enrollment, or on.
  */
 export async function beginSecondFactor(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, initial: LoginState, options: { lastSecondFactorAt?: Date | null; stepUp?: boolean } = {},
+  deps: LoginDeps, ctx: Context, ic: InteractionContext, initial: LoginState,
+  options: { lastSecondFactorAt?: Date | null; stepUp?: boolean; upstreamFactor?: boolean } = {},
 ) {
   const facts = requestFacts(ctx);
   const [{ types: userFactors, preferred }, device] = await Promise.all([
@@ -60,6 +61,12 @@ export async function beginSecondFactor(
       throw new AppError(403, 'error.network', 'Sign-in is not allowed from this network');
     case 'none':
       return advance(deps, ctx, ic, state);
+    case 'challenge':
+    case 'enroll':
+      // a federated sign-in whose upstream second factor the tenant counts (src/policy/federation.ts)
+      if (options.upstreamFactor) return advance(deps, ctx, ic, state);
+  }
+  switch (decision.action) {
     case 'challenge': {
       const next: LoginState = { ...state, pending: 'second-factor', factors: decision.factors };
       await deps.loginState.put(ic.view.uid, next);

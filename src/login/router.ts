@@ -13,6 +13,8 @@ import { passwordStrength } from './password-strength.ts';
 import { renderConsent, submitConsent, abortInteraction } from './consent.ts';
 import { formBody } from '../http/body.ts';
 import { AppError } from '../lib/errors.ts';
+import { addFederationRoutes } from './federation-router.ts';
+import { showFederationLink } from './federation-link.ts';
 
 /**
  * The hosted sign-in, one step per file, in order: sign-in (email + password, lockout),
@@ -36,6 +38,7 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
         case 'second-factor': return renderSecondFactor(deps, ctx, ic, state, { factor: ctx.query.factor });
         case 'enroll': return renderEnrollment(deps, ctx, ic, state);
         case 'continue': return advance(deps, ctx, ic, state);
+        case 'federation-link': return showFederationLink(deps, ctx, ic, state);
         default:
           if (await beginStepUp(deps, ctx, ic)) return;
           return renderSignIn(deps, ctx, ic);
@@ -85,6 +88,8 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
     expectPrompt(ctx, ic.view.prompt.name, 'consent');
     return submitConsent(deps, ctx, ic);
   });
+
+  addFederationRoutes(router, deps, form);
 
   router.post('/:uid/abort', ...form, async (ctx) => {
     await loadInteraction(deps, ctx);

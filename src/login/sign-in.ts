@@ -4,12 +4,14 @@ import { pageData, requestFacts } from './context.ts';
 import { beginSecondFactor } from './next-step.ts';
 import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
+import { providerButtons, routeSignInForm } from './federation.ts';
 import { applyLocale } from '../http/locale.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
 
-export function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
+export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
   const locale = ctx.state.locale as string;
+  const providers = await providerButtons(deps, ctx, ic);
   ctx.type = 'html';
   ctx.body = deps.renderer.render('sign-in', pageData(ic, {
     title: deps.renderer.translate('signIn.title', locale),
@@ -21,6 +23,7 @@ export function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionConte
     failed: ctx.status === 401, otherTenant: ic.view.prompt.reasons.includes(TENANT_MISMATCH_REASON),
     email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
     ...(options.error ? { error: options.error } : {}),
+    providers, providerAction: `/interaction/${ic.view.uid}/federation/start`,
   }), locale);
 }
 
@@ -33,6 +36,8 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   const email = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
   const password = typeof body.password === 'string' ? body.password : '';
   const locale = ctx.state.locale as string;
+  // home realm discovery: an email of a provider's domain (always, if the provider is exclusive) goes there
+  if (email.trim() && await routeSignInForm(deps, ctx, ic, email, password !== '')) return;
   if (!email.trim() || !password || password.length > MAX_PASSWORD_INPUT) {
     ctx.status = 400;
     return renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });

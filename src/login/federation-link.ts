@@ -1,0 +1,66 @@
+import type { Context } from 'koa';
+import type { LoginDeps, InteractionContext } from './context.ts';
+import { pageData, requestFacts } from './context.ts';
+import type { LoginState } from './login-state.ts';
+import type { UpstreamProvider } from '../federation/providers.ts';
+import { AppError } from '../lib/errors.ts';
+import { continueFederated, federationFailed } from './federation.ts';
+
+const MAX_PASSWORD_INPUT = 1024;
+
+/** "An account with this email exists: enter its password once to link it." */
+export function renderFederationLink(
+  deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, provider: Pick<UpstreamProvider, 'label'>, options: { error?: string } = {},
+) {
+  const locale = ctx.state.locale as string;
+  ctx.type = 'html';
+  ctx.body = deps.renderer.render('federation-link', pageData(ic, {
+    title: deps.renderer.translate('federation.link.title', locale, { provider: provider.label }),
+    providerLabel: provider.label,
+    email: state.linking?.email ?? '',
+    action: `/interaction/${ic.view.uid}/federation/link`,
+    abortAction: `/interaction/${ic.view.uid}/abort`,
+    csrf: deps.csrf.token(ctx),
+    ...(options.error ? { error: options.error } : {}),
+  }), locale);
+}
+
+/** the link page again, for a GET of the interaction while the link step is pending */
+export async function showFederationLink(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  const provider = state.linking ? await deps.federation.providers.find(ic.client.tenantId, state.linking.providerId) : undefined;
+  if (!provider) return federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
+  return renderFederationLink(deps, ctx, ic, state, provider);
+}
+
+/**
+ * The password proof of an existing user, under the tenant's lockout policy like the sign-in
+ * form (same counters, same generic message), then the identity is linked and the sign-in
+ * goes on as a federated one.
+ */
+export async function submitFederationLink(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+  const state = await deps.loginState.get(ic.view.uid);
+  if (state?.pending !== 'federation-link' || !state.linking) throw new AppError(400, 'error.session', 'This step is not expected now');
+  const linking = state.linking;
+  const provider = await deps.federation.providers.find(ic.client.tenantId, linking.providerId);
+  if (!provider) return federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
+  const body = ctx.request.body as Record<string, unknown>;
+  const password = typeof body.password === 'string' ? body.password : '';
+  const locale = ctx.state.locale as string;
+  if (!password || password.length > MAX_PASSWORD_INPUT) {
+    ctx.status = 400;
+    return renderFederationLink(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.missing', locale) });
+  }
+  // the email is the one the upstream verified and the user it named, never one the form sends
+  const outcome = await deps.guard.attempt(ic.tenant, linking.email, password, requestFacts(ctx));
+  if (!outcome.ok || outcome.user.id !== state.userId) {
+    ctx.status = 401;
+    return renderFederationLink(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.failed', locale) });
+  }
+  const identity = { providerId: provider.id, issuer: linking.issuer, subject: linking.subject, email: linking.email };
+  await deps.federation.identities.link(outcome.user.id, identity);
+  await deps.audit.record({
+    action: 'federation.linked', tenantId: outcome.user.tenantId, userId: outcome.user.id, actor: `user:${outcome.user.id}`, ...requestFacts(ctx),
+    details: { provider: provider.slug },
+  });
+  return continueFederated(deps, ctx, ic, provider, outcome.user, identity, { upstreamFactor: linking.upstreamFactor, methods: ['pwd', 'fed'] });
+}
