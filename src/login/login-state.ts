@@ -30,8 +30,6 @@ export interface LoginState {
   locale?: string | null;
   /** for 'federation-link': the upstream identity to link once the user proves the local password */
   linking?: { providerId: string; issuer: string; subject: string; email: string; upstreamFactor: boolean };
-  /** for 'federation-link': the upstream identity to link once the user proves the local password */
-  linking?: { providerId: string; issuer: string; subject: string; email: string; upstreamFactor: boolean };
   /** the pending factor being enrolled, and where its code went (email or phone number) */
   enrolling?: { type: FactorType; factorId: string; destination?: string };
 }
