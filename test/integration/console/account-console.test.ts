@@ -190,5 +190,19 @@ for (const kind of BACKENDS) {
       expect(after).to.deep.equal(before);
       expect(csrfOf((await open(browser, '/account')).html, '/account/profile')).to.match(/^[A-Za-z0-9_-]{43}$/);
     });
+
+    it("signs out through the provider's logout for the console client, back to /account", async () => {
+      const page = await open(browser, '/account');
+      const href = /href="([^"]+)" id="sign-out"/.exec(page.html)?.[1]?.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=') ?? '';
+      expect(href).to.include('/session/end?client_id=latchkey-account.');
+      const confirm = await open(browser, href);
+      expect(confirm.status).to.equal(200);
+      const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[\s\S]*?name="xsrf" value="([^"]+)"/.exec(confirm.html);
+      expect(form, confirm.html.slice(0, 1500)).to.not.equal(null);
+      const done = await open(browser, form![1]!, { xsrf: form![2]!, logout: 'yes' });
+      expect(done.url).to.equal(`${f.server.url}/account`);
+      expect(done.html).to.include('id="organisation-form"');
+      expect((await open(browser, '/account/security')).status).to.equal(401);
+    });
   });
 }
