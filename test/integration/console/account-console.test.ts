@@ -169,6 +169,30 @@ for (const kind of BACKENDS) {
       expect(again.page.url).to.equal(`${f.server.url}/account`);
     });
 
+    it('takes an initiate_login_uri over https or on localhost only, and a local one does not stop the application signing in', async () => {
+      const c = f.server.container;
+      const base = { tenantId, name: 'Local app', redirectUris: ['http://127.0.0.1:9/local'] };
+      for (const bad of ['http://crm.example.test/start', 'javascript:alert(1)', 'https://user:pw@crm.example.test/', 'https://crm.example.test/#x']) {
+        try {
+          await c.clients.create({ ...base, initiateLoginUri: bad });
+          expect.fail(`${bad} was accepted`);
+        } catch (err) {
+          expect((err as { code?: string }).code, bad).to.equal('client.invalid');
+        }
+      }
+      const local = await c.clients.create({ ...base, public: true, initiateLoginUri: 'http://localhost:8080/start' });
+      const b = new Browser(f.server.url);
+      const auth = new URLSearchParams({
+        client_id: local.clientId, redirect_uri: 'http://127.0.0.1:9/local', response_type: 'code', scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+      });
+      const page = await open(b, `/auth?${auth.toString()}`);
+      expect(page.status, page.html.slice(0, 500)).to.equal(200);
+      expect(page.html).to.include('autocomplete="current-password"');
+      const listed = await open(browser, '/account');
+      expect(listed.html).to.include(`<option value="${local.clientId}"`);
+    });
+
     it('refuses every POST without the CSRF token (403) and changes nothing', async () => {
       const before = await userRow();
       for (const [path, form] of [

@@ -151,6 +151,21 @@ for (const kind of BACKENDS) {
       expect(missing.status).to.equal(404);
     });
 
+    it('records a device rename in the audit trail', async () => {
+      const c = f.server.container;
+      const tenant = await c.tenants.getByName(f.tenant);
+      const bob = (await c.users.findByEmail(tenant.id, admin.email))!;
+      const { device } = await c.devices.remember({ userId: bob.id, tenantId: tenant.id, userAgent: FIREFOX, ip: '198.51.100.7', policy: tenant.policy.devices });
+      const browser = await signedIn(admin);
+      let page = await unlockSecurity(browser, admin.password);
+      page = await post(browser, page, '/account/security/devices/rename', { device: device.id, name: 'Work laptop' });
+      expect(noticeText(page.html)).to.include('Work laptop');
+      const { events } = await c.audit.list({ tenantId: tenant.id, action: 'device.renamed', limit: 10 });
+      expect(events).to.have.length(1);
+      expect(events[0]).to.include({ actor: `user:${bob.id}`, userId: bob.id });
+      expect(events[0]!.details).to.include({ deviceId: device.id, name: 'Work laptop' });
+    });
+
     it('offers phone number verification clearly', async () => {
       const browser = await signedIn(f.user);
       const page = await unlockSecurity(browser, f.user.password);
