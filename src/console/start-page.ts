@@ -4,6 +4,8 @@ import { ACCOUNT_PATH, formField, requestFacts, translator } from './context.ts'
 import { CONSOLE_CLIENT_PREFIX } from './console-client.ts';
 import { renderOverview } from './overview-page.ts';
 
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 /** an application the user may start at: one of the tenant's clients that says how to start its sign-in */
 export interface StartChoice {
   clientId: string;
@@ -32,8 +34,10 @@ export async function startDestination(deps: ConsoleDeps, who: SignedIn): Promis
   if (!chosen) return ACCOUNT_PATH;
   const client = await deps.clients.find(chosen);
   const uri = client?.tenantId === who.tenant.id ? client.metadata.initiate_login_uri : undefined;
-  if (typeof uri !== 'string') return ACCOUNT_PATH;
-  const target = new URL(uri);
+  const target = typeof uri === 'string' ? URL.parse(uri) : null;
+  // checked when the client was registered; checked again here, as this sends the browser away
+  const local = target?.protocol === 'http:' && LOCAL_HOSTS.has(target.hostname);
+  if (!target || (target.protocol !== 'https:' && !local)) return ACCOUNT_PATH;
   target.searchParams.set('iss', deps.issuer);
   return target.toString();
 }
