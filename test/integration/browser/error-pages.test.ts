@@ -5,7 +5,7 @@ import { startFixture, disposeFixture, movableClock, type Fixture } from '../../
 import { launchChromium, watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
 import { discover, type RegisteredTestClient } from '../../support/relying-party.ts';
 import { enrollTotpDirectly, wrongTotpCode } from '../../support/two-factor.ts';
-import { authorizationRequest, registerApplication, startApplicationServer, type ApplicationServer } from './relying-app.ts';
+import { authorizationRequest, fillSignIn, registerApplication, startApplicationServer, type ApplicationServer } from './relying-app.ts';
 
 const SUITE = 'error-pages';
 const LOGO = 'https://logo.example.test/acme.svg';
@@ -79,9 +79,7 @@ describe('browser: sign-in errors, tenant name and logo', function () {
 
   it('a refused password: the message next to the fields, both marked invalid, and what to do next (the same for every reason)', async () => {
     await openSignIn();
-    await w.page.getByLabel('Email address').fill(f.user.email);
-    await w.page.getByLabel('Password', { exact: true }).fill('not the password at all');
-    await w.page.getByLabel('Password', { exact: true }).press('Enter');
+    await fillSignIn(w.page, { email: f.user.email, password: 'not the password at all' });
     await w.page.getByRole('alert').waitFor();
     expect(await w.page.getByRole('alert').textContent()).to.equal('The email address or password is not correct.');
     for (const label of ['Email address', 'Password']) {
@@ -101,9 +99,7 @@ describe('browser: sign-in errors, tenant name and logo', function () {
 
   it('too many wrong codes: the code field says so, then a page stops the sign-in and says to start again', async () => {
     await openSignIn();
-    await w.page.getByLabel('Email address').fill(f.user.email);
-    await w.page.getByLabel('Password', { exact: true }).fill(f.user.password);
-    await w.page.getByLabel('Password', { exact: true }).press('Enter');
+    await fillSignIn(w.page, f.user);
     const code = w.page.getByLabel('Code', { exact: true });
     await code.waitFor();
     await checkPage(w, SUITE, 'second-factor-totp');
@@ -156,9 +152,7 @@ describe('browser: sign-in errors, tenant name and logo', function () {
     try {
       const request = await authorizationRequest(other.page, strict.config, strict.client);
       await other.page.goto(request.url);
-      await other.page.getByLabel('Email address').fill(strict.user.email);
-      await other.page.getByLabel('Password', { exact: true }).fill(strict.user.password);
-      await other.page.getByLabel('Password', { exact: true }).press('Enter');
+      await fillSignIn(other.page, strict.user);
       await other.page.getByRole('heading', { name: 'Sign-in is not allowed from this network' }).waitFor();
       expect(await other.page.locator('main').textContent()).to.include('approved network');
       await checkPage(other, SUITE, 'network-denied');
@@ -173,9 +167,7 @@ describe('browser: sign-in errors, tenant name and logo', function () {
     try {
       const first = await authorizationRequest(other.page, beta.config, beta.client);
       await other.page.goto(first.url);
-      await other.page.getByLabel('Email address').fill(beta.user.email);
-      await other.page.getByLabel('Password', { exact: true }).fill(beta.user.password);
-      await other.page.getByLabel('Password', { exact: true }).press('Enter');
+      await fillSignIn(other.page, beta.user);
       await first.finish();
       const second = await authorizationRequest(other.page, config, app);
       await other.page.goto(second.url);

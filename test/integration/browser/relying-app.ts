@@ -66,3 +66,12 @@ export async function authorizationRequest(
     },
   };
 }
+
+/** types the email and password into the hosted sign-in page and sends it with the Enter key */
+export async function fillSignIn(page: Page, user: { email: string; password: string }): Promise<void> {
+  await page.getByLabel('Email address').fill(user.email);
+  const password = page.getByLabel('Password', { exact: true });
+  await password.fill(user.password);
+  await password.press('Enter');
+  await page.waitForLoadState('load');
+}
