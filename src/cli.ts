@@ -10,6 +10,7 @@ import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from '
 import { policyFlagOptions } from './cli/policy-flags.ts';
 import { apiTokenInputSchema, type ApiTokenInput } from './admin/api-tokens.ts';
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts';
+import { PROVIDER_COMMANDS, PROVIDER_USAGE } from './cli/provider-commands.ts';
 import { checkLogoUrl } from './accounts/tenants.ts';
 import { changes } from './admin/changes.ts';
 
@@ -39,6 +40,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
   token create --tenant NAME --email EMAIL --name NAME --scope admin:read[,admin:write] [--expires-days 90]
               an admin API token for an owner or admin; printed this once, only its hash is kept
 ${LIFECYCLE_USAGE}
+${PROVIDER_USAGE}
 
 Presets: ${PRESET_NAMES.join(', ')} (config/presets/NAME.json)
 
@@ -229,6 +231,7 @@ const commands: Record<string, {
     },
   },
   ...LIFECYCLE_COMMANDS,
+  ...PROVIDER_COMMANDS,
 };
 
 /** --logo-url: an https URL, '' to remove the logo (null), absent (undefined); refused before connecting when invalid */

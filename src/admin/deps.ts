@@ -13,6 +13,7 @@ import type { AccessTokenVerifier } from './access-tokens.ts';
 import type { UserDirectory } from './user-directory.ts';
 import type { LifecycleServices } from '../accounts/lifecycle-services.ts';
 import type { WebhookSettings } from './webhooks/webhook-settings.ts';
+import type { Federation } from '../federation/services.ts';
 
 /** what the admin routes act through */
 export interface AdminDeps {
@@ -32,6 +33,8 @@ export interface AdminDeps {
   profiles: LifecycleServices['profiles'];
   emailChanges: Pick<LifecycleServices['emailChanges'], 'requestEmailChange'>;
   webhooks: Pick<WebhookSettings, 'get' | 'put' | 'remove'>;
+  /** the tenant's upstream providers, and the callback URL to register at them */
+  federation: Pick<Federation, 'providers' | 'callbackUrl'>;
   clock: Clock;
 }
 

@@ -7,8 +7,9 @@ import { auditRoutes } from './audit.ts';
 import { tokenRoutes } from './tokens.ts';
 import { childRoutes } from './children.ts';
 import { webhookRoutes } from './webhook.ts';
+import { providerRoutes } from './providers.ts';
 
 /** every admin API route: the router serves exactly these and the OpenAPI document describes exactly these */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  ...tenantRoutes, ...childRoutes, ...webhookRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...auditRoutes, ...tokenRoutes,
+  ...tenantRoutes, ...childRoutes, ...webhookRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...providerRoutes, ...auditRoutes, ...tokenRoutes,
 ];
