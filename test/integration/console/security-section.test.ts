@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import * as oidc from 'openid-client';
+import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import { exchange, signIn } from '../../support/relying-party.ts';
 import { Browser } from '../../support/browser.ts';
 import { BACKENDS } from '../../support/backends.ts';
 import { noticeText, post } from '../../support/two-factor.ts';
@@ -14,6 +16,7 @@ for (const kind of BACKENDS) {
   describe(`account console security section: password change, sessions, API tokens (${kind})`, function () {
     this.timeout(60_000);
     let f: Fixture;
+    let config: oidc.Configuration;
     let stand: DeliveryStandIns | undefined;
     const admin = { email: 'bob@example.com', password: 'admin passphrase for bob 2024' };
 
@@ -28,7 +31,7 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       stand = await startDeliveryStandIns();
-      f = await createFixture(kind, { env: stand.env });
+      ({ f, config } = await startFixture(kind, { env: stand.env }));
       const tenant = await f.server.container.tenants.getByName(f.tenant);
       await f.server.container.users.create({ tenantId: tenant.id, email: admin.email, password: admin.password, role: 'admin', firstName: 'Bob' });
     });
@@ -41,6 +44,9 @@ for (const kind of BACKENDS) {
       const here = await signedIn(f.user, FIREFOX);
       const there = await signedIn(f.user, CHROME);
       expect((await open(there, '/account')).status).to.equal(200);
+      // each browser also signs in to an application (single sign-on through its session)
+      const appHere = await exchange(config, await signIn(config, f.client, f.user, { browser: here }));
+      const appThere = await exchange(config, await signIn(config, f.client, f.user, { browser: there }));
 
       let page = await unlockSecurity(here, f.user.password);
       let sessions = sessionsOn(page.html);
@@ -57,6 +63,11 @@ for (const kind of BACKENDS) {
       // the other browser's cookie no longer signs anyone in
       expect((await open(there, '/account/security')).status).to.equal(401);
       expect((await open(there, '/account')).html).to.include('id="organisation-form"');
+      // the application signed in through it lost its refresh token; the one signed in here did not
+      const refused = await oidc.refreshTokenGrant(config, appThere.refresh_token!).catch((e: unknown) => e);
+      expect((refused as oidc.ResponseBodyError).error).to.equal('invalid_grant');
+      const kept = await oidc.refreshTokenGrant(config, appHere.refresh_token!);
+      expect(kept.access_token).to.be.a('string');
 
       const again = await post(here, page, '/sessions/end', { session: other.handle });
       expect(again.status, 'an ended session cannot be ended twice').to.equal(404);
