@@ -41,9 +41,7 @@ export async function renderOverview(deps: ConsoleDeps, ctx: Context, who: Signe
   const t = translator(deps, ctx);
   const s = who.settings;
   const automatic = t('account.regional.automatic');
-  // each language's own name is marked with its language, for screen readers
-  const languages = (value: string | null) => options(['auto', ...SUPPORTED_LOCALES], value ?? 'auto', (v) => (v === 'auto' ? automatic : languageName(v)))
-    .map((o) => ({ ...o, lang: o.value === 'auto' ? '' : o.value }));
+  const languages = (value: string | null) => options(['auto', ...SUPPORTED_LOCALES], value ?? 'auto', (v) => (v === 'auto' ? automatic : languageName(v)));
   const choices = await startChoices(deps, who);
   const start = s.startClientId && choices.some((c) => c.clientId === s.startClientId) ? s.startClientId : '';
   const errors = opts.errors ?? {};
