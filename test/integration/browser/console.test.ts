@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import type * as oidc from 'openid-client';
-import type { Browser } from 'playwright-core';
-import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { launchChromium, watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
-import { discover, type RegisteredTestClient } from '../../support/relying-party.ts';
+import { movableClock, type Fixture } from '../../support/fixture.ts';
+import { watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
 import { enrollTotpDirectly } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
-import { authorizationRequest, fillSignIn, registerApplication, startApplicationServer, type ApplicationServer } from './relying-app.ts';
+import { authorizationRequest, fillSignIn } from './relying-app.ts';
+import { startBrowserWorld, stopBrowserWorld, type BrowserWorld } from './world.ts';
 
 const SUITE = 'console';
 
@@ -17,11 +15,8 @@ const SUITE = 'console';
  */
 describe('browser: account console security section', function () {
   this.timeout(90_000);
-  let browser: Browser;
+  let world: BrowserWorld;
   let f: Fixture;
-  let application: ApplicationServer;
-  let app: RegisteredTestClient;
-  let config: oidc.Configuration;
   const clock = movableClock();
   let secret = '';
   let steps = 0;
@@ -30,7 +25,7 @@ describe('browser: account console security section', function () {
 
   /** a sign-in of the application with password and TOTP (each with a fresh 30 s step, no replay) */
   async function signInWithTotp(w: WatchedContext, remember: string | undefined) {
-    const request = await authorizationRequest(w.page, config, app);
+    const request = await authorizationRequest(w.page, world.config, world.app);
     await w.page.goto(request.url);
     await fillSignIn(w.page, f.user);
     const code = w.page.getByLabel('Code', { exact: true });
@@ -46,22 +41,16 @@ describe('browser: account console security section', function () {
   }
 
   before(async () => {
-    [browser, application] = await Promise.all([launchChromium(), startApplicationServer()]);
-    ({ f } = await startFixture('postgres', { clock }));
+    world = await startBrowserWorld({ clock });
+    ({ f } = world);
     const tenant = await f.server.container.tenants.getByName(f.tenant);
     await f.server.container.tenants.updatePolicy(tenant.id, { mfa: { mode: 'always', factors: ['totp'] } });
     ({ secret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
-    app = await registerApplication(f, application);
-    config = await discover(f.server.url, app);
-    [laptop, phone] = await Promise.all([watchedContext(browser), watchedContext(browser)]);
+    [laptop, phone] = await Promise.all([watchedContext(world.browser), watchedContext(world.browser)]);
     await signInWithTotp(laptop, 'Work laptop');
     await signInWithTotp(phone, undefined);
   });
-  after(async () => {
-    await browser?.close();
-    await disposeFixture(f);
-    await application?.close();
-  });
+  after(() => stopBrowserWorld(world));
 
   it('opens the security section only after the password is entered again', async () => {
     const { page } = laptop;
@@ -98,7 +87,7 @@ describe('browser: account console security section', function () {
     await page.getByText(/Signed out everywhere else/).waitFor();
     await checkPage(laptop, SUITE, 'security-signed-out-others');
 
-    const again = await authorizationRequest(phone.page, config, app);
+    const again = await authorizationRequest(phone.page, world.config, world.app);
     await phone.page.goto(again.url);
     await phone.page.getByLabel('Password', { exact: true }).waitFor();
     expect(await phone.page.getByRole('heading', { level: 1 }).textContent()).to.equal('Sign in');

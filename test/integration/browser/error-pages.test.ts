@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
-import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { launchChromium, watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
+import { movableClock, type Fixture } from '../../support/fixture.ts';
+import { watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
 import { discover, type RegisteredTestClient } from '../../support/relying-party.ts';
 import { enrollTotpDirectly, wrongTotpCode } from '../../support/two-factor.ts';
-import { authorizationRequest, fillSignIn, registerApplication, startApplicationServer, type ApplicationServer } from './relying-app.ts';
+import { authorizationRequest, fillSignIn, type ApplicationServer } from './relying-app.ts';
+import { startBrowserWorld, stopBrowserWorld, type BrowserWorld } from './world.ts';
 
 const SUITE = 'error-pages';
 const LOGO = 'https://logo.example.test/acme.svg';
@@ -18,6 +19,7 @@ const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"
  */
 describe('browser: sign-in errors, tenant name and logo', function () {
   this.timeout(90_000);
+  let world: BrowserWorld;
   let browser: Browser;
   let f: Fixture;
   let application: ApplicationServer;
@@ -40,24 +42,18 @@ describe('browser: sign-in errors, tenant name and logo', function () {
   }
 
   before(async () => {
-    [browser, application] = await Promise.all([launchChromium(), startApplicationServer()]);
-    ({ f } = await startFixture('postgres', { clock }));
+    world = await startBrowserWorld({ clock });
+    ({ browser, f, application, app, config } = world);
     const { tenants } = f.server.container;
     const tenant = await tenants.getByName(f.tenant);
     await tenants.updateBranding(tenant.id, { displayName: 'Acme Inc.', logoUrl: LOGO });
     await tenants.updatePolicy(tenant.id, { mfa: { mode: 'always', factors: ['totp'] } });
     ({ secret: totpSecret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
-    app = await registerApplication(f, application);
-    config = await discover(f.server.url, app);
     w = await watchedContext(browser);
     // the logo's host does not exist: the browser's requests for it are answered here
     await w.context.route('https://logo.example.test/**', (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: LOGO_SVG }));
   });
-  after(async () => {
-    await browser?.close();
-    await disposeFixture(f);
-    await application?.close();
-  });
+  after(() => stopBrowserWorld(world));
 
   async function openSignIn(extra: Record<string, string> = {}, target = { config, client: app }) {
     const request = await authorizationRequest(w.page, target.config, target.client, extra);

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
-import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
+import { movableClock, type Fixture } from '../../support/fixture.ts';
 import { startDeliveryStandIns, type DeliveryStandIns } from '../../support/delivery-stand-ins.ts';
-import { launchChromium, watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
+import { watchedContext, checkPage, type WatchedContext } from '../../support/chromium.ts';
 import { linkIn } from '../../support/outbox.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
-import { authorizationRequest, registerApplication, startApplicationServer, type ApplicationServer } from './relying-app.ts';
-import { discover, type RegisteredTestClient } from '../../support/relying-party.ts';
+import { authorizationRequest } from './relying-app.ts';
+import type { RegisteredTestClient } from '../../support/relying-party.ts';
+import { startBrowserWorld, stopBrowserWorld, type BrowserWorld } from './world.ts';
 
 const SUITE = 'sign-in';
 const codeIn = (text: string | undefined) => /\b(\d{6})\b/.exec(text ?? '')?.[1] ?? '';
@@ -16,11 +17,10 @@ const codeIn = (text: string | undefined) => /\b(\d{6})\b/.exec(text ?? '')?.[1]
  * Real Chromium through the hosted pages, as a user of a relying application: the browser
  * follows every redirect, types with the keyboard, and each page it meets passes axe-core
  * (WCAG 2.1 AA) and the CSP check, with screenshots at phone and desktop widths.
- * On PostgreSQL and Redis only: the embedded default serves the same pages (other suites
- * run every flow on both), and one backend keeps the browser suite quick.
  */
 describe('browser: sign-in for a relying application', function () {
   this.timeout(90_000);
+  let world: BrowserWorld;
   let browser: Browser;
   let stand: DeliveryStandIns;
   let f: Fixture;
@@ -30,25 +30,20 @@ describe('browser: sign-in for a relying application', function () {
   const carol = { email: 'carol@example.com', password: 'granite meadow whistle ninety' };
   let alice: WatchedContext;
   let app: RegisteredTestClient;
-  let application: ApplicationServer;
   const subjectOf = async (email: string) => (await f.server.container.users.findByEmail((await f.server.container.tenants.getByName(f.tenant)).id, email))!.id;
 
   before(async () => {
-    [browser, stand] = await Promise.all([launchChromium(), startDeliveryStandIns()]);
-    ({ f } = await startFixture('postgres', { clock, env: stand.env }));
+    stand = await startDeliveryStandIns();
+    world = await startBrowserWorld({ clock, env: stand.env });
+    ({ browser, f, app, config } = world);
     const { tenants, users } = f.server.container;
     const tenant = await tenants.getByName(f.tenant);
     await tenants.updatePolicy(tenant.id, { mfa: { mode: 'always', factors: ['totp', 'email'] } });
     for (const u of [bob, carol]) await users.create({ tenantId: tenant.id, email: u.email, password: u.password });
-    application = await startApplicationServer();
-    app = await registerApplication(f, application);
-    config = await discover(f.server.url, app);
   });
   after(async () => {
-    await browser?.close();
-    await disposeFixture(f);
+    await stopBrowserWorld(world);
     await stand?.close();
-    await application?.close();
   });
 
   /** the sign-in page of a new authorization request, filled in and sent with the Enter key */
@@ -96,6 +91,29 @@ describe('browser: sign-in for a relying application', function () {
     const claims = await request.finish();
     expect(claims.sub).to.equal(await subjectOf(f.user.email));
     expect(claims.amr).to.include('otp').and.to.include('mfa');
+  });
+
+  it('can be used with the keyboard alone: a sensible tab order, each stop with a visible focus ring', async () => {
+    const w = await watchedContext(browser);
+    try {
+      const request = await authorizationRequest(w.page, config, app);
+      await w.page.goto(request.url);
+      const stops: string[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const focused = await w.page.evaluate(`(() => {
+          const e = document.activeElement;
+          const style = getComputedStyle(e);
+          return JSON.stringify({ name: e.id || e.textContent.trim(), outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 });
+        })()`);
+        const { name, outline } = JSON.parse(String(focused)) as { name: string; outline: boolean };
+        expect(outline, `focus ring on ${name}`).to.equal(true);
+        stops.push(name);
+        await w.page.keyboard.press('Tab');
+      }
+      expect(stops).to.deep.equal(['email', 'password', 'Sign in', 'Forgot your password?', 'Cancel and return to Browser app']);
+    } finally {
+      await w.context.close();
+    }
   });
 
   it('on the remembered device, a new sign-in asks only the password (and the token claims no mfa)', async () => {
