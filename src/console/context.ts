@@ -26,6 +26,7 @@ import type { AccountNotices } from '../accounts/account-notices.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
 import type { ConsoleApiTokens } from './api-token-pages.ts';
+import type { Federation } from '../federation/services.ts';
 
 /** what the account pages use; app.ts passes the sign-in's services plus the unlock store */
 export interface ConsoleDeps {
@@ -57,6 +58,8 @@ export interface ConsoleDeps {
   /** personal admin API tokens (owners and admins) */
   apiTokens: ConsoleApiTokens;
   notices: AccountNotices;
+  /** identities at upstream providers linked to the user (listed and removed on the security page) */
+  federation: Pick<Federation, 'identities'>;
 }
 
 /** the signed-in user of this browser, from the provider's session */

@@ -6,6 +6,7 @@ import { deviceEntries } from './device-list.ts';
 import { sessionEntries } from './session-changes.ts';
 import { TOKEN_EXPIRY_DAYS, TOKEN_SCOPES, mayHoldTokens, tokenEntries } from './api-token-pages.ts';
 import { minimumLength } from '../policy/password-rules.ts';
+import { linkedIdentityEntries } from './linked-identities.ts';
 
 export interface SecurityPageOptions {
   error?: string;
@@ -24,9 +25,9 @@ export interface SecurityPageOptions {
  */
 export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: SignedIn, options: SecurityPageOptions = {}) {
   const t = translator(deps, ctx);
-  const [all, remaining, devices, sessions, tokens] = await Promise.all([
+  const [all, remaining, devices, sessions, tokens, linkedIdentities] = await Promise.all([
     deps.factors.list(who.user.id), deps.factors.recoveryCodes.remaining(who.user.id), deviceEntries(deps, ctx, who),
-    sessionEntries(deps, who), tokenEntries(deps, who),
+    sessionEntries(deps, who), tokenEntries(deps, who), linkedIdentityEntries(deps, who),
   ]);
   const confirmed = all.filter((f) => f.confirmedAt);
   // with none marked, sign-in asks the oldest first
@@ -61,6 +62,7 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
     passwordAdvice: t('password.advice', { min: minimumLength(policy.password, policy.mfa.mode) }),
     passwordErrors: options.passwordErrors ?? {},
     sessions,
+    linkedIdentities,
     otherSessions: sessions.some((s) => !s.current),
     tokensAllowed: mayHoldTokens(who),
     tokens: tokens.map((token) => ({ ...token, statusLabel: t(`account.tokens.status.${token.status}`) })),

@@ -14,6 +14,7 @@ import { endOtherSessions, endSession } from './session-changes.ts';
 import { createToken, revokeToken } from './api-token-pages.ts';
 import { formBody } from '../http/body.ts';
 import { renderOrganisationForm } from './sign-in-flow.ts';
+import { removeLinkedIdentity } from './linked-identities.ts';
 
 /**
  * The security section of the user's own account: who is
@@ -66,6 +67,7 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
   router.post('/sessions/end-others', ...form, unlocked((ctx, who) => endOtherSessions(deps, ctx, who)));
   router.post('/tokens', ...form, unlocked((ctx, who) => createToken(deps, ctx, who)));
   router.post('/tokens/revoke', ...form, unlocked((ctx, who) => revokeToken(deps, ctx, who)));
+  router.post('/identities/remove', ...form, unlocked((ctx, who) => removeLinkedIdentity(deps, ctx, who)));
   return router;
 }
 

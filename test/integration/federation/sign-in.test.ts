@@ -7,6 +7,7 @@ import { enrollTotpDirectly, post } from '../../support/two-factor.ts';
 import { Browser } from '../../support/browser.ts';
 import type { UpstreamProvider } from '../../../src/federation/providers.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
+import { consoleSignIn, unlockSecurity } from '../console/support.ts';
 import { startUpstreamProxy, type UpstreamProxy } from './upstream-proxy.ts';
 import { addProvider, begin, events, press, returnTo, signInUpstream, tokensOf, type Downstream } from './federation-flow.ts';
 
@@ -137,7 +138,21 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         const alice = await d.f.server.container.users.findByEmail(d.tenantId, d.f.user.email);
         expect(claims.sub).to.equal(alice!.id);
         expect((await events(d, 'federation.linked'))[0]).to.include({ userId: alice!.id });
-        await d.f.server.container.federation.providers.remove(d.tenantId, provider.id);
+        // the link stays (the next test removes it in the console); the domain goes back to passwords
+        await d.f.server.container.federation.providers.update(d.tenantId, provider.id, { domains: [] });
+      });
+
+      it('lists the linked identity on the account\'s security page, where the user can remove it', async () => {
+        const { browser } = await consoleSignIn(d.f.server.url, `/account?tenant=${d.f.tenant}`, d.f.user);
+        const page = await unlockSecurity(browser, d.f.user.password);
+        const alice = await d.f.server.container.users.findByEmail(d.tenantId, d.f.user.email);
+        const [identity] = await d.f.server.container.federation.identities.listForUser(alice!.id);
+        expect(page.html).to.include(`data-identity="${identity!.id}"`).and.include(identity!.providerLabel);
+        const after = await post(browser, page, '/identities/remove', { identity: identity!.id });
+        expect(after.status).to.equal(200);
+        expect(after.html).to.include(`${identity!.providerLabel} no longer signs in to this account.`);
+        expect(await d.f.server.container.federation.identities.listForUser(alice!.id)).to.deep.equal([]);
+        expect((await events(d, 'federation.unlinked'))[0]).to.include({ userId: alice!.id });
       });
 
       it('refuses to link by an email the upstream has not verified, and to provision on it', async () => {
