@@ -68,12 +68,12 @@ export async function federationFailed(
   const locale = ctx.state.locale as string;
   const refused = !(['unreachable', 'timeout', 'error-response', 'wrong-issuer', 'bad-signature', 'invalid-response', 'state-mismatch', 'provider-unknown'] as string[]).includes(problem);
   const action: AuditAction = refused ? 'federation.refused' : 'federation.failed';
-  if (where.tenantId) {
-    await deps.audit.record({
-      action, tenantId: where.tenantId, actor: where.userId ? `user:${where.userId}` : 'anonymous', ...(where.userId ? { userId: where.userId } : {}), ...requestFacts(ctx),
-      details: { reason: problem, ...(where.provider ? { provider: where.provider.slug } : {}), ...(detail ? { detail } : {}) },
-    });
-  }
+  // a callback whose state names no attempt belongs to no known tenant: its event is the deployment's
+  await deps.audit.record({
+    action, ...(where.tenantId ? { tenantId: where.tenantId } : {}), actor: where.userId ? `user:${where.userId}` : 'anonymous',
+    ...(where.userId ? { userId: where.userId } : {}), ...requestFacts(ctx),
+    details: { reason: problem, ...(where.provider ? { provider: where.provider.slug } : {}), ...(detail ? { detail } : {}) },
+  });
   ctx.state.log.info({ reason: problem, detail, provider: where.provider?.slug }, 'federated sign-in ended');
   if (where.uid) await deps.loginState.clear(where.uid);
   const provider = where.provider?.label ?? deps.renderer.translate('federation.error.theProvider', locale);
