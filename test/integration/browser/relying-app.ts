@@ -58,7 +58,11 @@ export async function authorizationRequest(
   return {
     url,
     async finish() {
-      await page.waitForURL((u) => u.toString().startsWith(client.redirectUri));
+      await page.waitForURL((u) => u.toString().startsWith(client.redirectUri), { timeout: 15_000 }).catch(async (err: Error) => {
+        // say where the browser stopped instead of only that it never arrived
+        const shown = await page.locator('main').innerText().catch(() => '');
+        throw new Error(`the browser stayed at ${page.url()}: ${shown.replace(/\s+/g, ' ').slice(0, 500)}`, { cause: err });
+      });
       const back = new URL(page.url());
       expect(back.searchParams.get('error'), back.searchParams.get('error_description') ?? '').to.equal(null);
       const tokens = await oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
