@@ -2,6 +2,7 @@ import type { Mailer } from '../factors/delivery/email.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Regional } from '../lib/date-format.ts';
 import { resolveEmailLocale } from '../lib/locale-match.ts';
+import type { FactorType } from '../policy/tenant-policy.ts';
 
 /** The part of the view renderer that composes emails (src/http/views.ts implements it). */
 export interface EmailComposer {
@@ -33,9 +34,9 @@ export interface Notifications {
   accountLocked(to: Recipient, minutes: number, resetLink: string): Promise<void>;
   passwordChanged(to: Recipient): Promise<void>;
   signInCode(to: Recipient, code: string, minutes: number): Promise<void>;
-  /** `factor` is the factor's user-facing name, already translated */
-  factorAdded(to: Recipient, factor: string): Promise<void>;
-  factorRemoved(to: Recipient, factor: string): Promise<void>;
+  /** the email names the factor in the recipient's email language */
+  factorAdded(to: Recipient, factor: FactorType): Promise<void>;
+  factorRemoved(to: Recipient, factor: FactorType): Promise<void>;
   recoveryCodesRegenerated(to: Recipient): Promise<void>;
   recoveryCodeUsed(to: Recipient, remaining: number): Promise<void>;
   /** `when` is formatted in the recipient's zone and formats */
@@ -49,8 +50,8 @@ export function createNotifications(deps: { mailer: Mailer; composer: EmailCompo
     accountLocked: (to, minutes, link) => send(to, 'account-locked', { minutes, link }),
     passwordChanged: (to) => send(to, 'password-changed', {}),
     signInCode: (to, code, minutes) => send(to, 'sign-in-code', { code, minutes }),
-    factorAdded: (to, factor) => send(to, 'factor-added', { factor }),
-    factorRemoved: (to, factor) => send(to, 'factor-removed', { factor }),
+    factorAdded: (to, factor) => send(to, 'factor-added', { factorKey: `factor.${factor}` }),
+    factorRemoved: (to, factor) => send(to, 'factor-removed', { factorKey: `factor.${factor}` }),
     recoveryCodesRegenerated: (to) => send(to, 'recovery-codes', {}),
     recoveryCodeUsed: (to, remaining) => send(to, 'recovery-code-used', { remaining }),
     newDeviceSignIn: (to, sign) => send(to, 'new-device', sign),

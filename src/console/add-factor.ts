@@ -191,7 +191,7 @@ export async function confirmAdding(deps: ConsoleDeps, ctx: Context, who: Unlock
   const done = await setAdding(deps, who, undefined);
   const name = t(`factor.${adding.type}`);
   await audit(deps, ctx, done, 'factor.added', { type: adding.type });
-  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(done.user, name));
+  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(done.user, adding.type));
   const notice = t('account.added', { factor: name });
   if ((await deps.factors.recoveryCodes.remaining(done.user.id)) > 0) return renderSecurity(deps, ctx, done, { notice });
   const codes = await deps.factors.recoveryCodes.generate(done.user.id, policy.recoveryCodeCount);

@@ -49,7 +49,7 @@ export async function removeFactor(deps: ConsoleDeps, ctx: Context, who: Unlocke
   if (last) await deps.factors.removeAll(who.user.id);
   const name = t(`factor.${factor.type}`);
   await audit(deps, ctx, who, 'factor.removed', { type: factor.type, last });
-  sendInBackground(deps.logger, 'factor-removed email', () => deps.notifications.factorRemoved(who.user, name));
+  sendInBackground(deps.logger, 'factor-removed email', () => deps.notifications.factorRemoved(who.user, factor.type));
   return renderSecurity(deps, ctx, who, { notice: t(last ? 'account.removed.last' : 'account.removed', { factor: name }) });
 }
 

@@ -128,9 +128,8 @@ export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: Inter
     ctx.status = 401;
     return renderEnrollment(deps, ctx, ic, state, { error: refusal.message });
   }
-  const factorName = deps.renderer.translate(`factor.${enrolling.type}`, locale);
   await deps.audit.record({ ...facts, action: 'factor.added', details: { type: enrolling.type, during: 'sign-in' } });
-  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, factorName));
+  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, enrolling.type));
   const remember = rememberRequest(ctx);
   const done: LoginState = { ...state, methods: [...state.methods, enrolling.type as FactorType], enrolling: undefined, ...(remember ? { rememberDevice: remember } : {}) };
   await deps.users.recordSecondFactor(user.id);

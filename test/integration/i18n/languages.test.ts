@@ -135,5 +135,14 @@ for (const kind of BACKENDS) {
       const mail = await stand!.smtp.waitForMail(jana.email, catalogue('pl')['email.password-reset.subject']!, forgotSince);
       expect(mail.text).to.include(catalogue('pl')['email.password-reset.intro']);
     });
+
+    it('names a factor in the email\'s language, not the page\'s', async () => {
+      const since = Date.now();
+      await f.server.container.notifications.factorAdded({ email: jana.email, firstName: 'Jana', locale: 'cs', emailLocale: 'pl', requestLocale: 'de' }, 'sms');
+      const pl = catalogue('pl');
+      const mail = await stand!.smtp.waitForMail(jana.email, pl['email.factor-added.subject']!, since);
+      expect(mail.text).to.include(pl['email.factor-added.intro']!.replace('{factor}', pl['factor.sms']!));
+      expect(mail.text).to.include(pl['email.greeting']!.replace('{name}', 'Jana'));
+    });
   });
 }
