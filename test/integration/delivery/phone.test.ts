@@ -75,6 +75,18 @@ describe('phone delivery through the real twilio SDK', () => {
     expect(call.twiml).to.include('<Say language="en-GB">Again: 3, 0, 5, 1, 2, 7.</Say>');
   });
 
+  it('reads the code in the caller\'s language with a voice that speaks it', async () => {
+    const since = Date.now();
+    await sender().placeCall('+4930123456789', '918273', 'de', { first: 'Ihr Latchkey-Code lautet {digits}.', again: 'Noch einmal: {digits}.' });
+    const call = await standIn.waitForCall('+4930123456789', since);
+    expect(standIn.codeFromCall(call)).to.equal('918273');
+    expect(call.twiml).to.include('<Say language="de-DE" voice="Google.de-DE-Standard-A">Ihr Latchkey-Code lautet 9, 1, 8, 2, 7, 3.</Say>');
+    expect(call.twiml).to.include('<Say language="de-DE" voice="Google.de-DE-Standard-A">Noch einmal: 9, 1, 8, 2, 7, 3.</Say>');
+    // Mandarin is cmn-CN at Twilio
+    await sender().placeCall('+8613123456789', '918273', 'zh-CN', { first: '您的 Latchkey 验证码是 {digits}。', again: '再说一遍：{digits}。' });
+    expect((await standIn.waitForCall('+8613123456789', since)).twiml).to.include('<Say language="cmn-CN" voice="Google.cmn-CN-Standard-A">');
+  });
+
   it('turns a wrong auth token into a clear error that does not hold the token', async () => {
     const wrongToken = 'e'.repeat(32);
     const before = standIn.messages.length;
