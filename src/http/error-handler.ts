@@ -49,6 +49,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
   ctx.type = 'html';
   const known = KNOWN_ERROR_PAGES.includes(code);
   ctx.body = renderer.render('error', {
+    ...(ctx.state.brand as { tenantName: string; tenantLogoUrl: string | null } | undefined),
     title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     message: known ? renderer.translate(`${code}.message`, locale) : message,

@@ -84,6 +84,8 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   ctx.state.clientId = client.clientId;
   ctx.state.tenantId = tenant.id;
   if (owner.logoUrl) ctx.state.imageOrigin = new URL(owner.logoUrl).origin;
+  // an error page later in this request still shows whose sign-in it is
+  ctx.state.brand = { tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl };
   return {
     view,
     client: {

@@ -113,6 +113,8 @@ describe('browser: sign-in errors, tenant name and logo', function () {
     }
     await w.page.getByRole('heading', { name: 'Too many wrong codes' }).waitFor();
     expect(await w.page.locator('main').textContent()).to.include('start signing in again');
+    expect(await w.page.locator('header.brand').textContent(), 'whose sign-in stopped').to.include('Acme Inc.');
+    expect(await w.page.locator('header.brand img').getAttribute('src')).to.equal(LOGO);
     await checkPage(w, SUITE, 'too-many-codes');
   });
 
