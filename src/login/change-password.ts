@@ -45,7 +45,9 @@ export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: In
     ctx.status = 400;
     return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: passwordMessages(deps.renderer, locale, decision.failures) });
   }
-  const ended = await deps.userSessions.endAll(user.id);
+  // this browser's own session (a re-authentication of a signed-in user) is the one the sign-in
+  // continues in: ending it would strand the interaction; it is re-established by the result
+  const ended = await deps.userSessions.endAll(user.id, ic.view.sessionId ? { keepSessionId: ic.view.sessionId } : {});
   await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.changeReason ?? 'forced', ...ended } });
   sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
   const { changeReason: _done, ...rest } = state;

@@ -12,6 +12,8 @@ export interface InteractionView {
   accountId?: string;
   /** how the existing session's user authenticated (RFC 8176 values), for a step-up */
   sessionAmr?: string[];
+  /** the id of the browser's existing session (its cookie value), when it has one */
+  sessionId?: string;
   /** the Grant id when consent is being asked for an existing grant */
   grantId?: string;
 }
@@ -83,6 +85,7 @@ export async function createProviderHost(deps: {
         clientId: String(details.params.client_id),
         ...(details.session?.accountId ? { accountId: details.session.accountId } : {}),
         ...(details.session?.amr ? { sessionAmr: details.session.amr as string[] } : {}),
+        ...(details.session?.cookie ? { sessionId: details.session.cookie } : {}),
         ...(details.grantId ? { grantId: details.grantId } : {}),
       };
     },

@@ -96,6 +96,22 @@ for (const kind of BACKENDS) {
       expect(reopened.page.html, 'the other browser must sign in again').to.include('autocomplete="current-password"');
     });
 
+    it('lets a browser already signed in as the user change the forced password and finish the sign-in (prompt=login)', async () => {
+      const first = await signIn(config, f.client, f.user);
+      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: f.client.redirectUri, scope: 'openid email', prompt: 'login',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      });
+      const opened = await first.browser.navigate(url.toString());
+      const step = await submit(first.browser, { status: opened.res.status, url: opened.url, html: opened.html }, '/login', f.user);
+      const next = 'nine lanterns over a quiet harbour';
+      const done = await submit(first.browser, step, '/change-password', { password: next, confirm: next });
+      f.user.password = next;
+      expect(done.url, done.html.slice(0, 600)).to.match(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
+    });
+
     it('gives the reset link of a forced reset by email', async () => {
       const before = Date.now();
       await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
