@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser } from '../../support/browser.ts';
 import { openSignIn, submit, type Page } from '../../support/sign-in-pages.ts';
-import type { Fixture } from '../../support/fixture.ts';
+import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
+import { discover } from '../../support/relying-party.ts';
 import type { ProviderFields } from '../../../src/federation/provider-input.ts';
 import type { UpstreamProvider } from '../../../src/federation/providers.ts';
+import { startUpstreamProxy, type UpstreamProxy } from './upstream-proxy.ts';
 
 /** The downstream Latchkey and the verbs its federation tests speak. */
 export interface Downstream {
@@ -13,6 +15,43 @@ export interface Downstream {
   tenantId: string;
   /** the upstream's issuer (the proxy) and the client registered there for the downstream's callback */
   upstream: { issuer: string; clientId: string; clientSecret: string };
+}
+
+/** The upstream provider: a second Latchkey (its own PostgreSQL database and Redis prefix) behind a proxy that is its issuer address. */
+export interface Upstream {
+  proxy: UpstreamProxy;
+  up: Fixture;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the upstream. `host` names it in its issuer (default 127.0.0.1): a real browser keeps
+ * cookies per host, not per port, so a browser test gives it another name than the downstream's.
+ */
+export async function startUpstream(options: { host?: string } = {}): Promise<Upstream> {
+  const proxy = await startUpstreamProxy(options);
+  const up = await createFixture('postgres', { env: { ISSUER: proxy.url } });
+  proxy.pointAt(Number(up.server.env.PORT));
+  return {
+    proxy, up,
+    async close() {
+      await disposeFixture(up);
+      await proxy.close();
+    },
+  };
+}
+
+/** registers the downstream `f` as a client of the upstream, for its federation callback */
+export async function connectDownstream(upstream: Upstream, f: Fixture): Promise<Downstream> {
+  const { up, proxy } = upstream;
+  const registered = await up.server.container.clients.create({
+    tenantId: (await up.server.container.tenants.getByName(up.tenant)).id, name: `Downstream ${f.tenant}`,
+    redirectUris: [`${f.server.url}/federation/callback`], postLogoutRedirectUris: [], grants: ['authorization_code'], public: false, firstParty: true,
+  });
+  return {
+    f, config: await discover(f.server.url, f.client), tenantId: (await f.server.container.tenants.getByName(f.tenant)).id,
+    upstream: { issuer: proxy.url, clientId: registered.clientId, clientSecret: registered.clientSecret! },
+  };
 }
 
 let counter = 0;

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { BACKENDS } from '../../support/backends.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { discover } from '../../support/relying-party.ts';
 import { freePort } from '../../support/server.ts';
 import { enrollTotpDirectly, post } from '../../support/two-factor.ts';
 import { Browser } from '../../support/browser.ts';
 import type { UpstreamProvider } from '../../../src/federation/providers.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { consoleSignIn, unlockSecurity } from '../console/support.ts';
-import { startUpstreamProxy, type UpstreamProxy } from './upstream-proxy.ts';
-import { addProvider, begin, events, press, returnTo, signInUpstream, tokensOf, type Downstream } from './federation-flow.ts';
+import type { UpstreamProxy } from './upstream-proxy.ts';
+import { addProvider, begin, connectDownstream, events, press, returnTo, signInUpstream, startUpstream, tokensOf, type Downstream, type Upstream } from './federation-flow.ts';
 
 /**
  * The upstream is a second Latchkey (its own PostgreSQL database and Redis prefix) behind a proxy
@@ -17,6 +16,7 @@ import { addProvider, begin, events, press, returnTo, signInUpstream, tokensOf, 
  */
 describe('federation: signing in through an upstream OpenID Connect provider', function () {
   this.timeout(120_000);
+  let upstream: Upstream;
   let proxy: UpstreamProxy;
   let up: Fixture;
   const bob = { email: 'bob@corp.example', password: 'upstream bob passphrase 2024' };
@@ -33,9 +33,8 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
   };
 
   before(async () => {
-    proxy = await startUpstreamProxy();
-    up = await createFixture('postgres', { env: { ISSUER: proxy.url } });
-    proxy.pointAt(Number(up.server.env.PORT));
+    upstream = await startUpstream();
+    ({ proxy, up } = upstream);
     const c = up.server.container;
     const tenant = await c.tenants.getByName(up.tenant);
     await c.users.create({ tenantId: tenant.id, email: bob.email, password: bob.password, firstName: 'Bob', lastName: 'Builder' });
@@ -45,10 +44,7 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
     carolTotp = (await enrollTotpDirectly(c, up.tenant, carol.email, Date.now())).secret;
   });
 
-  after(async () => {
-    await disposeFixture(up);
-    await proxy?.close();
-  });
+  after(() => upstream?.close());
 
   for (const kind of BACKENDS) {
     describe(`downstream on ${kind}`, () => {
@@ -57,15 +53,7 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
       let corp: UpstreamProvider;
 
       before(async () => {
-        const f = await createFixture(kind, { env: { FEDERATION_ALLOW_HTTP: 'true', FEDERATION_TIMEOUT_MS: '1500' } });
-        const registered = await up.server.container.clients.create({
-          tenantId: (await up.server.container.tenants.getByName(up.tenant)).id, name: `Downstream ${kind}`,
-          redirectUris: [`${f.server.url}/federation/callback`], postLogoutRedirectUris: [], grants: ['authorization_code'], public: false, firstParty: true,
-        });
-        d = {
-          f, config: await discover(f.server.url, f.client), tenantId: (await f.server.container.tenants.getByName(f.tenant)).id,
-          upstream: { issuer: proxy.url, clientId: registered.clientId, clientSecret: registered.clientSecret! },
-        };
+        d = await connectDownstream(upstream, await createFixture(kind, { env: { FEDERATION_ALLOW_HTTP: 'true', FEDERATION_TIMEOUT_MS: '1500' } }));
         corp = await addProvider(d, { label: 'Corp IdP', provisionRole: 'member' });
       });
       after(() => disposeFixture(d?.f));

@@ -17,7 +17,8 @@ export interface UpstreamProxy {
   close(): Promise<void>;
 }
 
-export async function startUpstreamProxy(): Promise<UpstreamProxy> {
+/** `host` is the name its URL uses (it listens on 127.0.0.1; localhost resolves there too) */
+export async function startUpstreamProxy(options: { host?: string } = {}): Promise<UpstreamProxy> {
   let targetPort = 0;
   const sockets = new Set<Socket>();
   const proxy: UpstreamProxy = {
@@ -59,7 +60,7 @@ export async function startUpstreamProxy(): Promise<UpstreamProxy> {
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   return proxy;
 }
 
