@@ -42,12 +42,12 @@ describe('browser: consent, password change, invitation, sign-out and report pag
     expect((await request.finish()).sub).to.be.a('string');
   });
 
-  it('a forced password change: rule messages beside the new password field, then on to the application', async () => {
+  it('a forced password change in a browser already signed in (prompt=login): rule messages beside the new password field, then on to the application', async () => {
     const user = (await f.server.container.users.findByEmail(await tenantId(), f.user.email))!;
     await f.server.container.passwords.forceChange(user.id);
-    // a browser without a session: see the report about one that has a session and prompt=login
-    await w.context.clearCookies();
-    const request = await authorizationRequest(w.page, world.config, world.app);
+    // the browser is still signed in (consent above): prompt=login asks for the password again
+    expect((await w.context.cookies(f.server.url)).map((c) => c.name), 'signed in').to.include('lk.session');
+    const request = await authorizationRequest(w.page, world.config, world.app, { prompt: 'login' });
     await w.page.goto(request.url);
     await fillSignIn(w.page, f.user);
     const fresh = w.page.getByLabel('New password', { exact: true });
