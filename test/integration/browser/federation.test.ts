@@ -37,6 +37,7 @@ describe('browser: sign-in through an upstream provider', function () {
     const upTenant = await up.server.container.tenants.getByName(up.tenant);
     for (const u of [bob, dave]) await up.server.container.users.create({ tenantId: upTenant.id, email: u.email, password: u.password, firstName: 'Corp' });
     d = await connectDownstream(upstream, f);
+    await f.server.container.tenants.updateBranding(d.tenantId, { displayName: 'Corp Downstream', logoUrl: null });
     await addProvider(d, { label: 'Corp IdP', logoUrl: LOGO, domains: ['corp.example'], provisionRole: 'member' });
   });
   after(async () => {
@@ -138,6 +139,7 @@ describe('browser: sign-in through an upstream provider', function () {
     await w.page.getByRole('heading', { name: 'You are not signed in' }).waitFor();
     expect(await w.page.getByRole('alert').textContent()).to.equal('Corp IdP did not sign you in (it answered: access_denied).');
     expect(new URL(w.page.url()).origin).to.equal(f.server.url);
+    expect(await w.page.locator('header.brand').textContent(), 'whose sign-in stopped').to.include('Corp Downstream');
     await checkPage(w, SUITE, 'federation-error-response');
     await w.page.getByRole('link', { name: 'Back to sign-in' }).press('Enter');
     await w.page.getByRole('button', { name: 'Sign in with Corp IdP' }).waitFor();
