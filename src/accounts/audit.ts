@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'user.invited', 'user.invitation_resent', 'user.verified', 'user.deactivated', 'user.reactivated',
   'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',
   'user.settings_updated', 'user.start_page_changed', 'device.renamed', 'session.ended',
+  'security.unlocked', 'security.unlock_refused',
   'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
   'api_token.created', 'api_token.rotated', 'api_token.revoked',
   'federation.started', 'federation.succeeded', 'federation.failed', 'federation.refused', 'federation.linked',

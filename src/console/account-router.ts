@@ -9,6 +9,7 @@ import { saveRegionalSettings } from './regional-settings.ts';
 import { chooseStartPage } from './start-page.ts';
 import { changeOwnName } from './profile-change.ts';
 import { formBody } from '../http/body.ts';
+import { finishReauthentication } from './reauthenticate.ts';
 
 const MAX_TENANT_NAME = 64;
 
@@ -46,7 +47,7 @@ export function createAccountRouter(deps: ConsoleDeps, options: { bodyLimitKb: n
     const target = isReturnTarget(ctx.query.return) ? ctx.query.return : 'start';
     return beginSignIn(deps, ctx, target);
   });
-  router.get('/callback', (ctx) => finishSignIn(deps, ctx));
+  router.get('/callback', (ctx) => finishSignIn(deps, ctx, finishReauthentication(deps)));
   router.post('/profile', ...form, signedIn((ctx, who) => changeOwnName(deps, ctx, who, renderOverview)));
   router.post('/regional', ...form, signedIn((ctx, who) => saveRegionalSettings(deps, ctx, who)));
   router.post('/start-page', ...form, signedIn((ctx, who) => chooseStartPage(deps, ctx, who)));

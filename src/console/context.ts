@@ -65,12 +65,16 @@ export interface ConsoleDeps {
 /** the signed-in user of this browser, from the provider's session */
 export interface SignedIn {
   sessionId: string;
+  /** the provider session's stable uid (its id changes at every sign-in in this browser; the uid stays) */
+  sessionUid: string;
+  /** epoch seconds of the session's last authentication */
+  authTime?: number;
   user: User;
   tenant: Tenant;
   settings: AccountSettings;
 }
 
-/** a signed-in user who re-entered the password within the unlock window */
+/** a signed-in user who re-entered the password (or signed in again upstream) within the unlock window */
 export interface Unlocked extends SignedIn {
   unlock: SecurityUnlock;
 }

@@ -12,15 +12,23 @@ export async function linkedIdentityEntries(deps: ConsoleDeps, who: SignedIn) {
   };
 }
 
-/** "Remove": the upstream identity no longer signs in to this account (linking again asks for the password) */
+/**
+ * "Remove": the upstream identity no longer signs in to this account (linking again asks for the
+ * password). The last identity of a user without a password stays: it is their only way in.
+ */
 export async function removeLinkedIdentity(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
   const t = translator(deps, ctx);
   const id = formField(ctx, 'identity', 64);
-  const provider = await deps.federation.identities.remove(who.user.id, id);
-  if (provider === undefined) {
+  const outcome = await deps.federation.identities.remove(who.user.id, id);
+  if (outcome === undefined) {
     ctx.status = 404;
     return renderSecurity(deps, ctx, who, { error: t('federation.console.missing') });
   }
+  if (outcome === 'last-identity') {
+    ctx.status = 409;
+    return renderSecurity(deps, ctx, who, { error: t('federation.console.lastIdentity') });
+  }
+  const provider = outcome.removed;
   await audit(deps, ctx, who, 'federation.unlinked', { identityId: id, provider });
   return renderSecurity(deps, ctx, who, { notice: t('federation.console.removed', { provider }) });
 }

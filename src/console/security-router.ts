@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
-import { SECURITY_PATH, translator } from './context.ts';
+import { SECURITY_PATH } from './context.ts';
 import { findSignedIn } from './signed-in.ts';
 import { lockSection, renderUnlock, submitUnlock } from './unlock.ts';
 import { renderSecurity } from './overview.ts';
@@ -15,11 +15,12 @@ import { createToken, revokeToken } from './api-token-pages.ts';
 import { formBody } from '../http/body.ts';
 import { renderOrganisationForm } from './sign-in-flow.ts';
 import { removeLinkedIdentity } from './linked-identities.ts';
+import { startReauthentication } from './reauthenticate.ts';
 
 /**
  * The security section of the user's own account: who is
  * signed in comes from the provider's session; the section opens for a while after the
- * password is entered again. Every POST carries a CSRF token and a bounded form body.
+ * password is entered again (or, for a user without one, a sign-in again at the upstream). Every POST carries a CSRF token and a bounded form body.
  */
 export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLimitKb: number }): Router {
   const router = new Router({ prefix: SECURITY_PATH });
@@ -40,7 +41,7 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
     const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
     if (unlock) return handler(ctx, { ...who, unlock });
     ctx.status = 401;
-    return renderUnlock(deps, ctx, who, { notice: translator(deps, ctx)('account.unlock.again') });
+    return renderUnlock(deps, ctx, who, { again: true });
   });
 
   router.get('/', signedIn(async (ctx, who) => {
@@ -50,6 +51,7 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
     return unlock.adding ? renderAdding(deps, ctx, open) : renderSecurity(deps, ctx, open);
   }));
   router.post('/unlock', ...form, signedIn((ctx, who) => submitUnlock(deps, ctx, who)));
+  router.post('/reauthenticate', ...form, signedIn((ctx, who) => startReauthentication(deps, ctx, who)));
   router.post('/lock', ...form, signedIn((ctx, who) => lockSection(deps, ctx, who)));
   router.post('/factors/add', ...form, unlocked((ctx, who) => startAdding(deps, ctx, who)));
   router.post('/factors/confirm', ...form, unlocked((ctx, who) => confirmAdding(deps, ctx, who)));

@@ -22,13 +22,19 @@ export type ReturnTarget = (typeof RETURN_TARGETS)[number];
 const FLOW_SECONDS = 600;
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
+/** 'unlock': the "Confirm it's you" sign-in of the security section, checked by the unlock's own callback step */
+type SignInPurpose = ReturnTarget | 'unlock';
+
 interface PendingSignIn {
   state: string;
   tenantId: string;
-  returnTo: ReturnTarget;
+  returnTo: SignInPurpose;
   /** epoch ms */
   until: number;
 }
+
+/** what the re-authentication adds to the authorization request (prompt=login, max_age=0, provider_hint) */
+export type SignInExtras = Partial<Record<'prompt' | 'max_age' | 'provider_hint' | 'login_hint', string>>;
 
 export const isReturnTarget = (v: unknown): v is ReturnTarget => (RETURN_TARGETS as readonly unknown[]).includes(v);
 
@@ -41,8 +47,8 @@ function cookieOptions(deps: ConsoleDeps, maxAgeMs: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure, signed: true, path: '/', overwrite: true, maxAge: maxAgeMs };
 }
 
-/** sends the browser to the hosted login of the tenant's console client */
-export function startSignIn(deps: ConsoleDeps, ctx: Context, tenant: Tenant, returnTo: ReturnTarget) {
+/** sends the browser to the hosted login of the tenant's console client; returns the request's state */
+export function startSignIn(deps: ConsoleDeps, ctx: Context, tenant: Tenant, returnTo: SignInPurpose, extras: SignInExtras = {}): string {
   const state = randomBytes(32).toString('base64url');
   const verifier = randomBytes(32).toString('base64url');
   const pending: PendingSignIn = { state, tenantId: tenant.id, returnTo, until: deps.clock.now() + FLOW_SECONDS * 1000 };
@@ -56,10 +62,12 @@ export function startSignIn(deps: ConsoleDeps, ctx: Context, tenant: Tenant, ret
     state,
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
+    ...extras,
   }).toString();
   ctx.set('Cache-Control', 'no-store');
   ctx.status = 303;
   ctx.redirect(auth.toString());
+  return state;
 }
 
 function readPending(deps: ConsoleDeps, ctx: Context): PendingSignIn | undefined {
@@ -68,7 +76,7 @@ function readPending(deps: ConsoleDeps, ctx: Context): PendingSignIn | undefined
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingSignIn>;
     if (typeof parsed.state !== 'string' || !STATE.test(parsed.state) || typeof parsed.tenantId !== 'string') return undefined;
-    if (!isReturnTarget(parsed.returnTo) || typeof parsed.until !== 'number' || parsed.until <= deps.clock.now()) return undefined;
+    if (!(isReturnTarget(parsed.returnTo) || parsed.returnTo === 'unlock') || typeof parsed.until !== 'number' || parsed.until <= deps.clock.now()) return undefined;
     return parsed as PendingSignIn;
   } catch {
     return undefined;
@@ -77,13 +85,24 @@ function readPending(deps: ConsoleDeps, ctx: Context): PendingSignIn | undefined
 
 const sameState = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-/** the hosted login sent the browser back: only the state this browser started is accepted, once */
-export async function finishSignIn(deps: ConsoleDeps, ctx: Context) {
+/** the unlock's own end of a re-authentication: the state, and whether the hosted login returned a code */
+export type FinishUnlock = (ctx: Context, state: string, outcome: 'code' | 'cancelled' | 'failed') => Promise<void>;
+
+/**
+ * The hosted login sent the browser back: only the state this browser started is accepted, once.
+ * A re-authentication for the security section ends in `finishUnlock`.
+ */
+export async function finishSignIn(deps: ConsoleDeps, ctx: Context, finishUnlock: FinishUnlock) {
   ctx.set('Cache-Control', 'no-store');
   const pending = readPending(deps, ctx);
   ctx.cookies.set(cookieName(deps), null, cookieOptions(deps, 0));
   const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
   if (!pending || !sameState(pending.state, state)) return renderFlowProblem(deps, ctx, 400, 'account.signIn.expired');
+  if (pending.returnTo === 'unlock') {
+    const outcome = ctx.query.error !== undefined ? (ctx.query.error === 'access_denied' ? 'cancelled' : 'failed')
+      : typeof ctx.query.code === 'string' && ctx.query.code ? 'code' : 'failed';
+    return finishUnlock(ctx, pending.state, outcome);
+  }
   if (ctx.query.error !== undefined) return renderFlowProblem(deps, ctx, 400, ctx.query.error === 'access_denied' ? 'account.signIn.cancelled' : 'account.signIn.failed');
   if (typeof ctx.query.code !== 'string' || !ctx.query.code) return renderFlowProblem(deps, ctx, 400, 'account.signIn.failed');
   const who = await findSignedIn(deps, ctx);

@@ -26,5 +26,8 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   // the account pages speak the user's language and show dates in the user's zone and formats
   applyLocale(ctx, { user: settings });
   await deps.sessions.seen(session.jti, requestFacts(ctx));
-  return { sessionId: session.jti, user, tenant, settings };
+  return {
+    sessionId: session.jti, sessionUid: session.uid, user, tenant, settings,
+    ...(typeof session.loginTs === 'number' ? { authTime: session.loginTs } : {}),
+  };
 }

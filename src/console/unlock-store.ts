@@ -1,6 +1,7 @@
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
+import type { PendingReauthentication } from '../policy/reauthentication.ts';
 
 /** a factor being added on the account page, waiting for its first code */
 export interface PendingFactor {
@@ -22,9 +23,18 @@ export interface SecurityUnlock {
   adding?: PendingFactor;
 }
 
+/** "Confirm it's you with <provider>": kept server-side under the console sign-in's state */
+export interface ReauthenticationRequest extends PendingReauthentication {
+  providerId: string;
+}
+
 export interface SecurityUnlocks {
   /** how long the section stays open after the password */
   readonly seconds: number;
+  /** keeps a re-authentication request for as long as the console's sign-in may take */
+  request(state: string, request: ReauthenticationRequest): Promise<void>;
+  /** the request of this state, used up: of two callbacks with one state, one gets it (atomic consume) */
+  takeRequest(state: string): Promise<ReauthenticationRequest | undefined>;
   open(sessionId: string, accountId: string): Promise<SecurityUnlock>;
   /** the unlock of this session and account, if its window has not passed */
   find(sessionId: string, accountId: string): Promise<SecurityUnlock | undefined>;
@@ -33,9 +43,13 @@ export interface SecurityUnlocks {
 }
 
 export const UNLOCK_SECONDS = 600;
+/** as long as the console's sign-in cookie lives */
+const REQUEST_SECONDS = 600;
+const STATE = /^[A-Za-z0-9_-]{43}$/;
 
 export function createSecurityUnlocks(kv: OidcKvStore, clock: Clock, seconds = UNLOCK_SECONDS): SecurityUnlocks {
   const model = kv.model('SecurityUnlock');
+  const requests = kv.model('SecurityReauthentication');
   // the stored TTL only cleans up; the window is checked against `until` with our clock
   const save = (sessionId: string, unlock: SecurityUnlock) =>
     model.upsert(sessionId, { ...unlock }, Math.max(1, Math.ceil((unlock.until - clock.now()) / 1000)));
@@ -55,5 +69,12 @@ export function createSecurityUnlocks(kv: OidcKvStore, clock: Clock, seconds = U
       if (unlock.until > clock.now()) await save(sessionId, unlock);
     },
     close: (sessionId) => model.destroy(sessionId),
+    request: (state, request) => requests.upsert(state, { ...request }, REQUEST_SECONDS),
+    async takeRequest(state) {
+      if (!STATE.test(state)) return undefined;
+      const found = await requests.find(state);
+      if (!found || found.consumed || (await requests.consume(state)) !== 'consumed') return undefined;
+      return found as unknown as ReauthenticationRequest;
+    },
   };
 }

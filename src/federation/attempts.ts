@@ -13,6 +13,8 @@ export interface FederationAttempt extends UpstreamChecks {
   tenantId: string;
   /** epoch ms */
   startedAt: number;
+  /** the upstream was asked to authenticate now (prompt=login, max_age=0): its auth_time is checked on return */
+  fresh?: boolean;
 }
 
 export interface FederationAttempts {

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
 import type { Database } from '../store/database.ts';
 import { FederatedIdentityEntity, PasswordCredentialEntity, UserEntity } from '../store/entities/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { conflict } from '../lib/errors.ts';
 import { toUser, type User } from '../accounts/users.ts';
 import type { UserRole } from '../store/entities/user.ts';
+import { mayRemoveLinkedIdentity } from '../policy/reauthentication.ts';
 
 /** an upstream identity as its user sees it in the console */
 export interface LinkedIdentity {
   id: string;
+  providerId: string;
   providerLabel: string;
   email: string | null;
   createdAt: Date;
@@ -34,8 +37,13 @@ export interface IdentityService {
   /** when the user last completed a local second factor (for the re-check of remembered devices) */
   lastSecondFactorAt(userId: string): Promise<Date | null>;
   listForUser(userId: string): Promise<LinkedIdentity[]>;
-  /** the removed identity's provider label, or undefined when the user has no such identity */
-  remove(userId: string, identityId: string): Promise<string | undefined>;
+  /** whether the user has a local password (users provisioned by a provider have none) */
+  hasPassword(userId: string): Promise<boolean>;
+  /**
+   * The removed identity's provider label; 'last-identity' when it is the only way in of a user
+   * without a password (nothing is removed); undefined when the user has no such identity.
+   */
+  remove(userId: string, identityId: string): Promise<{ removed: string } | 'last-identity' | undefined>;
 }
 
 const keyOf = (i: UpstreamIdentity) => ({ provider: i.providerId, issuer: i.issuer, subject: i.subject });
@@ -99,15 +107,26 @@ export function createIdentityService(deps: { db: Database; clock: Clock }): Ide
 
     async listForUser(userId) {
       const rows = await db.em().find(FederatedIdentityEntity, { user: userId }, { populate: ['provider'], orderBy: { createdAt: 'asc' } });
-      return rows.map((r) => ({ id: r.id, providerLabel: r.provider.label, email: r.email ?? null, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt ?? null }));
+      return rows.map((r) => ({ id: r.id, providerId: r.provider.id, providerLabel: r.provider.label, email: r.email ?? null, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt ?? null }));
+    },
+
+    async hasPassword(userId) {
+      return (await db.em().count(PasswordCredentialEntity, { user: userId })) > 0;
     },
 
     async remove(userId, identityId) {
       if (!UUID.test(identityId)) return undefined;
-      const row = await db.em().findOne(FederatedIdentityEntity, { id: identityId, user: userId }, { populate: ['provider'] });
-      if (!row) return undefined;
-      await db.em().nativeDelete(FederatedIdentityEntity, { id: row.id, user: userId });
-      return row.provider.label;
+      // the user's row is locked (PostgreSQL) so two removals at once cannot take the last two identities
+      return db.em().transactional(async (em) => {
+        await em.findOne(UserEntity, { id: userId }, db.kind === 'postgres' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+        const row = await em.findOne(FederatedIdentityEntity, { id: identityId, user: userId }, { populate: ['provider'] });
+        if (!row) return undefined;
+        const passwords = await em.count(PasswordCredentialEntity, { user: userId });
+        const linkedIdentities = await em.count(FederatedIdentityEntity, { user: userId });
+        if (!mayRemoveLinkedIdentity({ hasPassword: passwords > 0, linkedIdentities })) return 'last-identity' as const;
+        await em.nativeDelete(FederatedIdentityEntity, { id: row.id, user: userId });
+        return { removed: row.provider.label };
+      });
     },
   };
 }

@@ -22,14 +22,18 @@ export interface UpstreamClaims {
 }
 
 export interface UpstreamClient {
-  /** the upstream's authorization URL for a new attempt, and the checks to keep server-side */
-  begin(provider: UpstreamProvider): Promise<{ url: URL; checks: UpstreamChecks }>;
+  /**
+   * The upstream's authorization URL for a new attempt, and the checks to keep server-side.
+   * `fresh`: the upstream must authenticate the person now (prompt=login, max_age=0).
+   */
+  begin(provider: UpstreamProvider, options?: { fresh?: boolean }): Promise<{ url: URL; checks: UpstreamChecks }>;
   /**
    * The callback: the authorization response checked (state, iss), the code exchanged with
    * PKCE, and the ID token verified by openid-client (signature against the upstream's JWKS,
-   * iss, aud, nonce, exp). Throws on any failure; failureOf() names it.
+   * iss, aud, nonce, exp). Throws on any failure; failureOf() names it. `maxAge` (seconds):
+   * the ID token must carry an auth_time at most that old (openid-client's check).
    */
-  complete(provider: UpstreamProvider, callback: URL, checks: UpstreamChecks): Promise<UpstreamClaims>;
+  complete(provider: UpstreamProvider, callback: URL, checks: UpstreamChecks, options?: { maxAge?: number }): Promise<UpstreamClaims>;
 }
 
 /** how long a provider's discovery document (and with it its JWKS cache) is kept, and for how many providers */
@@ -67,21 +71,23 @@ export function createUpstreamClient(deps: {
   };
 
   return {
-    async begin(provider) {
+    async begin(provider, options = {}) {
       const config = await configure(provider);
       const checks = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: deps.callbackUrl, scope: provider.scopes.join(' '), response_type: 'code',
         state: checks.state, nonce: checks.nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(checks.codeVerifier), code_challenge_method: 'S256',
+        ...(options.fresh ? { prompt: 'login', max_age: '0' } : {}),
       });
       return { url, checks };
     },
 
-    async complete(provider, callback, checks) {
+    async complete(provider, callback, checks, options = {}) {
       const config = await configure(provider);
       const tokens = await oidc.authorizationCodeGrant(config, callback, {
         pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true,
+        ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
       });
       const claims = tokens.claims();
       if (!claims) throw new Error('the upstream returned no ID token');

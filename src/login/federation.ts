@@ -12,6 +12,7 @@ import { normalizeEmail } from '../accounts/normalize.ts';
 import type { User } from '../accounts/users.ts';
 import type { AuditAction } from '../accounts/audit.ts';
 import { epochSeconds } from '../lib/clock.ts';
+import { demandsFreshAuthentication } from '../policy/reauthentication.ts';
 import { renderFederationLink } from './federation-link.ts';
 
 /** why a federated sign-in ended without signing in: the page's message and the audit event's reason */
@@ -56,6 +57,22 @@ export async function routeSignInForm(deps: LoginDeps, ctx: Context, ic: Interac
   return true;
 }
 
+const PROVIDER_HINT = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * provider_hint (a provider's id or slug) on the authorization request: the sign-in goes straight
+ * to that provider of the application's tenant, without the form. True when it redirected; an
+ * unknown hint leaves the sign-in page as it is.
+ */
+export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
+  const hint = ic.view.params.provider_hint;
+  if (typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
+  const provider = await deps.federation.providers.find(ic.client.tenantId, hint);
+  if (!provider) return false;
+  await startFederation(deps, ctx, ic, provider.id);
+  return true;
+}
+
 /**
  * Ends a federated sign-in that did not sign in: a clear page (never a 5xx), an audit event
  * and a log line with the reason. The interaction stays usable: the page links back to it.
@@ -91,19 +108,26 @@ export async function federationFailed(
   }, locale);
 }
 
-/** Redirects to the provider's authorization endpoint, keeping state, nonce and PKCE verifier server-side. */
+/**
+ * Redirects to the provider's authorization endpoint, keeping state, nonce and PKCE verifier
+ * server-side. When the application demands a fresh authentication (prompt=login, max_age=0),
+ * so does the request to the upstream, whose auth_time is then checked on return.
+ */
 export async function startFederation(deps: LoginDeps, ctx: Context, ic: InteractionContext, providerId: string, options: { loginHint?: string } = {}) {
   const provider = await deps.federation.providers.find(ic.client.tenantId, providerId);
   const where = { tenantId: ic.client.tenantId, uid: ic.view.uid };
   if (!provider) return federationFailed(deps, ctx, where, 'provider-unknown');
+  const fresh = demandsFreshAuthentication(ic.view.params);
   let begun;
   try {
-    begun = await deps.federation.upstream.begin(provider);
+    begun = await deps.federation.upstream.begin(provider, { fresh });
   } catch (err) {
     const { failure, detail } = failureOf(err);
     return federationFailed(deps, ctx, { ...where, provider }, failure, detail);
   }
-  await deps.federation.attempts.save({ ...begun.checks, uid: ic.view.uid, providerId: provider.id, tenantId: provider.tenantId, startedAt: deps.clock.now() });
+  await deps.federation.attempts.save({
+    ...begun.checks, uid: ic.view.uid, providerId: provider.id, tenantId: provider.tenantId, startedAt: deps.clock.now(), ...(fresh ? { fresh } : {}),
+  });
   if (options.loginHint) begun.url.searchParams.set('login_hint', options.loginHint);
   await deps.audit.record({ action: 'federation.started', tenantId: provider.tenantId, actor: 'anonymous', ...requestFacts(ctx), details: { provider: provider.slug } });
   ctx.status = 303;
@@ -135,7 +159,9 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
   try {
     const callback = new URL(deps.federation.callbackUrl);
     callback.search = ctx.querystring;
-    claims = await deps.federation.upstream.complete(provider, callback, attempt);
+    // a fresh authentication was asked: the upstream's auth_time must not be before the redirect to it
+    const maxAge = attempt.fresh ? Math.ceil((deps.clock.now() - attempt.startedAt) / 1000) : undefined;
+    claims = await deps.federation.upstream.complete(provider, callback, attempt, maxAge === undefined ? {} : { maxAge });
   } catch (err) {
     const { failure, detail } = failureOf(err);
     return federationFailed(deps, ctx, { ...where, provider }, failure, detail);

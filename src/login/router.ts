@@ -15,6 +15,7 @@ import { formBody } from '../http/body.ts';
 import { AppError } from '../lib/errors.ts';
 import { addFederationRoutes } from './federation-router.ts';
 import { showFederationLink } from './federation-link.ts';
+import { followProviderHint } from './federation.ts';
 
 /**
  * The hosted sign-in, one step per file, in order: sign-in (email + password, lockout),
@@ -41,6 +42,7 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
         case 'federation-link': return showFederationLink(deps, ctx, ic, state);
         default:
           if (await beginStepUp(deps, ctx, ic)) return;
+          if (await followProviderHint(deps, ctx, ic)) return;
           return renderSignIn(deps, ctx, ic);
       }
     }

@@ -57,6 +57,8 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       validator() { /* written only by Latchkey's own client service */ },
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
+    // provider_hint: a sign-in that goes straight to one upstream provider (docs/federation.md)
+    extraParams: ['provider_hint'],
     interactions: { policy: latchkeyInteractionPolicy(deps), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: [...ACR_VALUES_SUPPORTED],
     discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
