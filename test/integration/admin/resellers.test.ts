@@ -6,6 +6,9 @@ import { addUser, auditEvents, expectError, startAdminWorld, stopAdminWorld, ten
 
 /** a body each write accepts, so that only the tenant can be the reason for a refusal */
 const BODIES: Record<string, unknown> = {
+  updateTenant: { displayName: 'Renamed by the reseller' },
+  createProvider: { slug: 'corp', label: 'Corp', issuer: 'https://idp.corp.example', clientId: 'latchkey', clientSecret: 'upstream secret' },
+  updateProvider: { label: 'Corp SSO' },
   updateTenantPolicy: { lockout: { maxFailures: 4 } },
   createChildTenant: { name: 'grandchild' },
   putWebhook: { url: 'https://hooks.example.test/latchkey' },
@@ -50,7 +53,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
   describe('the CLI', () => {
     it('creates a child with --parent, shown with its parent and audited in the reseller\'s log', async () => {
       const shown = await w.api('GET', `/tenants/${child.tenant}`, { token: child.token });
-      expect(shown.json).to.deep.equal({ id: child.tenantId, name: child.tenant, displayName: child.tenant, parentId: reseller.tenantId });
+      expect(shown.json).to.deep.equal({ id: child.tenantId, name: child.tenant, displayName: child.tenant, logoUrl: null, parentId: reseller.tenantId });
       const created = (await auditEvents(w, 'tenant.created', reseller)).filter((e) => e.actor === 'cli');
       expect(created.map((e) => e.details.childId).sort()).to.deep.equal([child.tenantId, sibling.tenantId].sort());
       expect(await auditEvents(w, 'tenant.created', child)).to.deep.equal([]);
@@ -123,7 +126,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
     });
 
     const pathFor = (template: string, tenant: string) =>
-      template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', childUser.id).replace('{clientId}', childClient);
+      template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', childUser.id).replace('{clientId}', childClient).replace('{provider}', 'corp');
 
     it(`has a sample body for every write that takes one (${tenantRoutes.length} routes)`, () => {
       for (const r of tenantRoutes) if (r.body && !r.body.safeParse(undefined).success) expect(BODIES, r.operationId).to.have.property(r.operationId);

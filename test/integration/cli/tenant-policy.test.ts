@@ -139,10 +139,10 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
 
   it('without --json, shows one line per setting with its value and flag', async () => {
     const text = await runText(env, ['tenant', 'show', '--name', 'acme']);
-    expect(text).to.match(/^tenant: acme \(Acme Corp\)\nid: [0-9a-f-]{36}\npolicy:\n/);
+    expect(text).to.match(/^tenant: acme \(Acme Corp\)\nid: [0-9a-f-]{36}\nlogo: \(none\)\npolicy:\n/);
     expect(text).to.match(/^ {2}devices\.trustDays +30 +--trust-days$/m);
     expect(text).to.match(/^ {2}network\.allowlist +10\.0\.0\.0\/8,2001:db8::\/32 +--network-allowlist$/m);
     expect(text).to.match(/^ {2}password\.minLength +default \(NIST: 15, or 8 with mfa mode always\) +--password-min-length$/m);
-    expect(lines(text)).to.have.length(3 + POLICY_FLAGS.length);
+    expect(lines(text)).to.have.length(4 + POLICY_FLAGS.length);
   });
 });
