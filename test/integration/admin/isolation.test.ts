@@ -14,6 +14,9 @@ const BODIES: Record<string, unknown> = {
   updateClientRedirects: { redirectUris: ['https://evil.example/cb'] },
   createChildTenant: { name: 'evil-child' },
   putWebhook: { url: 'https://evil.example/hook' },
+  updateTenant: { displayName: 'Evil Corp' },
+  createProvider: { slug: 'evil', label: 'Evil', issuer: 'https://idp.evil.example', clientId: 'x', clientSecret: 'y' },
+  updateProvider: { label: 'Evil SSO', issuer: 'https://idp.evil.example' },
 };
 
 const tenantRoutes = ADMIN_ROUTES.filter((r) => r.tenantScoped);
@@ -30,11 +33,15 @@ describe('admin API: no tenant sees or changes another (PostgreSQL + Redis)', ()
     victimClient = String((await cli(w.env, ['client', 'create', '--tenant', w.a.tenant, '--name', 'A app', '--redirect-uri', 'https://a.example/cb'])).client_id);
     bUser = await addUser(w, w.b.tenant);
     bClient = String((await cli(w.env, ['client', 'create', '--tenant', w.b.tenant, '--name', 'B app', '--redirect-uri', 'https://b.example/cb'])).client_id);
+    const provider = await w.api('POST', `/tenants/${w.a.tenant}/providers`, {
+      body: { slug: 'corp', label: 'Corp', issuer: 'https://idp.corp.example', clientId: 'latchkey', clientSecret: 'upstream secret' },
+    });
+    expect(provider.status, JSON.stringify(provider.json)).to.equal(201);
   });
   after(() => stopAdminWorld(w));
 
   const pathFor = (template: string, tenant: string, userId: string, clientId: string) =>
-    template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', userId).replace('{clientId}', clientId);
+    template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', userId).replace('{clientId}', clientId).replace('{provider}', 'corp');
 
   it(`covers every tenant route (${tenantRoutes.length}) with a sample body for each write that takes one`, () => {
     for (const r of tenantRoutes) if (r.body && !r.body.safeParse(undefined).success) expect(BODIES, r.operationId).to.have.property(r.operationId);
@@ -70,6 +77,9 @@ describe('admin API: no tenant sees or changes another (PostgreSQL + Redis)', ()
     expect(victimNow.json).to.include({ status: 'active', firstName: 'Victor', email: victim.email, mustChangePassword: false });
     expect((await w.api('GET', `/tenants/${w.a.tenant}/clients/${victimClient}`)).json.redirectUris).to.deep.equal(['https://a.example/cb']);
     expect((await w.api('GET', `/tenants/${w.a.tenant}/policy`)).json.policy.lockout.maxFailures).to.equal(5);
+    expect((await w.api('GET', `/tenants/${w.a.tenant}`)).json.displayName).to.not.equal('Evil Corp');
+    const providers = (await w.api('GET', `/tenants/${w.a.tenant}/providers`)).json.items as Array<{ slug: string; label: string }>;
+    expect(providers.map((p) => [p.slug, p.label])).to.deep.equal([['corp', 'Corp']]);
     expect((await w.api('GET', `/tenants/${w.a.tenant}/users?q=intruder`)).json.items).to.deep.equal([]);
     expect((await w.api('GET', `/tenants/${w.a.tenant}/clients`)).json.items.map((c: { name: string }) => c.name)).not.to.include('Evil');
     const bNow = await w.api('GET', `/tenants/${w.b.tenant}/users/${bUser.id}`, { token: w.b.token });
