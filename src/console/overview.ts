@@ -25,9 +25,10 @@ export interface SecurityPageOptions {
  */
 export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: SignedIn, options: SecurityPageOptions = {}) {
   const t = translator(deps, ctx);
-  const [all, remaining, devices, sessions, tokens, linkedIdentities] = await Promise.all([
+  const [all, remaining, devices, sessions, tokens, linkedIdentities, hasPassword] = await Promise.all([
     deps.factors.list(who.user.id), deps.factors.recoveryCodes.remaining(who.user.id), deviceEntries(deps, ctx, who),
     sessionEntries(deps, who), tokenEntries(deps, who), linkedIdentityEntries(deps, who),
+    deps.federation.identities.hasPassword(who.user.id),
   ]);
   const confirmed = all.filter((f) => f.confirmedAt);
   // with none marked, sign-in asks the oldest first
@@ -59,6 +60,8 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
     trustDays: who.tenant.policy.devices.trustDays,
     phones: confirmed.filter((f) => f.phone).map((f) => ({ type: f.type, name: t(`factor.${f.type}`), phone: maskPhoneNumber(f.phone!) })),
     phoneType,
+    // a user provisioned by an upstream provider has no password to change here
+    hasPassword,
     passwordAdvice: t('password.advice', { min: minimumLength(policy.password, policy.mfa.mode) }),
     passwordErrors: options.passwordErrors ?? {},
     sessions,

@@ -70,6 +70,7 @@ describe('federation: a user without a password opens the security section throu
     expect(section.url).to.equal(`${d.f.server.url}/account/security`);
     const [identity] = await d.f.server.container.federation.identities.listForUser(await bobId());
     expect(section.html).to.include(`data-identity="${identity!.id}"`).and.include('Corp IdP');
+    expect(section.html, 'no password to change').to.include('id="password-none"').and.not.include('id="password-form"');
     const [unlocked] = await events(d, 'security.unlocked');
     expect(unlocked).to.include({ userId: await bobId() });
     expect(unlocked!.details).to.include({ method: 'upstream', providerId: corp.id, via: 'account-security' });
