@@ -29,6 +29,9 @@ async function webhookWorld(kind: BackendKind) {
   const receiver = await startReceiver();
   let offset = 0;
   const c = w.f.server.container;
+  // the server started its worker; here the tests drive every round themselves (round()), so a
+  // background round can never take a delivery in between (one test starts it on purpose)
+  await c.webhooks.worker.stop();
   return {
     w, receiver, c,
     /** moves the server's clock forward by ms (cumulative) */
