@@ -62,11 +62,12 @@ const PROVIDER_HINT = /^[A-Za-z0-9-]{1,64}$/;
 /**
  * provider_hint (a provider's id or slug) on the authorization request: the sign-in goes straight
  * to that provider of the application's tenant, without the form. True when it redirected; an
- * unknown hint leaves the sign-in page as it is.
+ * unknown hint leaves the sign-in page as it is, and so does `?form` (the way back from a failed
+ * federated sign-in, which would otherwise go straight to the same provider again).
  */
 export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
   const hint = ic.view.params.provider_hint;
-  if (typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
+  if (ctx.query.form !== undefined || typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
   const provider = await deps.federation.providers.find(ic.client.tenantId, hint);
   if (!provider) return false;
   await startFederation(deps, ctx, ic, provider.id);
@@ -104,7 +105,8 @@ export async function federationFailed(
     message: deps.renderer.translate(`federation.error.${MESSAGE_OF[problem]}`, locale, { provider, code: detail ?? '' }),
     code: `federation.${problem}`,
     requestId: ctx.state.requestId,
-    ...(where.uid ? { retryLink: `/interaction/${where.uid}` } : {}),
+    // ?form: back to the sign-in form even when the request's provider_hint would go straight upstream again
+    ...(where.uid ? { retryLink: `/interaction/${where.uid}?form` } : {}),
   }, locale);
 }
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { freePort } from '../../support/server.ts';
@@ -8,7 +9,7 @@ import type { UpstreamProvider } from '../../../src/federation/providers.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { consoleSignIn, unlockSecurity } from '../console/support.ts';
 import type { UpstreamProxy } from './upstream-proxy.ts';
-import { addProvider, begin, connectDownstream, events, press, returnTo, signInUpstream, startUpstream, tokensOf, type Downstream, type Upstream } from './federation-flow.ts';
+import { addProvider, begin, connectDownstream, events, navigate, press, returnTo, signInUpstream, startUpstream, tokensOf, type Downstream, type Upstream } from './federation-flow.ts';
 
 /**
  * The upstream is a second Latchkey (its own PostgreSQL database and Redis prefix) behind a proxy
@@ -213,6 +214,22 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
           expect(page.html).to.include('Back to sign-in');
           expect((await events(d, 'federation.failed'))[0]!.details).to.include({ reason });
         };
+
+        it('a provider_hint sign-in that failed goes back to the form, not to the provider again', async () => {
+          const provider = await addProvider(d, { issuer: `http://127.0.0.1:${await freePort()}` });
+          const url = oidc.buildAuthorizationUrl(d.config, {
+            redirect_uri: d.f.client.redirectUri, scope: 'openid email', provider_hint: provider.slug,
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+          });
+          const browser = new Browser(new URL(d.f.server.url).origin);
+          const failed = await navigate(browser, url.toString());
+          await expectFailure(failed, 'unreachable');
+          const retry = /href="([^"]+)"[^>]*>Back to sign-in/.exec(failed.html)?.[1]?.replace(/&amp;/g, '&');
+          expect(retry, failed.html.slice(0, 600)).to.be.a('string');
+          const form = await navigate(browser, new URL(retry!, d.f.server.url).toString());
+          expect(form.status, form.html.slice(0, 400)).to.equal(200);
+          expect(form.html).to.include('autocomplete="current-password"');
+        });
 
         it('unreachable (a closed port)', async () => {
           const provider = await addProvider(d, { issuer: `http://127.0.0.1:${await freePort()}` });
