@@ -15,6 +15,8 @@ export interface Tenant {
   parentId: string | null;
   /** a reseller: the tenant has child tenants */
   hasChildren: boolean;
+  /** the tenant has upstream OpenID Connect providers (federation) */
+  hasProviders: boolean;
   /** an https image shown beside the tenant's name on the hosted pages */
   logoUrl: string | null;
 }
@@ -72,13 +74,16 @@ function tenantPolicySafeParse(policy: unknown): { ok: true } | { ok: false; mes
   }
 }
 
-type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown; logoUrl?: string | null };
+type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown; hasProviders?: unknown; logoUrl?: string | null };
+// a formula: PostgreSQL answers a boolean, SQLite 0 or 1 (undefined right after an insert)
+const formulaTrue = (v: unknown) => v === true || v === 1 || v === '1';
+
 const toTenant = (t: TenantRow): Tenant => ({
   id: t.id, name: t.name, displayName: t.displayName,
   policy: effectivePolicy(typeof t.policy === 'string' ? JSON.parse(t.policy) : t.policy),
   parentId: t.parentId ?? null,
-  // a formula: PostgreSQL answers a boolean, SQLite 0 or 1 (undefined right after an insert)
-  hasChildren: t.hasChildren === true || t.hasChildren === 1 || t.hasChildren === '1',
+  hasChildren: formulaTrue(t.hasChildren),
+  hasProviders: formulaTrue(t.hasProviders),
   logoUrl: t.logoUrl ?? null,
 });
 

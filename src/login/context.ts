@@ -53,7 +53,11 @@ export interface LoginDeps {
 
 export interface InteractionContext {
   view: InteractionView;
-  client: { clientId: string; name: string; tenantId: string; tenantName: string; tenantLogoUrl: string | null; firstParty: boolean };
+  client: {
+    clientId: string; name: string; tenantId: string; tenantName: string; tenantLogoUrl: string | null; firstParty: boolean;
+    /** the application's tenant has upstream providers (else the sign-in never looks them up) */
+    tenantHasProviders: boolean;
+  };
   /**
    * The tenant whose policy the sign-in follows: the application's, or, for a reseller's
    * application, the child tenant of the user being signed in (see signInTenant).
@@ -91,6 +95,7 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
     client: {
       clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: owner.id,
       tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl, firstParty: client.first_party,
+      tenantHasProviders: owner.hasProviders,
     },
     tenant,
   };

@@ -35,6 +35,7 @@ const MESSAGE_OF: Record<FederationProblem, string> = {
  * tenant's logo, or of the first provider logo when the tenant has none; others show the label alone.
  */
 export async function providerButtons(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+  if (!ic.client.tenantHasProviders) return [];
   const providers = await deps.federation.providers.list(ic.client.tenantId);
   const locale = ctx.state.locale as string;
   return providers.map((p) => {
@@ -50,6 +51,7 @@ export async function providerButtons(deps: LoginDeps, ctx: Context, ic: Interac
  * password was typed, and always when the provider is exclusive. True when it redirected.
  */
 export async function routeSignInForm(deps: LoginDeps, ctx: Context, ic: InteractionContext, email: string, passwordGiven: boolean): Promise<boolean> {
+  if (!ic.client.tenantHasProviders) return false;
   const providers = await deps.federation.providers.list(ic.client.tenantId);
   const route = decideSignInForm(email, passwordGiven, providers);
   if (route.action !== 'redirect') return false;
@@ -67,7 +69,7 @@ const PROVIDER_HINT = /^[A-Za-z0-9-]{1,64}$/;
  */
 export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
   const hint = ic.view.params.provider_hint;
-  if (ctx.query.form !== undefined || typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
+  if (!ic.client.tenantHasProviders || ctx.query.form !== undefined || typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
   const provider = await deps.federation.providers.find(ic.client.tenantId, hint);
   if (!provider) return false;
   await startFederation(deps, ctx, ic, provider.id);
