@@ -1,7 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
-import { isPublicAddress, publicOnlyLookup } from '../admin/webhooks/outbound-guard.ts';
+import { hostOf, isPrivateLiteral, publicOnlyLookup } from '../lib/outbound-guard.ts';
 
 /** what openid-client hands its customFetch */
 export interface UpstreamFetchInit {
@@ -26,9 +25,8 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 export function createUpstreamFetch(options: { allowPrivate: boolean; timeoutMs: number }): UpstreamFetch {
   return (href, init) => new Promise<Response>((resolve, reject) => {
     const url = new URL(href);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) {
-      return reject(Object.assign(new Error(`${host} is a private or reserved address`), { code: 'EPRIVATEADDRESS' }));
+    if (!options.allowPrivate && isPrivateLiteral(url)) {
+      return reject(Object.assign(new Error(`${hostOf(url)} is a private or reserved address`), { code: 'EPRIVATEADDRESS' }));
     }
     const deadline = AbortSignal.timeout(options.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;

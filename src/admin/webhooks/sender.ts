@@ -1,8 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
 import type { AttemptOutcome } from './outbox.ts';
-import { isPublicAddress, publicOnlyLookup } from './outbound-guard.ts';
+import { isPrivateLiteral, publicOnlyLookup } from '../../lib/outbound-guard.ts';
 
 export interface WebhookRequest {
   url: string;
@@ -22,9 +21,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export function createWebhookSender(options: { allowPrivate: boolean; timeoutMs: number; userAgent: string }): WebhookSender {
   return (req) => new Promise<AttemptOutcome>((resolve) => {
     const url = new URL(req.url);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
     // a literal address is connected to without any lookup, so it is checked here
-    if (!options.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) return resolve({ error: 'refused: private or reserved address' });
+    if (!options.allowPrivate && isPrivateLiteral(url)) return resolve({ error: 'refused: private or reserved address' });
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(url, {
       method: 'POST',

@@ -5,7 +5,7 @@ import { DELIVERY_STATES, type DeliveryState } from '../../store/entities/webhoo
 import type { SealedBox } from '../../lib/sealed-box.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { conflict } from '../../lib/errors.ts';
-import { checkWebhookUrl } from './outbound-guard.ts';
+import { checkWebhookUrl } from './webhook-url.ts';
 import { newWebhookSecret } from './signature.ts';
 
 /** a tenant's webhook as its admins see it: never the secret */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { checkWebhookUrl, isPublicAddress } from '../../../src/admin/webhooks/outbound-guard.ts';
+import { checkWebhookUrl } from '../../../src/admin/webhooks/webhook-url.ts';
+import { isPublicAddress } from '../../../src/lib/outbound-guard.ts';
 import { createWebhookSender } from '../../../src/admin/webhooks/sender.ts';
 import { AppError } from '../../../src/lib/errors.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
