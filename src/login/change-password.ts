@@ -28,7 +28,7 @@ export function renderChangePassword(deps: LoginDeps, ctx: Context, ic: Interact
  * is revoked, the user is told by email, and the sign-in continues.
  */
 export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   if (!state || state.pending !== 'change-password') throw new AppError(400, 'error.session', 'This step is not expected now');
   const body = ctx.request.body as Record<string, unknown>;
   const password = typeof body.password === 'string' ? body.password : '';

@@ -8,7 +8,7 @@ import type { PasswordRecovery } from '../accounts/password-recovery.ts';
 import type { UserSessions } from '../accounts/user-sessions.ts';
 import type { Notifications } from '../accounts/notifications.ts';
 import type { AuditLog } from '../accounts/audit.ts';
-import type { LoginStateStore } from './login-state.ts';
+import type { LoginState, LoginStateStore } from './login-state.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Renderer } from '../http/views.ts';
@@ -63,6 +63,8 @@ export interface InteractionContext {
    * application, the child tenant of the user being signed in (see signInTenant).
    */
   tenant: Tenant;
+  /** the sign-in's progress as this request found it (read once, here; steps write it through deps.loginState) */
+  state: LoginState | undefined;
 }
 
 /**
@@ -83,8 +85,9 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   if (!client) throw new AppError(400, 'error.session', 'The application is no longer registered');
   const owner = await deps.tenants.findById(client.tenant_id);
   if (!owner) throw new AppError(400, 'error.session', 'The application is no longer registered');
-  const tenant = owner.hasChildren ? await signInTenant(deps, ctx, view, owner) : owner;
-  await applyInteractionLocale(deps, ctx, view);
+  const state = await deps.loginState.get(view.uid);
+  const tenant = owner.hasChildren ? await signInTenant(deps, ctx, view, owner, state) : owner;
+  await applyInteractionLocale(deps, ctx, view, state);
   ctx.state.clientId = client.clientId;
   ctx.state.tenantId = tenant.id;
   if (owner.logoUrl) ctx.state.imageOrigin = new URL(owner.logoUrl).origin;
@@ -98,6 +101,7 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
       tenantHasProviders: owner.hasProviders,
     },
     tenant,
+    state,
   };
 }
 
@@ -108,14 +112,14 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
  * already identified, else of the session's user (a step-up). An unknown or ambiguous email
  * stays with the reseller, whose password check then refuses it (users.verifyPassword).
  */
-async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView, owner: Tenant): Promise<Tenant> {
+async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView, owner: Tenant, state: LoginState | undefined): Promise<Tenant> {
   const typed = (ctx.request as { body?: unknown }).body as Record<string, unknown> | undefined;
   let tenantId: string | undefined;
   if (typeof typed?.email === 'string' && typed.email.length <= 320) {
     const subject = await deps.users.findSignInSubject(owner.id, typed.email);
     tenantId = subject.kind === 'user' ? subject.tenantId : undefined;
   } else {
-    const userId = (await deps.loginState.get(view.uid))?.userId ?? view.accountId;
+    const userId = state?.userId ?? view.accountId;
     tenantId = userId ? (await deps.users.findById(userId))?.tenantId : undefined;
   }
   if (!tenantId || tenantId === owner.id) return owner;
@@ -127,8 +131,7 @@ async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView
  * The language of the interaction's pages: its ui_locales, then the user's setting once the
  * password step (or the session, at consent) has named the user, then Accept-Language.
  */
-async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: InteractionView) {
-  const state = await deps.loginState.get(view.uid);
+async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: InteractionView, state: LoginState | undefined) {
   const userLocale = state ? state.locale
     : view.prompt.name === 'consent' && view.accountId ? (await deps.users.findById(view.accountId))?.locale : undefined;
   applyLocale(ctx, { uiLocales: view.params.ui_locales ?? '', user: { locale: userLocale } });

@@ -19,7 +19,7 @@ import { rememberOffer, rememberRequest } from './device-trust.ts';
  * first factor confirmed is also this sign-in's second factor; recovery codes are shown once.
  */
 async function load(deps: LoginDeps, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   if (!state || state.pending !== 'enroll') throw new AppError(400, 'error.session', 'This step is not expected now');
   const user = await deps.users.findById(state.userId);
   if (!user || user.status !== 'active') throw new AppError(400, 'error.session', 'This sign-in can no longer continue');
@@ -146,7 +146,7 @@ export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: Inter
 
 /** after a page shown once (the recovery codes): on to the next step */
 export async function continueAfterNotice(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   if (!state || state.pending !== 'continue') throw new AppError(400, 'error.session', 'This step is not expected now');
   return advance(deps, ctx, ic, state);
 }

@@ -38,7 +38,7 @@ export async function showFederationLink(deps: LoginDeps, ctx: Context, ic: Inte
  * goes on as a federated one.
  */
 export async function submitFederationLink(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   if (state?.pending !== 'federation-link' || !state.linking) throw new AppError(400, 'error.session', 'This step is not expected now');
   const linking = state.linking;
   const provider = await deps.federation.providers.find(ic.client.tenantId, linking.providerId);

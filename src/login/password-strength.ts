@@ -7,7 +7,7 @@ import { passwordMessages } from './password-messages.ts';
  * this; no inline script). History is not checked here: that costs argon2 work per keystroke.
  */
 export async function passwordStrength(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   const user = state ? await deps.users.findById(state.userId) : undefined;
   const password = (ctx.request.body as Record<string, unknown>).password;
   const locale = ctx.state.locale as string;

@@ -33,7 +33,7 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
   router.get('/:uid', async (ctx) => {
     const ic = await loadInteraction(deps, ctx);
     if (ic.view.prompt.name === 'login') {
-      const state = await deps.loginState.get(ic.view.uid);
+      const state = ic.state;
       switch (state?.pending) {
         case 'change-password': return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced' });
         case 'second-factor': return renderSecondFactor(deps, ctx, ic, state, { factor: ctx.query.factor });
@@ -60,7 +60,7 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
 
   router.post('/:uid/mfa/send', ...form, async (ctx) => {
     const ic = await loginStep(deps, ctx);
-    const state = await deps.loginState.get(ic.view.uid);
+    const state = ic.state;
     if (state?.pending !== 'second-factor') throw new AppError(400, 'error.session', 'This step is not expected now');
     const factor = FACTOR_TYPES.find((f) => f === (ctx.request.body as Record<string, unknown>).factor);
     if (!factor) throw new AppError(400, 'error.session', 'Choose a method first');

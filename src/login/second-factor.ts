@@ -80,7 +80,7 @@ export function sendRefusal(deps: LoginDeps, locale: string, outcome: Extract<Se
 
 /** The code the user typed for the factor on the page: TOTP, a sent code, or a recovery code. */
 export async function submitSecondFactor(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = await deps.loginState.get(ic.view.uid);
+  const state = ic.state;
   if (!state || state.pending !== 'second-factor') throw new AppError(400, 'error.session', 'This step is not expected now');
   const body = ctx.request.body as Record<string, unknown>;
   const factor = shownFactor(state, body.factor);
