@@ -1,20 +1,24 @@
 import type { Middleware } from 'koa';
-import { inRanges, parseAddress, parseRange, type IpRange } from '../lib/ip.ts';
+import { inRanges, parseAddress, parseRange, parseStrictAddress, UNREADABLE_ADDRESS, type IpRange } from '../lib/ip.ts';
 
 /**
  * The client IP is the right-most X-Forwarded-For hop that is not one of our trusted
  * proxies (Koa's own `proxy` mode takes the left-most, which the client controls).
  * Forwarded headers from a peer that is not a trusted proxy are removed before anything
  * else reads them, and X-Forwarded-Host is always removed: the issuer never changes.
+ *
+ * A hop that cannot be read where the client's address should be (junk, an address form no
+ * proxy writes, a header of blank entries) gives UNREADABLE_ADDRESS, which matches no range:
+ * never the proxy's own address, which an allowlist may well cover.
  */
 export function clientAddressFrom(peer: string, forwardedFor: string | undefined, trusted: readonly IpRange[]): string {
   const peerAddr = parseAddress(peer)?.toString() ?? peer;
   if (!forwardedFor || !inRanges(peerAddr, trusted)) return peerAddr;
-  const hops = forwardedFor.split(',').map((h) => h.trim()).filter(Boolean);
-  let candidate = peerAddr;
+  const hops = forwardedFor.split(',').map((h) => h.trim());
+  let candidate = UNREADABLE_ADDRESS;
   for (let i = hops.length - 1; i >= 0; i -= 1) {
-    const hop = parseAddress(hops[i]!);
-    if (!hop) return candidate; // garbage in the chain: stop at the last hop we could trust
+    const hop = parseStrictAddress(hops[i]!);
+    if (!hop) return UNREADABLE_ADDRESS;
     candidate = hop.toString();
     if (!inRanges(candidate, trusted)) return candidate;
   }
@@ -40,7 +44,12 @@ export function clientIpMiddleware(trustProxy: readonly string[], options: { iss
     delete headers['x-forwarded-host'];
     // oidc-provider builds endpoint URLs from the Host header: pin it to the issuer's.
     if (options.issuerHost) headers.host = options.issuerHost;
-    const ip = fromTrustedProxy ? clientAddressFrom(peer, headerValue(headers['x-forwarded-for']), trusted) : peer;
+    const forwardedFor = headerValue(headers['x-forwarded-for']);
+    const ip = fromTrustedProxy ? clientAddressFrom(peer, forwardedFor, trusted) : peer;
+    if (ip === UNREADABLE_ADDRESS) {
+      // the header is the client's text: a bounded sample, for the operator to find the proxy at fault
+      ctx.state.log?.warn({ peer, forwardedFor: forwardedFor!.slice(0, 128), length: forwardedFor!.length }, 'client address unreadable in X-Forwarded-For');
+    }
     if (!fromTrustedProxy) {
       delete headers['x-forwarded-for'];
       delete headers['x-forwarded-proto'];

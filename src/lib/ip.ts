@@ -27,6 +27,27 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefine
   }
 }
 
+/**
+ * The client address when X-Forwarded-For from a trusted proxy holds no readable address where
+ * the client's should be. It is no address: it matches no range (an allowlist never covers it,
+ * a device bound to an address never matches it), and all such requests share one per-IP budget.
+ */
+export const UNREADABLE_ADDRESS = 'unreadable';
+
+const MAX_ADDRESS_LENGTH = 100;
+
+/**
+ * An address as a proxy writes it: four-part decimal IPv4 or standard IPv6 (IPv4-mapped IPv6
+ * becomes IPv4). The inet_aton forms ipaddr.js would also take ("10", "0x7f.0.0.1",
+ * "010.0.0.1") and zone ids are refused: no proxy writes them, so they are junk, not addresses.
+ */
+export function parseStrictAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (typeof text !== 'string' || text.length > MAX_ADDRESS_LENGTH || text.includes('%')) return undefined;
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  if (ipaddr.IPv6.isValid(text)) return ipaddr.process(text);
+  return undefined;
+}
+
 export function inRanges(address: string, ranges: readonly IpRange[]): boolean {
   const addr = parseAddress(address);
   if (!addr) return false;

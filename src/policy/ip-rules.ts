@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseStrictAddress } from '../lib/ip.ts';
 
 /**
  * A tenant's IP allowlist: IPv4/IPv6 addresses and CIDR ranges. Pure (ipaddr.js only).
@@ -43,21 +44,13 @@ export function parseAllowlist(entries: readonly string[]): Allowlist {
   return { ranges };
 }
 
-/** Strict client address; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4. */
-function parseClientAddress(ip: string): IpAddress | undefined {
-  if (typeof ip !== 'string' || ip.length > MAX_ENTRY_LENGTH) return undefined;
-  if (ipaddr.IPv4.isValidFourPartDecimal(ip)) return ipaddr.IPv4.parse(ip);
-  if (ipaddr.IPv6.isValid(ip)) return ipaddr.process(ip);
-  return undefined;
-}
-
 /**
  * Whether a client address lies in the allowlist. An IPv4 client also matches IPv6 ranges
  * through its IPv4-mapped form (so ::ffff:10.0.0.0/104 covers 10.1.2.3); an address that does
  * not parse never matches.
  */
 export function isAllowed(ip: string, allowlist: Allowlist): boolean {
-  const addr = parseClientAddress(ip);
+  const addr = parseStrictAddress(ip);
   if (!addr) return false;
   const mapped = addr.kind() === 'ipv4' ? (addr as ipaddr.IPv4).toIPv4MappedAddress() : undefined;
   return allowlist.ranges.some(([net, bits]) => {

@@ -30,17 +30,18 @@ for (const kind of BACKENDS) {
       });
       after(() => disposeFixture(f));
 
-      it(proxied
-        ? 'believes the proxy: an allowlisted client address signs in with the password alone'
-        : 'ignores a forged X-Forwarded-For: the real address is outside, so a second factor is required', async () => {
-        const flow = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '203.0.113.7') });
-        if (proxied) {
+      if (proxied) {
+        it('believes the proxy: an allowlisted client address signs in with the password alone', async () => {
+          const flow = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '203.0.113.7') });
           const { claims } = await finishFlow(config, f.client, flow);
           expect(claims.amr).to.deep.equal(['pwd']);
-        } else {
+        });
+      } else {
+        it('ignores a forged X-Forwarded-For: the real address is outside, so a second factor is required', async () => {
+          const flow = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '203.0.113.7') });
           expect(flow.page.html).to.include('Set up two-step verification');
-        }
-      });
+        });
+      }
 
       it('requires the second factor for an address outside the allowlist', async () => {
         const flow = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '198.51.100.9') });
@@ -54,8 +55,9 @@ for (const kind of BACKENDS) {
           expect(outside.page.status).to.equal(403);
           expect(outside.page.html).to.include('Sign-in is not allowed from this network');
           const inside = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '203.0.113.7') });
-          if (proxied) expect((await finishFlow(config, f.client, inside)).claims.amr).to.deep.equal(['pwd']);
-          else expect(inside.page.status, 'a forged header does not get past strict mode').to.equal(403);
+          // behind the proxy the header is believed and the address is inside; without TRUST_PROXY it is forged and ignored
+          const outcome = proxied ? (await finishFlow(config, f.client, inside)).claims.amr : inside.page.status;
+          expect(outcome).to.deep.equal(proxied ? ['pwd'] : 403);
         } finally {
           await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ network: { strict: false } })]);
         }
