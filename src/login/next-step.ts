@@ -3,26 +3,13 @@ import type { LoginDeps, InteractionContext } from './context.ts';
 import { requestFacts } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import { decideSecondFactor } from '../policy/second-factor.ts';
-import { authenticationResult, type StepUpRequest } from '../policy/authentication-context.ts';
+import { authenticationResult, stepUpRequestOf } from '../policy/authentication-context.ts';
 import type { FactorType, TenantPolicy } from '../policy/tenant-policy.ts';
 import { AppError } from '../lib/errors.ts';
 import { renderSecondFactor, sendCode } from './second-factor.ts';
 import { renderEnrollment } from './enroll-factor.ts';
 import { renderChangePassword } from './change-password.ts';
 import { recogniseDevice, settleDevice } from './device-trust.ts';
-
-/** what the authorization request asks of the authentication: acr_values, an essential acr claim, max_age */
-export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest {
-  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  let essentialAcr: string[] | undefined;
-  if (typeof params.claims === 'string') {
-    try {
-      const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } }).id_token?.acr;
-      if (acr?.essential) essentialAcr = [acr.value, ...(Array.isArray(acr.values) ? acr.values : [])].filter((v): v is string => typeof v === 'string');
-    } catch { /* oidc-provider has already refused malformed claims */ }
-  }
-  return { acrValues, ...(essentialAcr ? { essentialAcr } : {}), maxAgeRequested: params.max_age !== undefined };
-}
 
 /** the tenant's policy with only the factors this deployment can deliver (no Twilio: no SMS, no calls) */
 function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy {

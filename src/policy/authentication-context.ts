@@ -49,32 +49,55 @@ export function authenticationResult(methods: readonly AuthMethod[]): Authentica
   return firstFactor && secondFactor ? { acr: MFA_ACR, amr: [...amr, 'mfa'] } : { acr: PWD_ACR, amr };
 }
 
+/**
+ * What an authorization request asks of the authentication, in two separate questions:
+ * - the level (step-up): an mfa acr in acr_values or in an essential acr claim. It always gets a
+ *   second factor, whatever the tenant's mode, the network or a remembered device.
+ * - freshness (re-authentication): max_age of any value, or prompt=login (which oidc-provider
+ *   makes of max_age=0). The user proves now every factor this sign-in needs, so a remembered
+ *   device, whose second factor was proven in an earlier sign-in, never stands in for one. It
+ *   does not raise the level: where the tenant's rules let a password suffice, a fresh password
+ *   is a fresh authentication at the password level.
+ */
 export interface StepUpRequest {
   /** the request's acr_values, split on spaces */
   acrValues: readonly string[];
   /** the values of an essential acr claim, if the request has one */
   essentialAcr?: readonly string[];
-  maxAgeRequested: boolean;
+  /** max_age or prompt=login: an authentication made now */
+  reauthentication: boolean;
 }
 
-export type StepUpReason = 'step-up-acr' | 'step-up-max-age';
+export type StepUpReason = 'step-up-acr';
 
 /** Why a request demands a second factor (empty: it does not). Unknown acr values are ignored. */
 export function stepUpReasons(request: StepUpRequest): StepUpReason[] {
-  const reasons: StepUpReason[] = [];
-  if (request.acrValues.includes(MFA_ACR) || (request.essentialAcr ?? []).includes(MFA_ACR)) reasons.push('step-up-acr');
-  if (request.maxAgeRequested) reasons.push('step-up-max-age');
-  return reasons;
+  return request.acrValues.includes(MFA_ACR) || (request.essentialAcr ?? []).includes(MFA_ACR) ? ['step-up-acr'] : [];
 }
 
 export function stepUpRequested(request: StepUpRequest): boolean {
   return stepUpReasons(request).length > 0;
 }
 
+/** The request's demands, read from its authorization parameters as oidc-provider keeps them. */
+export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
+  let essentialAcr: string[] | undefined;
+  if (typeof params.claims === 'string') {
+    try {
+      const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } }).id_token?.acr;
+      if (acr?.essential) essentialAcr = [acr.value, ...(Array.isArray(acr.values) ? acr.values : [])].filter((v): v is string => typeof v === 'string');
+    } catch { /* oidc-provider has already refused malformed claims */ }
+  }
+  const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
+  const reauthentication = params.max_age !== undefined || prompts.includes('login');
+  return { acrValues, ...(essentialAcr ? { essentialAcr } : {}), reauthentication };
+}
+
 /**
  * Whether an existing session's acr is enough for the request, so no new sign-in is needed.
- * A step-up request (mfa acr asked, or max_age) is satisfied only by a session at the mfa level;
- * the freshness max_age asks for is oidc-provider's check (auth_time), not this one's.
+ * A step-up request (the mfa acr) is satisfied only by a session at the mfa level; freshness
+ * (max_age, prompt=login) is oidc-provider's check (auth_time), not this one's.
  */
 export function acrSatisfied(sessionAcr: string | undefined, request: StepUpRequest): boolean {
   return !stepUpRequested(request) || sessionAcr === MFA_ACR;

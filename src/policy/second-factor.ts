@@ -22,7 +22,8 @@ export interface SecondFactorInput {
   /**
    * The browser's remembered device, as deviceSkipsSecondFactor judged it (which already
    * refuses expired, rebound and re-check-due devices). A skip lifts a challenge that comes
-   * from the mode or the allowlist; never a step-up request, a strict network's denial, or an
+   * from the mode or the allowlist; never a step-up request, a request for a fresh
+   * authentication (its second factor was proven earlier), a strict network's denial, or an
    * enrollment the user still owes.
    */
   device?: Pick<DeviceTrustDecision, 'skip'>;
@@ -32,7 +33,7 @@ export interface SecondFactorInput {
 
 export type SecondFactorReason =
   | 'strict-network' | 'outside-allowlist' | 'inside-allowlist'
-  | 'step-up-acr' | 'step-up-max-age'
+  | 'step-up-acr' | 'reauthentication'
   | 'mode-always' | 'mode-optional'
   | 'user-enrolled' | 'not-enrolled' | 'factors-disallowed'
   | 'remembered-device';
@@ -77,13 +78,13 @@ export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecisi
   const state = enrollment(input.userFactors, usable);
   const stepUp = stepUpReasons(request);
   const mode = modeRule(policy, inside, state);
-  const reasons: SecondFactorReason[] = [...stepUp, mode.reason, state];
+  const reasons: SecondFactorReason[] = [...stepUp, ...(request.reauthentication ? ['reauthentication' as const] : []), mode.reason, state];
   const required = stepUp.length > 0 || mode.requires;
 
   if (!required) return { action: 'none', reasons };
   if (usable.length > 0) {
-    // only the mode asked, and this browser proved a factor recently: no new challenge
-    if (stepUp.length === 0 && input.device?.skip === true) return { action: 'none', reasons: [...reasons, 'remembered-device'] };
+    // only the mode asked, no fresh authentication was asked, and this browser proved a factor recently
+    if (stepUp.length === 0 && !request.reauthentication && input.device?.skip === true) return { action: 'none', reasons: [...reasons, 'remembered-device'] };
     return { action: 'challenge', factors: usable, reasons };
   }
   return { action: 'enroll', factors: FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f)), reasons };

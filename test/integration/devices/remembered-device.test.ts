@@ -91,6 +91,18 @@ for (const kind of BACKENDS) {
       expect(flow.page.html).to.include('authenticator app');
     });
 
+    for (const [name, extra] of [['max_age=0', { max_age: '0' }], ['max_age=600', { max_age: '600' }], ['prompt=login', { prompt: 'login' }]] as const) {
+      it(`asks the second factor for a fresh authentication (${name}) on a remembered device, and the token says mfa`, async () => {
+        // a browser holding only the device cookie: no session, so every one of these shows the sign-in form
+        const flow = await startFlow(config, f.client, f.user, { browser: browser({ device }), extra });
+        expect(flow.page.html).to.include('authenticator app');
+        const done = await post(flow.browser, flow.page, '/mfa', { code: await code() });
+        const { claims } = await finishFlow(config, f.client, flow, done);
+        expect(claims.acr).to.equal('urn:latchkey:acr:mfa');
+        expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+      });
+    }
+
     it('counts a forged cookie, or the cookie in another browser family, as no device', async () => {
       const forged = await startFlow(config, f.client, f.user, { browser: browser({ device: 'A'.repeat(43) }) });
       expect(forged.page.html).to.include('authenticator app');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ACR_VALUES_SUPPORTED, AUTH_METHODS, MFA_ACR, PWD_ACR, acrSatisfied, authenticationResult, stepUpReasons, stepUpRequested,
+  ACR_VALUES_SUPPORTED, AUTH_METHODS, MFA_ACR, PWD_ACR, acrSatisfied, authenticationResult, stepUpReasons, stepUpRequestOf, stepUpRequested,
   type AuthMethod, type LocalAuthMethod, type StepUpRequest,
 } from '../../../src/policy/authentication-context.ts';
 
@@ -83,7 +83,7 @@ describe('authentication context (acr / amr)', () => {
   });
 
   describe('step-up requests', () => {
-    const plain: StepUpRequest = { acrValues: [], maxAgeRequested: false };
+    const plain: StepUpRequest = { acrValues: [], reauthentication: false };
     const cases: [string, StepUpRequest, string[]][] = [
       ['nothing asked', plain, []],
       ['acr_values pwd', { ...plain, acrValues: [PWD_ACR] }, []],
@@ -93,9 +93,10 @@ describe('authentication context (acr / amr)', () => {
       ['acr_values mfa among others', { ...plain, acrValues: ['urn:example:loa:3', PWD_ACR, MFA_ACR] }, ['step-up-acr']],
       ['essential acr mfa', { ...plain, essentialAcr: [MFA_ACR] }, ['step-up-acr']],
       ['essential acr pwd or mfa', { ...plain, essentialAcr: [PWD_ACR, MFA_ACR] }, ['step-up-acr']],
-      ['max_age', { ...plain, maxAgeRequested: true }, ['step-up-max-age']],
-      ['acr_values mfa and max_age', { acrValues: [MFA_ACR], maxAgeRequested: true }, ['step-up-acr', 'step-up-max-age']],
-      ['essential acr mfa and max_age', { acrValues: [], essentialAcr: [MFA_ACR], maxAgeRequested: true }, ['step-up-acr', 'step-up-max-age']],
+      // freshness is not a level: max_age or prompt=login alone is no step-up
+      ['max_age or prompt=login', { ...plain, reauthentication: true }, []],
+      ['acr_values mfa and max_age', { acrValues: [MFA_ACR], reauthentication: true }, ['step-up-acr']],
+      ['essential acr mfa and max_age', { acrValues: [], essentialAcr: [MFA_ACR], reauthentication: true }, ['step-up-acr']],
     ];
     for (const [name, request, reasons] of cases) {
       it(`${name}: ${reasons.length ? reasons.join(', ') : 'no step-up'}`, () => {
@@ -107,6 +108,25 @@ describe('authentication context (acr / amr)', () => {
         expect(acrSatisfied(undefined, request)).to.equal(reasons.length === 0);
         expect(acrSatisfied('urn:example:loa:3', request)).to.equal(reasons.length === 0);
       });
+    }
+  });
+
+  describe('reading the request (stepUpRequestOf)', () => {
+    const cases: [string, Record<string, unknown>, StepUpRequest][] = [
+      ['nothing', {}, { acrValues: [], reauthentication: false }],
+      ['acr_values', { acr_values: `${PWD_ACR}  ${MFA_ACR}` }, { acrValues: [PWD_ACR, MFA_ACR], reauthentication: false }],
+      ['an essential acr claim with value and values', { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA_ACR, values: [PWD_ACR, 7] } } }) },
+        { acrValues: [], essentialAcr: [MFA_ACR, PWD_ACR], reauthentication: false }],
+      ['a voluntary acr claim', { claims: JSON.stringify({ id_token: { acr: { values: [MFA_ACR] } } }) }, { acrValues: [], reauthentication: false }],
+      ['malformed claims', { claims: '{' }, { acrValues: [], reauthentication: false }],
+      ['max_age of any value', { max_age: '300' }, { acrValues: [], reauthentication: true }],
+      ['prompt=login (what oidc-provider makes of max_age=0)', { prompt: 'login' }, { acrValues: [], reauthentication: true }],
+      ['prompt=consent login', { prompt: 'consent login' }, { acrValues: [], reauthentication: true }],
+      ['prompt=consent', { prompt: 'consent' }, { acrValues: [], reauthentication: false }],
+      ['prompt=loginx', { prompt: 'loginx' }, { acrValues: [], reauthentication: false }],
+    ];
+    for (const [name, params, expected] of cases) {
+      it(name, () => expect(stepUpRequestOf(params)).to.deep.equal(expected));
     }
   });
 });

@@ -7,7 +7,7 @@ import { effectivePolicy, tenantPolicySchema, type FactorType, type TenantPolicy
 
 const now = 1_800_000_000_000;
 const signIn = (policy: TenantPolicy, userFactors: FactorType[], ip: string, acrValues: string[] = []) =>
-  decideSecondFactor({ policy, userFactors, request: { ip, acrValues, maxAgeRequested: false }, now });
+  decideSecondFactor({ policy, userFactors, request: { ip, acrValues, reauthentication: false }, now });
 
 describe('policy presets', () => {
   it('has one preset per seed, each parsing with the tenant policy schema', () => {

@@ -27,12 +27,13 @@ const ENROLLMENT = {
 type Enrollment = keyof typeof ENROLLMENT;
 
 const STEP_UPS: Record<string, { request: StepUpRequest; reasons: string[] }> = {
-  'no step-up': { request: { acrValues: [], maxAgeRequested: false }, reasons: [] },
-  'acr_values pwd (not a step-up)': { request: { acrValues: [PWD_ACR], maxAgeRequested: false }, reasons: [] },
-  'acr_values mfa': { request: { acrValues: ['urn:example:other', MFA_ACR], maxAgeRequested: false }, reasons: ['step-up-acr'] },
-  'essential acr mfa': { request: { acrValues: [], essentialAcr: [MFA_ACR], maxAgeRequested: false }, reasons: ['step-up-acr'] },
-  'max_age': { request: { acrValues: [], maxAgeRequested: true }, reasons: ['step-up-max-age'] },
-  'acr_values mfa and max_age': { request: { acrValues: [MFA_ACR], maxAgeRequested: true }, reasons: ['step-up-acr', 'step-up-max-age'] },
+  'no step-up': { request: { acrValues: [], reauthentication: false }, reasons: [] },
+  'acr_values pwd (not a step-up)': { request: { acrValues: [PWD_ACR], reauthentication: false }, reasons: [] },
+  'acr_values mfa': { request: { acrValues: ['urn:example:other', MFA_ACR], reauthentication: false }, reasons: ['step-up-acr'] },
+  'essential acr mfa': { request: { acrValues: [], essentialAcr: [MFA_ACR], reauthentication: false }, reasons: ['step-up-acr'] },
+  /** max_age or prompt=login: a fresh authentication, not a higher level */
+  'max_age': { request: { acrValues: [], reauthentication: true }, reasons: ['reauthentication'] },
+  'acr_values mfa and max_age': { request: { acrValues: [MFA_ACR], reauthentication: true }, reasons: ['step-up-acr', 'reauthentication'] },
 };
 
 function decide(policy: TenantPolicy, userFactors: FactorType[], request: StepUpRequest, ip: string, extra: Partial<SecondFactorInput> = {}) {
@@ -77,7 +78,8 @@ describe('decideSecondFactor', () => {
                   expect(d).to.deep.equal({ action: 'deny', reasons: ['strict-network', 'outside-allowlist'] });
                   return;
                 }
-                const action = stepUp.reasons.length ? STEP_UP[enrollment] : BY_MODE[mode][place][enrollment];
+                // a fresh authentication alone asks what the mode asks; only a step-up raises the level
+                const action = stepUp.reasons.includes('step-up-acr') ? STEP_UP[enrollment] : BY_MODE[mode][place][enrollment];
                 const reasons = [...stepUp.reasons, MODE_REASON[mode][place], ENROLLMENT_REASON[enrollment]];
                 if (action === 'none') expect(d).to.deep.equal({ action, reasons });
                 if (action === 'challenge') expect(d).to.deep.equal({ action, factors: ['totp', 'sms'], reasons });
@@ -202,6 +204,24 @@ describe('decideSecondFactor', () => {
         .to.deep.equal({ action: 'none', reasons: ['mode-optional', 'user-enrolled', 'remembered-device'] });
     });
 
+    it('a fresh authentication (max_age, prompt=login) gets the second factor the mode asks for, never spared by a remembered device', () => {
+      const fresh = STEP_UPS['max_age']!.request;
+      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, OUTSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['reauthentication', 'outside-allowlist', 'user-enrolled'] });
+      expect(decide(tenant('always'), ['totp'], fresh, INSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['reauthentication', 'mode-always', 'user-enrolled'] });
+      expect(decide(tenant('optional'), ['sms'], fresh, INSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'challenge', factors: ['sms'], reasons: ['reauthentication', 'mode-optional', 'user-enrolled'] });
+    });
+
+    it('a fresh authentication does not raise the level: where the password suffices, a fresh password is enough', () => {
+      const fresh = STEP_UPS['max_age']!.request;
+      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, INSIDE, { device: { skip: true } }))
+        .to.deep.equal({ action: 'none', reasons: ['reauthentication', 'inside-allowlist', 'user-enrolled'] });
+      expect(decide(tenant('optional'), [], fresh, OUTSIDE))
+        .to.deep.equal({ action: 'none', reasons: ['reauthentication', 'mode-optional', 'not-enrolled'] });
+    });
+
     it('step-up still gets a second factor on a remembered device', () => {
       for (const name of ['acr_values mfa', 'essential acr mfa', 'max_age', 'acr_values mfa and max_age']) {
         const d = decide(tenant('always'), ['totp'], STEP_UPS[name]!.request, OUTSIDE, { device: { skip: true } });
@@ -221,7 +241,7 @@ describe('decideSecondFactor', () => {
     });
   });
 
-  describe('with deviceSkipsSecondFactor, over the seed presets', () => {
+  describe('with deviceSkipsSecondFactor, over the presets', () => {
     const DAY = 86_400_000;
     const plain = STEP_UPS['no step-up']!.request;
     const HOME = '192.0.2.10';
@@ -236,7 +256,7 @@ describe('decideSecondFactor', () => {
       return decide(policy, [...policy.mfa.factors], input.request ?? plain, input.ip, { device: trust }).action;
     }
 
-    it('seed 001: outside the allowlist a remembered device signs in with the password for 14 days, from any IP', () => {
+    it('ip-allowlist preset: outside the allowlist a remembered device signs in with the password for 14 days, from any IP', () => {
       const policy = effectivePolicy({ ...POLICY_PRESETS['ip-allowlist'].overrides, network: { allowlist: ['203.0.113.0/24'] } });
       expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('none');
       expect(signIn(policy, { recognised: 'ok', ip: '2001:db8::9', lastSecondFactorAt: now - DAY })).to.equal('none');
@@ -246,7 +266,7 @@ describe('decideSecondFactor', () => {
       expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY, request: STEP_UPS['max_age']!.request })).to.equal('challenge');
     });
 
-    it('seed 002: an emailed code every time, except on a browser+IP device whose last code is under 30 days old', () => {
+    it('email-always preset: an emailed code every time, except on a browser+IP device whose last code is under 30 days old', () => {
       const policy = effectivePolicy(POLICY_PRESETS['email-always'].overrides);
       expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME, lastSecondFactorAt: now - 29 * DAY })).to.equal('none');
       expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME, lastSecondFactorAt: now - 31 * DAY })).to.equal('challenge');
