@@ -56,7 +56,7 @@ export function createLifecycleService(deps: {
   const { db, audit } = deps;
 
   // invitation links stop working by themselves (they need status 'invited'); an email change
-  // link still may, as seed 001 has the owner deactivate a profile and verify a new address
+  // link still may, as an owner may deactivate a profile and then verify a new address for it
   const endEverything = (userId: string): Promise<Ended> => deps.userSessions.endAll(userId);
 
   const service: LifecycleService = {

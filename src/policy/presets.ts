@@ -1,8 +1,8 @@
 import { tenantPolicySchema, type TenantPolicy, type TenantPolicyOverrides } from './tenant-policy.ts';
 
 /**
- * One preset per seed platform (../shared/seeds). A preset holds only the overrides its seed
- * calls for; everything a seed does not mention keeps the default. Apply one with
+ * Three common account-security setups, ready to apply. A preset holds only the overrides its
+ * setup calls for; everything else keeps the default. Apply one with
  * `latchkey tenant set-policy`; the tenant's own allowlist still has to be filled in.
  */
 export const PRESET_NAMES = ['ip-allowlist', 'email-always', 'optional-passphrase'] as const;
@@ -10,18 +10,15 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface PolicyPreset {
   name: PresetName;
-  /** the seed file it is modelled on */
-  seed: string;
   description: string;
   overrides: TenantPolicyOverrides;
 }
 
 export const POLICY_PRESETS: Readonly<Record<PresetName, PolicyPreset>> = {
-  // Seed 001 (Emarsys): 2FA only from unknown IPs, by authenticator app or SMS/callback;
+  // 2FA only from unknown IPs, by authenticator app or SMS/callback;
   // devices remembered 14 days from any IP; passwords expire after 90 days, no reuse.
   'ip-allowlist': {
     name: 'ip-allowlist',
-    seed: '001',
     description: 'Password suffices inside the IP allowlist; elsewhere an authenticator app, SMS or voice code; devices remembered 14 days from any IP; passwords expire after 90 days.',
     overrides: {
       password: { maxAgeDays: 90, historyCount: 5 },
@@ -30,23 +27,21 @@ export const POLICY_PRESETS: Readonly<Record<PresetName, PolicyPreset>> = {
       devices: { trustDays: 14, binding: 'browser' },
     },
   },
-  // Seed 002 (emfluence): 2FA on every sign-in by an emailed code; a trusted device is the
+  // 2FA on every sign-in by an emailed code; a trusted device is the
   // browser plus its IP; 2FA again when the last one is over 30 days old even on a trusted
-  // device; an email for every sign-in from an untrusted device. The seed keeps trusted devices
+  // device; an email for every sign-in from an untrusted device. Trusted devices are kept
   // until revoked, so trust outlasts the re-check: the re-check, not expiry, brings the code back.
   'email-always': {
     name: 'email-always',
-    seed: '002',
     description: 'An emailed code on every sign-in; browser+IP devices skip it until the last code is 30 days old; new-device emails.',
     overrides: {
       mfa: { mode: 'always', factors: ['email'], emailCodeMinutes: 10 },
       devices: { trustDays: 365, recheckDays: 30, binding: 'browser+ip', newDeviceEmail: true },
     },
   },
-  // Seed 000 (Emma): optional 2FA by authenticator app; 30-character passphrases advised, not required.
+  // Optional 2FA by authenticator app; 30-character passphrases advised, not required.
   'optional-passphrase': {
     name: 'optional-passphrase',
-    seed: '000',
     description: 'Two-factor by authenticator app for users who enrol; passphrases of 30 characters advised.',
     overrides: {
       password: { recommendedLength: 30 },

@@ -75,7 +75,7 @@ describe('deviceSkipsSecondFactor', () => {
     return { skip: true, reason: 'remembered' };
   }
 
-  it('a remembered device skips from any address with the browser binding (seed 001: "regardless of the IP address")', () => {
+  it('a remembered device skips from any address with the browser binding (the ip-allowlist setup: "regardless of the IP address")', () => {
     for (const ip of [HOME, CAFE, '2001:db8::1', 'garbage', '']) {
       expect(decide({ device: { ...DEVICES.fresh, boundIp: null }, lastSecondFactorAt: now - DAY, ip }), ip).to.deep.equal({ skip: true, reason: 'remembered' });
     }
@@ -90,11 +90,11 @@ describe('deviceSkipsSecondFactor', () => {
       .to.deep.equal({ skip: false, reason: 'no-device' });
   });
 
-  it("applies the tenant's re-check period (seed 002: 30 days after the last code, even on a trusted device)", () => {
+  it("applies the tenant's re-check period (the email-always setup: 30 days after the last code, even on a trusted device)", () => {
     const device = { createdAt: now - DAY, expiresAt: now + 300 * DAY, boundIp: HOME };
-    const seed002 = policyOf({ trustDays: 365, recheckDays: 30, binding: 'browser+ip' });
-    expect(decide({ policy: seed002, device, lastSecondFactorAt: now - 29 * DAY })).to.deep.equal({ skip: true, reason: 'remembered' });
-    expect(decide({ policy: seed002, device, lastSecondFactorAt: now - 31 * DAY })).to.deep.equal({ skip: false, reason: 'recheck-due' });
+    const emailAlways = policyOf({ trustDays: 365, recheckDays: 30, binding: 'browser+ip' });
+    expect(decide({ policy: emailAlways, device, lastSecondFactorAt: now - 29 * DAY })).to.deep.equal({ skip: true, reason: 'remembered' });
+    expect(decide({ policy: emailAlways, device, lastSecondFactorAt: now - 31 * DAY })).to.deep.equal({ skip: false, reason: 'recheck-due' });
     expect(decide({ policy: policyOf({ recheckDays: 1 }), device: { ...device, boundIp: null }, lastSecondFactorAt: now - 2 * DAY }).reason).to.equal('recheck-due');
   });
 

@@ -10,9 +10,9 @@ const signIn = (policy: TenantPolicy, userFactors: FactorType[], ip: string, acr
   decideSecondFactor({ policy, userFactors, request: { ip, acrValues, reauthentication: false }, now });
 
 describe('policy presets', () => {
-  it('has one preset per seed, each parsing with the tenant policy schema', () => {
+  it('has the three presets, each parsing with the tenant policy schema', () => {
     expect(Object.keys(POLICY_PRESETS)).to.deep.equal([...PRESET_NAMES]);
-    expect(PRESET_NAMES.map((n) => POLICY_PRESETS[n].seed).sort()).to.deep.equal(['000', '001', '002']);
+    expect([...PRESET_NAMES]).to.deep.equal(['ip-allowlist', 'email-always', 'optional-passphrase']);
     for (const name of PRESET_NAMES) {
       expect(POLICY_PRESETS[name].name).to.equal(name);
       expect(tenantPolicySchema.safeParse(POLICY_PRESETS[name].overrides).success, name).to.equal(true);
@@ -28,7 +28,7 @@ describe('policy presets', () => {
     expect(isPresetName('')).to.equal(false);
   });
 
-  describe('ip-allowlist (seed 001)', () => {
+  describe('ip-allowlist', () => {
     const p = presetPolicy('ip-allowlist');
     it('asks for a second factor only outside the allowlist, by app, SMS or callback', () => {
       expect(p.mfa.mode).to.equal('outside-allowlist');
@@ -43,7 +43,7 @@ describe('policy presets', () => {
       expect(p.lockout.lockMinutes).to.equal(10);
       expect(minimumLength(p.password, p.mfa.mode)).to.equal(15);
     });
-    it('decides as the seed describes once the tenant adds its offices', () => {
+    it('decides as the setup describes once the tenant adds its offices', () => {
       const tenant = effectivePolicy({ ...POLICY_PRESETS['ip-allowlist'].overrides, network: { allowlist: ['203.0.113.0/24'] } });
       expect(signIn(tenant, ['totp'], '203.0.113.7').action).to.equal('none');
       expect(signIn(tenant, ['totp'], '198.51.100.1')).to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['outside-allowlist', 'user-enrolled'] });
@@ -52,7 +52,7 @@ describe('policy presets', () => {
     });
   });
 
-  describe('email-always (seed 002)', () => {
+  describe('email-always', () => {
     const p = presetPolicy('email-always');
     it('asks for an emailed code on every sign-in', () => {
       expect(p.mfa).to.include({ mode: 'always', emailCodeMinutes: 10 });
@@ -69,7 +69,7 @@ describe('policy presets', () => {
     });
   });
 
-  describe('optional-passphrase (seed 000)', () => {
+  describe('optional-passphrase', () => {
     const p = presetPolicy('optional-passphrase');
     it('offers an authenticator app to those who want it', () => {
       expect(p.mfa.mode).to.equal('optional');
