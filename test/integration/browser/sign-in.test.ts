@@ -117,9 +117,18 @@ describe('browser: sign-in for a relying application', function () {
   });
 
   it('on the remembered device, a new sign-in asks only the password (and the token claims no mfa)', async () => {
-    const request = await signInWithPassword(alice, f.user, 'sign-in-again', { prompt: 'login' });
+    // signed out (the session cookies gone), the browser keeps only its device cookie
+    await alice.context.clearCookies({ name: /session/ });
+    expect((await alice.context.cookies()).map((c) => c.name)).to.include('lk.device');
+    const request = await signInWithPassword(alice, f.user, 'sign-in-again');
     const claims = await request.finish();
     expect(claims.amr).to.deep.equal(['pwd']);
+  });
+
+  it('on the remembered device, an application asking for a fresh sign-in (prompt=login) gets the code asked too', async () => {
+    await signInWithPassword(alice, f.user, 'sign-in-fresh', { prompt: 'login' });
+    await alice.page.getByText('Enter the 6-digit code from your authenticator app.').waitFor();
+    await alice.page.getByRole('button', { name: 'Cancel and return to Browser app' }).click();
   });
 
   it('sets up the email factor with a code from the mail, then signs in with an emailed code', async () => {
