@@ -16,7 +16,7 @@ import type Router from '@koa/router';
 import { createSystemRouter } from './http/system-routes.ts';
 import { AppError } from './lib/errors.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
-import { buildConfiguration } from './oidc/configuration.ts';
+import { buildConfiguration, sessionLifetimeOf } from './oidc/configuration.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
 import { createLoginRouter } from './login/router.ts';
 import { createLoginStateStore } from './login/login-state.ts';
@@ -51,15 +51,16 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   const { settings } = c;
   const https = c.issuer.startsWith('https://');
   const { renderer } = c;
-  const csrf = createCsrf({ secure: https });
+  const csrf = createCsrf({ issuer: c.issuer });
   // the provider also knows each tenant's built-in account console client (no database row)
-  const adapter = createAdapterFactory({ kv: c.kv, clients: withConsoleClients(c.clients, c.tenants, c.issuer), clock: c.clock });
+  const sessionLifetime = sessionLifetimeOf(settings);
+  const adapter = createAdapterFactory({ kv: c.kv, clients: withConsoleClients(c.clients, c.tenants, c.issuer), clock: c.clock, sessionLifetime });
   const host = await createProviderHost({
     issuer: c.issuer,
     keys: c.keys,
     logger: c.logger,
     reloadIntervalSeconds: settings.KEYS_RELOAD_INTERVAL,
-    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks }),
+    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks, clock: c.clock }),
   });
 
   const app = new Koa();
@@ -89,7 +90,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     federation: c.federation,
     codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate }),
   };
-  const sessionIndex = createSessionIndex(c.kv, c.clock);
+  const sessionIndex = createSessionIndex(c.kv, c.clock, sessionLifetime);
   const consoleDeps = {
     ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock), profiles: c.profiles, clients: c.clients, sessions: sessionIndex,
     accountSettings: createAccountSettings({ db: c.db, audit: c.audit }), apiTokens: c.apiTokens,

@@ -1,6 +1,7 @@
 import type { OidcKvStore, OidcPayload } from '../store/oidc-kv/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import { describeUserAgent } from './user-agent.ts';
+import { sessionEnded, type SessionLifetime } from '../policy/session-lifetime.ts';
 
 /** where a browser's session was last used from, as a request saw it */
 export interface SessionFacts {
@@ -61,7 +62,7 @@ const RECORD_MODEL = 'SessionMeta';
 const SEEN_EVERY_MS = 60_000;
 const MAX_UA = 512;
 
-export function createSessionIndex(kv: OidcKvStore, clock: Clock): SessionIndex {
+export function createSessionIndex(kv: OidcKvStore, clock: Clock, lifetime: SessionLifetime): SessionIndex {
   const records = kv.model(RECORD_MODEL);
   const sessions = kv.model('Session');
   const nowSeconds = () => Math.floor(clock.now() / 1000);
@@ -69,7 +70,8 @@ export function createSessionIndex(kv: OidcKvStore, clock: Clock): SessionIndex 
   const liveSession = async (accountId: string, id: string): Promise<OidcPayload | undefined> => {
     const payload = await sessions.find(id);
     if (!payload || payload.accountId !== accountId) return undefined;
-    if (typeof payload.exp === 'number' && payload.exp <= nowSeconds()) return undefined;
+    // the rule the provider's adapter reads sessions with: idle time and absolute lifetime
+    if (sessionEnded({ createdAt: payload.iat, expiresAt: payload.exp }, nowSeconds(), lifetime)) return undefined;
     return payload;
   };
   const write = (id: string, record: SessionRecord, exp: number | undefined) =>
@@ -108,7 +110,8 @@ export function createSessionIndex(kv: OidcKvStore, clock: Clock): SessionIndex 
           lastSeenAt: mine ? new Date(mine.lastSeenAt) : null,
           ip: mine?.ip ?? null,
           browser: mine?.userAgent ? describeUserAgent(mine.userAgent).suggestedName : '',
-          expiresAt: new Date(Number(session.exp ?? 0) * 1000),
+          // a lifetime shortened since the last save ends the session before its stored exp
+          expiresAt: new Date(Math.min(Number(session.exp), Number(session.iat) + lifetime.maxSeconds) * 1000),
         });
       }
       const seen = (e: SessionEntry) => (e.lastSeenAt ?? e.signedInAt)?.getTime() ?? 0;

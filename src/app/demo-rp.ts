@@ -4,8 +4,7 @@ import type { Container } from './container.ts';
 import type { Renderer } from '../http/views.ts';
 import { DEMO_TENANT } from './demo-data.ts';
 import { AppError } from '../lib/errors.ts';
-
-const COOKIE = 'lk.demo';
+import { hostCookie } from '../lib/cookie-names.ts';
 
 /**
  * A tiny relying application at /demo, only outside production while demo data exists:
@@ -15,7 +14,9 @@ const COOKIE = 'lk.demo';
 export function createDemoRouter(c: Container, renderer: Renderer): Router {
   const router = new Router({ prefix: '/demo' });
   const redirectUri = `${c.issuer}/demo/callback`;
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, signed: true, maxAge: 600_000, path: '/demo', overwrite: true };
+  // a whole-host cookie like every other (src/lib/cookie-names.ts): __Host-lk.demo, Secure, on an https issuer
+  const cookie = hostCookie(c.issuer, 'lk.demo');
+  const cookieOptions = { ...cookie.options, signed: true, maxAge: 600_000 };
 
   const demoClient = async () => {
     const tenant = await c.tenants.findByName(DEMO_TENANT);
@@ -34,7 +35,7 @@ export function createDemoRouter(c: Container, renderer: Renderer): Router {
     const client = await demoClient();
     const verifier = randomBytes(32).toString('base64url');
     const state = randomBytes(16).toString('base64url');
-    ctx.cookies.set(COOKIE, `${state}.${verifier}`, cookieOptions);
+    ctx.cookies.set(cookie.name, `${state}.${verifier}`, cookieOptions);
     const url = new URL(`${c.issuer}/auth`);
     url.search = new URLSearchParams({
       client_id: client.id, redirect_uri: redirectUri, response_type: 'code', scope: 'openid email profile', state,
@@ -44,8 +45,8 @@ export function createDemoRouter(c: Container, renderer: Renderer): Router {
   });
 
   router.get('/callback', async (ctx) => {
-    const [state, verifier] = (ctx.cookies.get(COOKIE, { signed: true }) ?? '').split('.');
-    ctx.cookies.set(COOKIE, null, cookieOptions);
+    const [state, verifier] = (ctx.cookies.get(cookie.name, { signed: true }) ?? '').split('.');
+    ctx.cookies.set(cookie.name, null, cookieOptions);
     if (!state || ctx.query.state !== state) throw new AppError(400, 'demo.state', 'The demo sign-in was started in another browser or expired; start again at /demo');
     if (typeof ctx.query.error === 'string') throw new AppError(400, 'demo.denied', `The sign-in ended with: ${ctx.query.error}`);
     const client = await demoClient();

@@ -90,7 +90,9 @@ export const settingsSchema = z.object({
   ACCESS_TOKEN_TTL: seconds(900, 60, 86400).describe('Access token lifetime in seconds, 60–86400'),
   ID_TOKEN_TTL: seconds(3600, 60, 86400).describe('ID token lifetime in seconds, 60–86400'),
   REFRESH_TOKEN_TTL: seconds(1209600, 300, 31536000).describe('Refresh token lifetime in seconds, 300–31536000 (rotated on every use)'),
-  SESSION_TTL: seconds(86400, 300, 2592000).describe('Sign-in session lifetime in seconds, 300–2592000'),
+  SESSION_TTL: seconds(86400, 300, 2592000).describe('Idle timeout of a sign-in session in seconds, 300–2592000: a session that no authorization request (single sign-on) has used for this long ends; each use starts it again'),
+  SESSION_MAX_LIFETIME: seconds(86400, 300, 2592000)
+    .describe('Absolute lifetime of a sign-in session in seconds, 300–2592000, at least SESSION_TTL: this long after it was created a session ends however much it is used, and the user signs in again'),
   INTERACTION_TTL: seconds(900, 60, 86400).describe('How long a sign-in page stays valid, in seconds, 60–86400'),
   KEYS_RELOAD_INTERVAL: seconds(30, 1, 3600)
     .describe('How often, in seconds (1–3600), a running server looks for signing keys rotated by another process'),
@@ -110,6 +112,11 @@ export const settingsSchema = z.object({
     .describe('auto, on or off: create and print a demo tenant, user and client on first start and serve /demo; auto means only on the embedded default outside production'),
 }).superRefine((settings, ctx) => {
   // `when` below runs this even when other settings are invalid, so every problem is reported at once.
+  // compared only when each is valid on its own, so one bad value is reported once
+  const sessionProblem = ctx.issues.some((issue) => issue.path?.[0] === 'SESSION_TTL' || issue.path?.[0] === 'SESSION_MAX_LIFETIME');
+  if (!sessionProblem && settings.SESSION_MAX_LIFETIME < settings.SESSION_TTL) {
+    ctx.addIssue({ code: 'custom', path: ['SESSION_MAX_LIFETIME'], message: `must be at least SESSION_TTL (${settings.SESSION_TTL}): a session cannot be idle for longer than it may live` });
+  }
   if (settings.FEDERATION_ALLOW_HTTP === true && settings.NODE_ENV === 'production') {
     ctx.addIssue({ code: 'custom', path: ['FEDERATION_ALLOW_HTTP'], message: 'must be false in production (upstream providers are reached over https only)' });
   }

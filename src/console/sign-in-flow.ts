@@ -6,6 +6,7 @@ import { consoleClientId, consoleRedirectUri } from './console-client.ts';
 import { findSignedIn } from './signed-in.ts';
 import { startDestination } from './start-page.ts';
 import type { Tenant } from '../accounts/tenants.ts';
+import { hostCookie } from '../lib/cookie-names.ts';
 
 /**
  * The console's own sign-in: an authorization request of the tenant's built-in console client
@@ -38,13 +39,13 @@ export type SignInExtras = Partial<Record<'prompt' | 'max_age' | 'provider_hint'
 
 export const isReturnTarget = (v: unknown): v is ReturnTarget => (RETURN_TARGETS as readonly unknown[]).includes(v);
 
+/** a whole-host cookie: `__Host-lk.account-signin` on an https issuer (src/lib/cookie-names.ts) */
 function cookieName(deps: ConsoleDeps) {
-  return deps.issuer.startsWith('https://') ? '__Host-lk.account-signin' : 'lk.account-signin';
+  return hostCookie(deps.issuer, 'lk.account-signin').name;
 }
 
 function cookieOptions(deps: ConsoleDeps, maxAgeMs: number) {
-  const secure = deps.issuer.startsWith('https://');
-  return { httpOnly: true, sameSite: 'lax' as const, secure, signed: true, path: '/', overwrite: true, maxAge: maxAgeMs };
+  return { ...hostCookie(deps.issuer, 'lk.account-signin').options, signed: true, maxAge: maxAgeMs };
 }
 
 /** sends the browser to the hosted login of the tenant's console client; returns the request's state */

@@ -1,10 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../lib/errors.ts';
+import { hostCookie } from '../lib/cookie-names.ts';
 
 /**
  * Double-submit token: a random value in a signed, HttpOnly, SameSite=Lax cookie, echoed
- * in a hidden form field. The cookie is signed with COOKIE_KEYS, so it cannot be planted.
+ * in a hidden form field. The cookie is signed with COOKIE_KEYS, so it cannot be planted, and
+ * is a whole-host cookie (`__Host-lk.csrf` on an https issuer, src/lib/cookie-names.ts).
  */
 export interface Csrf {
   token(ctx: Context): string;
@@ -12,9 +14,10 @@ export interface Csrf {
   verify: Middleware;
 }
 
-export function createCsrf(options: { secure: boolean }): Csrf {
-  const name = options.secure ? '__Host-lk.csrf' : 'lk.csrf';
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: options.secure, signed: true, path: '/', overwrite: true };
+export function createCsrf(options: { issuer: string }): Csrf {
+  const cookie = hostCookie(options.issuer, 'lk.csrf');
+  const { name } = cookie;
+  const cookieOptions = { ...cookie.options, signed: true };
   return {
     token(ctx) {
       const existing = ctx.cookies.get(name, { signed: true });

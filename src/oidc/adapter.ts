@@ -1,8 +1,9 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
 import type { ClientService, RegisteredClient } from '../accounts/clients.ts';
-import type { Clock } from '../lib/clock.ts';
+import { epochSeconds, type Clock } from '../lib/clock.ts';
 import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
+import { sessionEnded, type SessionLifetime } from '../policy/session-lifetime.ts';
 
 /** Client metadata is read from the database at most every few seconds per process. */
 const CLIENT_CACHE_MS = 5000;
@@ -13,11 +14,32 @@ const CLIENT_CACHE_MS = 5000;
  * store: when two requests race to redeem one code or refresh token, the loser revokes the
  * whole grant and gets invalid_grant, as the library does when it sees reuse itself.
  */
-export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientService; clock: Clock }) {
+export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientService; clock: Clock; sessionLifetime: SessionLifetime }) {
   const clientAdapter = outageAware(createClientAdapter(deps.clients, deps.clock));
   return (name: string): Adapter => {
     if (name === 'Client') return clientAdapter;
+    if (name === 'Session') return outageAware(sessionAdapter(modelAdapter(deps, name), deps.clock, deps.sessionLifetime));
     return outageAware(modelAdapter(deps, name));
+  };
+}
+
+/**
+ * Sign-in sessions end by their stored times, on every replica: a session whose idle time ran
+ * out or whose absolute lifetime is over (src/policy/session-lifetime.ts) is not found, so it
+ * gives no single sign-on, no console page, and the tokens bound to it (expiresWithSession) stop
+ * working. Its deadline is stored on Latchkey's clock (the one the lifetime is read with),
+ * and the store forgets it then too.
+ */
+function sessionAdapter(store: Adapter, clock: Clock, lifetime: SessionLifetime): Adapter {
+  const live = (payload: AdapterPayload | undefined | void) =>
+    payload && !sessionEnded({ createdAt: payload.iat, expiresAt: payload.exp }, epochSeconds(clock), lifetime) ? payload : undefined;
+  return {
+    ...store,
+    // oidc-provider saves every session with the TTL of its configuration (ttl.Session)
+    upsert: (id, payload, expiresIn) =>
+      store.upsert(id, expiresIn === undefined ? payload : { ...payload, exp: epochSeconds(clock) + expiresIn }, expiresIn),
+    find: async (id) => live(await store.find(id)),
+    findByUid: async (uid) => live(await store.findByUid(uid)),
   };
 }
 

@@ -10,6 +10,10 @@ import { providerPages } from './pages.ts';
 import { latchkeyInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
 import { SUPPORTED_LOCALES } from '../lib/locale-match.ts';
+import { hostCookie, isHttpsIssuer, pathCookieName } from '../lib/cookie-names.ts';
+import { epochSeconds, type Clock } from '../lib/clock.ts';
+import { issuerOf } from '../config/load.ts';
+import { sessionKeepSeconds, type SessionLifetime } from '../policy/session-lifetime.ts';
 
 export interface ProviderDeps {
   settings: Settings;
@@ -19,6 +23,12 @@ export interface ProviderDeps {
   adapter: (name: string) => import('oidc-provider').Adapter;
   cookieKeys: string[];
   jwks: PrivateJwk[];
+  clock: Clock;
+}
+
+/** the two limits of a sign-in session (docs/configuration.md) */
+export function sessionLifetimeOf(settings: Settings): SessionLifetime {
+  return { idleSeconds: settings.SESSION_TTL, maxSeconds: settings.SESSION_MAX_LIFETIME };
 }
 
 export const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
@@ -27,17 +37,27 @@ export const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
 export function buildConfiguration(deps: ProviderDeps): Configuration {
   const { settings } = deps;
   const pages = providerPages(deps.renderer);
-  const secure = (settings.ISSUER ?? '').startsWith('https://');
-  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, secure };
+  const issuer = issuerOf(settings);
+  const sessionCookie = hostCookie(issuer, 'lk.session');
+  const lifetime = sessionLifetimeOf(settings);
   return {
     adapter: deps.adapter,
     findAccount: createFindAccount(deps.users),
     jwks: { keys: deps.jwks as never },
     cookies: {
       keys: deps.cookieKeys,
-      names: { session: 'lk.session', interaction: 'lk.interaction', resume: 'lk.resume' },
-      long: cookie,
-      short: cookie,
+      // The session cookie is for the whole host: __Host- on https (src/lib/cookie-names.ts).
+      // oidc-provider scopes the interaction cookie to /interaction/<uid> and the resume cookie to
+      // /auth/<uid> (it forces that path), so each sign-in in progress keeps its own in parallel
+      // tabs; a path-scoped cookie cannot be __Host-, so these two are __Secure- (and signed).
+      names: {
+        session: sessionCookie.name,
+        interaction: pathCookieName(issuer, 'lk.interaction'),
+        resume: pathCookieName(issuer, 'lk.resume'),
+      },
+      long: { ...sessionCookie.options, signed: true },
+      // no path here: oidc-provider gives each of these its sign-in's own
+      short: { httpOnly: true, sameSite: 'lax', signed: true, secure: isHttpsIssuer(issuer) },
     },
     // acr, amr and auth_time ride on the openid scope so every ID token states how the user signed in
     claims: {
@@ -71,7 +91,14 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       IdToken: settings.ID_TOKEN_TTL,
       RefreshToken: settings.REFRESH_TOKEN_TTL,
       Interaction: settings.INTERACTION_TTL,
-      Session: settings.SESSION_TTL,
+      // Saved at every use, the session is kept for the idle time, never past its absolute
+      // lifetime; the adapter refuses to read it afterwards (src/oidc/adapter.ts).
+      Session: (_ctx: unknown, session: { iat?: number }) => {
+        const now = epochSeconds(deps.clock);
+        // the first save dates the session on Latchkey's clock; oidc-provider keeps iat on later saves
+        if (typeof session.iat !== 'number') session.iat = now;
+        return sessionKeepSeconds(session.iat, now, lifetime);
+      },
       Grant: settings.REFRESH_TOKEN_TTL,
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,

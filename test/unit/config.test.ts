@@ -86,6 +86,24 @@ describe('loadSettings', () => {
     expect(named(err, 'ISSUER')).to.have.length(1);
   });
 
+
+  it('gives sign-in sessions a 24-hour absolute lifetime beside the idle timeout by default', () => {
+    const s = loadSettings({});
+    expect(s.SESSION_TTL).to.equal(86400);
+    expect(s.SESSION_MAX_LIFETIME).to.equal(86400);
+    const shorter = loadSettings({ SESSION_TTL: '300', SESSION_MAX_LIFETIME: '600' });
+    expect([shorter.SESSION_TTL, shorter.SESSION_MAX_LIFETIME]).to.deep.equal([300, 600]);
+    expect(loadSettings({ SESSION_TTL: '3600', SESSION_MAX_LIFETIME: '3600' }).SESSION_MAX_LIFETIME).to.equal(3600);
+  });
+
+  it('refuses an absolute session lifetime shorter than the idle timeout, with other problems', () => {
+    const err = configError(() => loadSettings({ SESSION_TTL: '7200', SESSION_MAX_LIFETIME: '3600', PORT: 'abc' }));
+    expect(err.problems).to.deep.equal([
+      'PORT: Invalid input: expected number, received NaN',
+      'SESSION_MAX_LIFETIME: must be at least SESSION_TTL (7200): a session cannot be idle for longer than it may live',
+    ]);
+    expect(named(configError(() => loadSettings({ SESSION_MAX_LIFETIME: '299' })), 'SESSION_MAX_LIFETIME')).to.have.length(1);
+  });
   it('reports several problems at once', () => {
     const err = configError(() => loadSettings({ PORT: 'abc', DATABASE_URL: 'mysql://x', TRUST_PROXY: 'notanip', ISSUER: 'https://x.example/' }));
     for (const setting of ['PORT', 'DATABASE_URL', 'TRUST_PROXY', 'ISSUER']) expect(named(err, setting), setting).to.have.length(1);

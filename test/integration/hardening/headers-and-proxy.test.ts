@@ -155,7 +155,7 @@ for (const kind of BACKENDS) {
       expect(JSON.stringify(meta)).to.not.include('evil.example');
     });
 
-    it('sets Secure, __Host- prefixed cookies on the sign-in page over the proxy', async () => {
+    it('sets Secure, prefixed cookies (__Secure- interaction, __Host- CSRF) on the sign-in page over the proxy', async () => {
       await cli(server.env, ['tenant', 'create', '--name', 'acme']);
       const web = await cli(server.env, ['client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'https://app.example/cb']);
       const browser = new Browser(origin);
@@ -166,7 +166,7 @@ for (const kind of BACKENDS) {
       });
       const auth = await browser.request(`/auth?${query}`);
       expect(auth.status).to.equal(303);
-      expect(cookieLine(auth.headers.getSetCookie(), 'lk.interaction')).to.match(/;\s*secure/i);
+      expect(cookieLine(auth.headers.getSetCookie(), '__Secure-lk.interaction')).to.match(/;\s*secure/i);
       const page = await browser.request(new URL(auth.headers.get('location')!, origin).pathname);
       expect(page.status).to.equal(200);
       findForm(await page.text(), '/login');
