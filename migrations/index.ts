@@ -1,10 +1,12 @@
 import { Migration20261121Initial } from './Migration20261121Initial.ts';
 import { Migration20261121AccountSettings } from './Migration20261121AccountSettings.ts';
 import { Migration20261121Federation } from './Migration20261121Federation.ts';
+import { Migration20261122PasswordResetLinks } from './Migration20261122PasswordResetLinks.ts';
 
 /** Every PostgreSQL migration, oldest first. New migrations are appended here. */
 export const migrationsList = [
   { name: 'Migration20261121Initial', class: Migration20261121Initial },
   { name: 'Migration20261121AccountSettings', class: Migration20261121AccountSettings },
   { name: 'Migration20261121Federation', class: Migration20261121Federation },
+  { name: 'Migration20261122PasswordResetLinks', class: Migration20261122PasswordResetLinks },
 ];

@@ -79,7 +79,7 @@ export function createEmailChangeService(deps: {
         return { user: moved, pending: false, expiresAt };
       }
       const hours = tenant.policy.lifecycle.invitationHours;
-      const { token, expiresAt } = await links.issue(user.id, 'email_change', hours, newEmail);
+      const { token, expiresAt } = await links.issue(user.id, 'email_change', hours * 60, newEmail);
       await deps.mail.emailChange({ email: newEmail, firstName: user.firstName }, { tenant: tenant.displayName, link: linkFor(token), hours });
       await audit.record({ ...base, action: 'user.email_change_requested', details: { before: { email: user.email }, after: { email: newEmail }, expiresAt: expiresAt.toISOString() } });
       return { user, pending: true, expiresAt };

@@ -62,7 +62,7 @@ export function createInvitationService(deps: {
 
     async sendLink(user, tenant) {
       const hours = tenant.policy.lifecycle.invitationHours;
-      const { token, expiresAt } = await links.issue(user.id, 'invitation', hours);
+      const { token, expiresAt } = await links.issue(user.id, 'invitation', hours * 60);
       // awaited: the admin learns at once when the mail could not be handed over
       await deps.mail.invitation(user, { tenant: tenant.displayName, link: linkFor(token), hours });
       return expiresAt;

@@ -5,9 +5,14 @@ import type { AuditLog } from './audit.ts';
 import type { Notifications } from './notifications.ts';
 import { sendInBackground } from './notifications.ts';
 import type { PasswordResetTokens } from './password-reset.ts';
+import type { ResetRequestLimits } from './reset-request-limits.ts';
 
 export interface PasswordRecovery {
-  /** forgot-password: sends a link when the email is an active user's; says nothing either way (locale: the page's, for a user with none set) */
+  /**
+   * forgot-password: sends a link when the email is an active user's and the tenant's hourly
+   * limits (per address, per IP) allow it; says nothing either way (locale: the page's, for a
+   * user with none set)
+   */
   request(tenant: Tenant, email: string, context: { ip?: string; userAgent?: string; locale?: string }): Promise<void>;
   /** admin/CLI: the next sign-in must change the password, and a link is sent now */
   force(tenant: Tenant, user: User, actor: string): Promise<void>;
@@ -17,25 +22,35 @@ export interface PasswordRecovery {
 
 export function createPasswordRecovery(deps: {
   issuer: string; users: UserService; tokens: PasswordResetTokens; notifications: Notifications; audit: AuditLog; logger: Logger;
+  limits: ResetRequestLimits;
   forceChange(userId: string): Promise<void>;
 }): PasswordRecovery {
   const linkFor = (token: string) => `${deps.issuer}/password/reset/${token}`;
-  /** in the background for anonymous requests (timing tells nothing); awaited for admins */
+  /** issued and sent in the background for anonymous requests (timing tells nothing); awaited for admins */
   const sendLink = async (tenant: Tenant, user: User, wait: boolean, requestLocale?: string) => {
     const minutes = tenant.policy.password.resetLinkMinutes;
-    const token = await deps.tokens.issue(user.id, minutes);
-    const send = () => deps.notifications.passwordReset({ ...user, ...(requestLocale ? { requestLocale } : {}) }, linkFor(token), minutes);
-    if (wait) await send();
-    else sendInBackground(deps.logger, 'password-reset email', send);
+    const issueAndSend = async () => {
+      const token = await deps.tokens.issue(user.id, minutes);
+      await deps.notifications.passwordReset({ ...user, ...(requestLocale ? { requestLocale } : {}) }, linkFor(token), minutes);
+    };
+    if (wait) await issueAndSend();
+    else sendInBackground(deps.logger, 'password-reset email', issueAndSend);
   };
   return {
     linkFor,
     async request(tenant, email, context) {
+      // counted before the lookup, known address or not, and both outcomes do the same work
+      const verdict = await deps.limits.admit(tenant, email, context.ip);
       const user = await deps.users.findByEmail(tenant.id, email);
-      await deps.audit.record({
-        tenantId: tenant.id, action: 'password.reset_requested', actor: 'anonymous',
+      const facts = {
+        tenantId: tenant.id, actor: 'anonymous',
         ...(user ? { userId: user.id } : {}), ...(context.ip ? { ip: context.ip } : {}), ...(context.userAgent ? { userAgent: context.userAgent } : {}),
-      });
+      };
+      if (!verdict.ok) {
+        await deps.audit.record({ ...facts, action: 'password.reset_limited', details: { limit: verdict.limit } });
+        return;
+      }
+      await deps.audit.record({ ...facts, action: 'password.reset_requested' });
       if (user?.status === 'active') await sendLink(tenant, user, false, context.locale);
     },
     async force(tenant, user, actor) {

@@ -7,6 +7,7 @@ import type { TenantPolicy } from '../policy/tenant-policy.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordStrength } from './password-strength.ts';
 import type { User } from './users.ts';
+import { voidOpenLinks } from './verification-links.ts';
 
 export interface PasswordSubject {
   /** id '' for someone not yet created (no history to check) */
@@ -20,7 +21,7 @@ export interface PasswordService {
   evaluate(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
   /** evaluates, and when acceptable saves it */
   change(candidate: string, subject: PasswordSubject): Promise<PasswordDecision & { feedback: string[] }>;
-  /** stores an already evaluated password (the old one into history) and clears a forced change */
+  /** stores an already evaluated password (the old one into history), clears a forced change and voids every open reset link */
   save(candidate: string, userId: string): Promise<void>;
   /** why this sign-in must change the password, if it must (from what the password check loaded) */
   changeRequired(user: { mustChangePassword: boolean; passwordChangedAt: Date }, policy: TenantPolicy): 'forced' | 'expired' | undefined;
@@ -73,6 +74,9 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
           em.create(PasswordCredentialEntity, { id: randomUUID(), user: userId, hash, changedAt: now });
         }
         await em.nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: false });
+        // every way of changing the password ends here: no reset link sent before it works after it
+        // (after the user row's update, which waits for a link being issued or used at this moment)
+        await voidOpenLinks(em, userId, 'password_reset', now);
         await em.flush();
         // keep only what the longest allowed history (24) needs
         const stale = await em.find(PasswordHistoryEntity, { user: userId }, { orderBy: { createdAt: 'desc' }, limit: 1000, offset: 24 });

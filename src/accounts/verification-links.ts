@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { Database } from '../store/database.ts';
-import { VerificationLinkEntity } from '../store/entities/index.ts';
+import { UserEntity, VerificationLinkEntity } from '../store/entities/index.ts';
 import type { VerificationPurpose } from '../store/entities/verification-link.ts';
 import type { Clock } from '../lib/clock.ts';
 
@@ -12,28 +13,43 @@ export type LinkState =
   | { valid: false; reason: 'unknown' | 'used' | 'expired' | 'replaced' };
 
 /**
- * Single-use links that prove a mailbox (invitation, new email address): 256 random bits,
- * only the SHA-256 stored, one purpose each, expiring; issuing a link voids the user's older
- * links of the same purpose.
+ * Single-use links that prove a mailbox (invitation, new email address, password reset): 256
+ * random bits, only the SHA-256 stored, one purpose each, expiring. At most one link of a purpose
+ * works for a user: issuing one voids the older ones, and using one voids the others. Both hold
+ * the user's row lock (PostgreSQL; SQLite runs one transaction at a time), so links issued or
+ * used at the same moment still leave at most one that succeeds.
  */
 export interface VerificationLinks {
-  issue(userId: string, purpose: VerificationPurpose, validHours: number, newEmail?: string): Promise<{ token: string; expiresAt: Date }>;
+  issue(userId: string, purpose: VerificationPurpose, validMinutes: number, newEmail?: string): Promise<{ token: string; expiresAt: Date }>;
   inspect(token: string, purpose: VerificationPurpose): Promise<LinkState>;
-  /** marks the link used, atomically: true for exactly one caller, and only while it is valid */
+  /** marks the link used, atomically: true for exactly one caller, and only while it is valid; the user's other links of the purpose stop working */
   consume(token: string, purpose: VerificationPurpose): Promise<boolean>;
   /** voids every open link of the user (of one purpose, or all); returns how many */
   voidAll(userId: string, purpose?: VerificationPurpose): Promise<number>;
 }
 
+/**
+ * Voids the user's open links (of one purpose, or all) inside the caller's transaction: a
+ * password change voids the reset links in the transaction that stores the new password.
+ */
+export function voidOpenLinks(em: EntityManager, userId: string, purpose: VerificationPurpose | undefined, now: Date): Promise<number> {
+  return em.nativeUpdate(VerificationLinkEntity, { user: userId, ...(purpose ? { purpose } : {}), usedAt: null, voidedAt: null }, { voidedAt: now });
+}
+
 export function createVerificationLinks(deps: { db: Database; clock: Clock }): VerificationLinks {
   const { db, clock } = deps;
+  /** serialises issuing and using the user's links (a password change's update of the user row waits for it too) */
+  const lockUser = (em: EntityManager, userId: string) =>
+    em.findOne(UserEntity, { id: userId }, { fields: ['id'], ...(db.kind === 'postgres' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
+
   const links: VerificationLinks = {
-    async issue(userId, purpose, validHours, newEmail) {
+    async issue(userId, purpose, validMinutes, newEmail) {
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
-      const expiresAt = new Date(now + validHours * 3_600_000);
+      const expiresAt = new Date(now + validMinutes * 60_000);
       await db.em().transactional(async (em) => {
-        await em.nativeUpdate(VerificationLinkEntity, { user: userId, purpose, usedAt: null, voidedAt: null }, { voidedAt: new Date(now) });
+        await lockUser(em, userId);
+        await voidOpenLinks(em, userId, purpose, new Date(now));
         em.create(VerificationLinkEntity, {
           id: hashToken(token), user: userId, purpose, newEmail: newEmail ?? null,
           createdAt: new Date(now), expiresAt, usedAt: null, voidedAt: null,
@@ -54,21 +70,21 @@ export function createVerificationLinks(deps: { db: Database; clock: Clock }): V
 
     async consume(token, purpose) {
       if (!TOKEN_FORMAT.test(token)) return false;
+      const id = hashToken(token);
       const now = new Date(clock.now());
-      const updated = await db.em().nativeUpdate(
-        VerificationLinkEntity,
-        { id: hashToken(token), purpose, usedAt: null, voidedAt: null, expiresAt: { $gt: now } },
-        { usedAt: now },
-      );
-      return updated === 1;
+      return db.em().transactional(async (em) => {
+        const row = await em.findOne(VerificationLinkEntity, { id, purpose }, { fields: ['user'] });
+        if (!row) return false;
+        await lockUser(em, row.user.id);
+        const used = await em.nativeUpdate(VerificationLinkEntity, { id, purpose, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { usedAt: now });
+        if (used !== 1) return false;
+        await voidOpenLinks(em, row.user.id, purpose, now);
+        return true;
+      });
     },
 
     async voidAll(userId, purpose) {
-      return db.em().nativeUpdate(
-        VerificationLinkEntity,
-        { user: userId, ...(purpose ? { purpose } : {}), usedAt: null, voidedAt: null },
-        { voidedAt: new Date(clock.now()) },
-      );
+      return voidOpenLinks(db.em(), userId, purpose, new Date(clock.now()));
     },
   };
   return links;

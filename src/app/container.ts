@@ -26,10 +26,14 @@ import type { AttemptCounters } from '../store/counters/types.ts';
 import { createPasswordStrength } from '../accounts/password-strength.ts';
 import { createPasswordService, type PasswordService } from '../accounts/passwords.ts';
 import { createPasswordResetTokens, type PasswordResetTokens } from '../accounts/password-reset.ts';
+import { createVerificationLinks } from '../accounts/verification-links.ts';
 import { createAuditLog, type AuditLog } from '../accounts/audit.ts';
 import { createMailer, type Mailer } from '../factors/delivery/email.ts';
 import { createNotifications, type Notifications } from '../accounts/notifications.ts';
 import { createPasswordRecovery, type PasswordRecovery } from '../accounts/password-recovery.ts';
+import { createResetRequestLimits } from '../accounts/reset-request-limits.ts';
+import { createRedisSendLimits } from '../store/counters/redis-send-limits.ts';
+import { createMemorySendLimits } from '../store/counters/memory-send-limits.ts';
 import { createSignInGuard, type SignInGuard } from '../accounts/sign-in-guard.ts';
 import { createUserSessions, type UserSessions } from '../accounts/user-sessions.ts';
 import { createDeviceService, type DeviceService } from '../accounts/devices.ts';
@@ -107,7 +111,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const renderer = createRenderer(join(projectRoot, 'views'));
   const users = createUserService({ db, hasher, clock });
   const passwords = createPasswordService({ db, hasher, strength: createPasswordStrength(), clock });
-  const resetTokens = createPasswordResetTokens({ db, clock });
+  const resetTokens = createPasswordResetTokens({ db, links: createVerificationLinks({ db, clock }) });
   const webhooks = createWebhooks({ db, box, clock, logger }, {
     allowPrivateAddresses: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, requireHttps: settings.NODE_ENV === 'production',
   });
@@ -116,8 +120,9 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const notifications = createNotifications({ mailer, composer: renderer, logger });
   const devices = createDeviceService({ db, clock });
   const userSessions = createUserSessions(kv, devices);
+  const sendLimits = redis ? createRedisSendLimits(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemorySendLimits(clock);
   const recovery = createPasswordRecovery({
-    issuer, users, tokens: resetTokens, notifications, audit, logger,
+    issuer, users, tokens: resetTokens, notifications, audit, logger, limits: createResetRequestLimits(sendLimits),
     // an admin-forced reset ends every session and forgets every device at once
     forceChange: async (id) => {
       await passwords.forceChange(id);

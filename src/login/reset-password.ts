@@ -10,9 +10,10 @@ import { applyLocale } from '../http/locale.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 
 /**
- * /password/reset/<token>: the link from a reset email. Single use, expires; a used or
- * expired link gets a page that says so and what to do. Success ends every session, revokes
- * every refresh token and lifts a lockout (the mailbox proved who this is).
+ * /password/reset/<token>: the link from a reset email. Single use, expires, and stops working
+ * when a newer link is sent or the password changes; such a link gets a page that says so and
+ * what to do. Success ends every session, revokes every refresh token and lifts a lockout (the
+ * mailbox proved who this is).
  */
 export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordResetTokens }, options: { bodyLimitKb: number }): Router {
   const router = new Router({ prefix: '/password/reset' });
@@ -74,7 +75,11 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
       return renderForm(ctx, subject, passwordMessages(deps.renderer, locale, decision.failures));
     }
     // single use: only the request that consumes the token may set the password
-    if (!(await deps.tokens.consume(String(ctx.params.token)))) return invalid(ctx, 'used');
+    if (!(await deps.tokens.consume(String(ctx.params.token)))) {
+      // used, replaced or expired while the password was being checked: say which
+      const state = await deps.tokens.inspect(String(ctx.params.token));
+      return invalid(ctx, state.valid ? 'used' : state.reason);
+    }
     await deps.passwords.save(password, user.id);
     const ended = await deps.userSessions.endAll(user.id);
     await deps.guard.unlock(tenant, user.email, `user:${user.id}`);

@@ -23,6 +23,8 @@ export interface SmtpSink {
   port: number;
   messages: SunkMail[];
   waitForMail(to: string, subject: string, after?: number): Promise<SunkMail>;
+  /** waits until `count` mails with this subject have arrived for `to`, and returns them all (oldest first) */
+  waitForMails(to: string, subject: string, count: number, after?: number): Promise<SunkMail[]>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       return arrivals.waitFor(
         () => messages.find((m) => m.to.includes(address) && m.subject === subject && m.receivedAt >= after),
         `a "${subject}" mail for ${to} (the SMTP sink holds ${messages.length})`,
+      );
+    },
+    waitForMails(to, subject, count, after = 0) {
+      const address = to.toLowerCase();
+      const matching = () => messages.filter((m) => m.to.includes(address) && m.subject === subject && m.receivedAt >= after);
+      return arrivals.waitFor(
+        () => (matching().length >= count ? matching() : undefined),
+        `${count} "${subject}" mails for ${to} (the SMTP sink holds ${matching().length})`,
       );
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

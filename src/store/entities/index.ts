@@ -2,7 +2,6 @@ import { TenantEntity } from './tenant.ts';
 import { UserEntity } from './user.ts';
 import { PasswordCredentialEntity } from './password-credential.ts';
 import { PasswordHistoryEntity } from './password-history.ts';
-import { PasswordResetTokenEntity } from './password-reset-token.ts';
 import { ClientEntity } from './client.ts';
 import { SigningKeyEntity } from './signing-key.ts';
 import { AuditEventEntity } from './audit-event.ts';
@@ -19,13 +18,13 @@ import { UpstreamProviderEntity } from './upstream-provider.ts';
 import { FederatedIdentityEntity } from './federated-identity.ts';
 
 export {
-  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
+  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
   ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity, UpstreamProviderEntity, FederatedIdentityEntity,
 };
 export const allEntities = [
-  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity, PasswordResetTokenEntity,
+  TenantEntity, UserEntity, PasswordCredentialEntity, PasswordHistoryEntity,
   ClientEntity, SigningKeyEntity, AuditEventEntity, OutboxMessageEntity, LockoutReleaseEntity,
   MfaFactorEntity, RecoveryCodeEntity, TrustedDeviceEntity, VerificationLinkEntity,
   ApiTokenEntity, TenantWebhookEntity, WebhookDeliveryEntity, UpstreamProviderEntity, FederatedIdentityEntity,

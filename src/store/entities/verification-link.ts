@@ -1,12 +1,13 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { UserEntity } from './user.ts';
 
-export const VERIFICATION_PURPOSES = ['invitation', 'email_change'] as const;
+export const VERIFICATION_PURPOSES = ['invitation', 'email_change', 'password_reset'] as const;
 export type VerificationPurpose = (typeof VERIFICATION_PURPOSES)[number];
 
 /**
- * Single-use links that prove a mailbox: the invitation (sets the first password) and the
- * verification of a new email address. Only the SHA-256 of the token is stored.
+ * Single-use links that prove a mailbox: the invitation (sets the first password), the
+ * verification of a new email address and the password reset. Only the SHA-256 of the token
+ * is stored.
  */
 export const VerificationLinkEntity = defineEntity({
   name: 'VerificationLink',
@@ -21,7 +22,7 @@ export const VerificationLinkEntity = defineEntity({
     createdAt: p.datetime(),
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),
-    /** a newer link of the same purpose replaced this one, or the account changed under it */
+    /** a newer link of the same purpose replaced this one, another was used, or the account changed under it (a password change voids reset links) */
     voidedAt: p.datetime().nullable(),
   },
 });
