@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { decideAfterFailure, decideAttempt } from '../policy/lockout.ts';
+import { decideAfterFailure, decideAttempt, decideCompletion } from '../policy/lockout.ts';
 import type { Tenant } from './tenants.ts';
-import type { UserService, VerifiedUser } from './users.ts';
+import type { PasswordCheck, User, UserService, VerifiedUser } from './users.ts';
 import type { AuditLog } from './audit.ts';
 import type { PasswordRecovery } from './password-recovery.ts';
 import { normalizeEmail } from './normalize.ts';
@@ -18,13 +18,23 @@ export type SignInOutcome =
   | { ok: true; user: VerifiedUser }
   | { ok: false; reason: 'failed' | 'locked' | 'throttled'; retryAfterMs?: number };
 
+export type CompletionOutcome = { ok: true; user: User } | { ok: false; reason: 'inactive' | 'locked' };
+
 export interface SignInGuard {
   /**
    * One password attempt under the tenant's lockout policy: counted atomically before the
    * password is verified, refused without verification while locked or throttled, locked on
    * the failure that reaches the limit (with an email to the user). Callers show one message.
+   * Only a verified wrong password uses up the count: an attempt that reaches no verdict on the
+   * password (refused before it, work refused with 503, a store failure) gives it back.
    */
   attempt(tenant: Tenant, email: string, password: string, context: AttemptContext): Promise<SignInOutcome>;
+  /**
+   * Right before a step of a sign-in in progress completes it: the account, read afresh, is still
+   * active and not locked (under the lockout key of its tenant and email, whatever proved it: a
+   * password or an upstream provider). Refusals are audited with the step.
+   */
+  admit(userId: string, context: AttemptContext & { step: string }): Promise<CompletionOutcome>;
   unlock(tenant: Tenant, email: string, actor: string): Promise<boolean>;
 }
 
@@ -44,12 +54,24 @@ export function createSignInGuard(deps: {
       const now = clock.now();
       const snapshot = await counters.reserve(key, context.ip, policy.windowMinutes * 60_000);
       const decision = decideAttempt(policy, snapshot, now);
+      // a locked account's attempt was not counted; any other that ends without a verdict is given back
+      const giveBack = async () => {
+        if (snapshot.lockedUntil !== undefined) return;
+        await counters.release(key, context.ip).catch((err: unknown) => deps.logger.warn({ err }, 'could not give back a sign-in attempt'));
+      };
       const base = { tenantId: tenant.id, actor: 'anonymous', ip: context.ip, ...(context.userAgent ? { userAgent: context.userAgent } : {}) };
       if (!decision.verify) {
+        await giveBack();
         await audit.record({ ...base, action: decision.reason === 'user_locked' ? 'signin.refused_locked' : 'signin.throttled_ip' });
         return { ok: false, reason: decision.reason === 'user_locked' ? 'locked' : 'throttled', retryAfterMs: decision.retryAfterMs };
       }
-      const check = await users.verifyPassword(tenant.id, email, password);
+      let check: PasswordCheck;
+      try {
+        check = await users.verifyPassword(tenant.id, email, password);
+      } catch (err) {
+        await giveBack();
+        throw err;
+      }
       if (check.ok) {
         const { user } = check;
         await counters.succeeded(key, context.ip);
@@ -66,6 +88,19 @@ export function createSignInGuard(deps: {
         if (known && known.status === 'active') await deps.recovery.notifyLocked(tenant, known, policy.lockMinutes);
       }
       return { ok: false, reason: 'failed' };
+    },
+
+    async admit(userId, context) {
+      const user = await users.findById(userId);
+      const lockedUntil = user ? await counters.lockedUntil(lockoutKey(user.tenantId, user.email)) : undefined;
+      const decision = decideCompletion(user, lockedUntil, clock.now());
+      if (decision.allow) return { ok: true, user: user! };
+      await audit.record({
+        action: decision.reason === 'locked' ? 'signin.refused_locked' : 'signin.refused_inactive',
+        ...(user ? { tenantId: user.tenantId, userId: user.id } : {}), actor: `user:${userId}`,
+        ip: context.ip, ...(context.userAgent ? { userAgent: context.userAgent } : {}), details: { step: context.step },
+      });
+      return { ok: false, reason: decision.reason };
     },
 
     async unlock(tenant, email, actor) {

@@ -26,7 +26,15 @@ export async function verifyWithAttemptLimit(counters: AttemptCounters, scope: A
   const counted = await counters.reserve(scope.attemptKey, userKey, policy.codeFailureWindowMinutes * 60_000);
   if (counted.userAttempts > policy.codeMaxAttempts) return { ok: false, reason: 'voided' };
   if (counted.ipAttempts > policy.userCodeFailures) return { ok: false, reason: 'user-locked' };
-  if (await check()) {
+  let right: boolean;
+  try {
+    right = await check();
+  } catch (err) {
+    // no verdict on the code (a store failed): the guess is not counted
+    await counters.release(scope.attemptKey, userKey).catch(() => undefined);
+    throw err;
+  }
+  if (right) {
     await counters.succeeded(scope.attemptKey, userKey);
     return { ok: true };
   }

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import { passwordMessages } from './password-messages.ts';
-import { advance } from './next-step.ts';
+import { admitUser, advance } from './next-step.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import { AppError } from '../lib/errors.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
@@ -34,8 +34,8 @@ export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: In
   const password = typeof body.password === 'string' ? body.password : '';
   const confirm = typeof body.confirm === 'string' ? body.confirm : '';
   const locale = ctx.state.locale as string;
-  const user = await deps.users.findById(state.userId);
-  if (!user || user.status !== 'active') throw new AppError(400, 'error.session', 'This sign-in can no longer continue');
+  // the new password takes effect only for an account still active and not locked
+  const user = await admitUser(deps, ctx, ic, state);
   if (password !== confirm) {
     ctx.status = 400;
     return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: [deps.renderer.translate('password.rule.mismatch', locale)] });

@@ -6,6 +6,7 @@ import { deviceSkipsSecondFactor, type DeviceTrustDecision } from '../policy/dev
 import { DEVICE_COOKIE_NAME, deviceCookieOptions } from '../http/device-cookie.ts';
 import { describeUserAgent } from '../accounts/user-agent.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
+import type { User } from '../accounts/users.ts';
 
 /**
  * Remembered devices in the sign-in: whether this browser is one, whether that spares the
@@ -40,8 +41,8 @@ export function rememberOffer(ctx: Context, ic: InteractionContext) {
   return { rememberDays: ic.tenant.policy.devices.trustDays, suggestedDeviceName: describeUserAgent(ctx.get('user-agent')).suggestedName, rememberEnabled: true };
 }
 
-/** At the end of a sign-in: remember the device if asked, and tell the user about a new device. */
-export async function settleDevice(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+/** At the end of a sign-in (of `user`, as just read): remember the device if asked, and tell the user about a new device. */
+export async function settleDevice(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, user: User) {
   const facts = requestFacts(ctx);
   const policy = ic.tenant.policy.devices;
   const audit = { tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, ...facts };
@@ -57,8 +58,6 @@ export async function settleDevice(deps: LoginDeps, ctx: Context, ic: Interactio
   }
   if (state.knownDevice || !policy.newDeviceEmail) return;
   await deps.audit.record({ ...audit, action: 'signin.new_device' });
-  const user = await deps.users.findRecent(state.userId);
-  if (!user) return;
   const described = describeUserAgent(facts.userAgent);
   const when = new Date(deps.clock.now());
   sendInBackground(deps.logger, 'new-device email', () => deps.notifications.newDeviceSignIn({ ...user, requestLocale: ctx.state.locale as string }, {

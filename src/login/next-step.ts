@@ -10,6 +10,35 @@ import { renderSecondFactor, sendCode } from './second-factor.ts';
 import { renderEnrollment } from './enroll-factor.ts';
 import { renderChangePassword } from './change-password.ts';
 import { recogniseDevice, settleDevice } from './device-trust.ts';
+import type { User } from '../accounts/users.ts';
+
+/**
+ * A sign-in refused at a later step because the account was locked or deactivated meanwhile: the
+ * login router answers it with the page the password step shows for a locked account.
+ */
+export class SignInRefused extends Error {
+  readonly ic: InteractionContext;
+  constructor(ic: InteractionContext) {
+    super('The sign-in was refused at a later step');
+    this.name = 'SignInRefused';
+    this.ic = ic;
+  }
+}
+
+/**
+ * Every step that completes a sign-in, or acts on one past its password, gets its user here:
+ * read afresh, still active and not locked at this moment (whatever held when the password or
+ * the upstream provider was checked), else the sign-in in progress ends with SignInRefused.
+ */
+export async function admitUser(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState): Promise<User> {
+  // the step this request was at: the pending one, else the password or federated step that began the sign-in
+  const step = ic.state?.pending ?? (state.methods.includes('fed') ? 'federation' : 'password');
+  const outcome = await deps.guard.admit(state.userId, { ...requestFacts(ctx), step });
+  if (outcome.ok) return outcome.user;
+  await deps.loginState.clear(ic.view.uid);
+  ctx.state.log.info({ tenantId: ic.tenant.id, reason: outcome.reason, step }, 'sign-in refused at a later step');
+  throw new SignInRefused(ic);
+}
 
 /** the tenant's policy with only the factors this deployment can deliver (no Twilio: no SMS, no calls) */
 function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy {
@@ -76,19 +105,23 @@ export async function secondFactorDone(deps: LoginDeps, ctx: Context, ic: Intera
   return advance(deps, ctx, ic, state);
 }
 
-/** Once the second factor is settled: the forced password change, if any, then the application. */
+/**
+ * Once the second factor is settled: the forced password change, if any, then the application.
+ * Every completion of a sign-in comes through here, and is admitted again first.
+ */
 export async function advance(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+  const user = await admitUser(deps, ctx, ic, state);
   if (state.changeReason) {
     await deps.loginState.put(ic.view.uid, { ...state, pending: 'change-password' });
     return renderChangePassword(deps, ctx, ic, { reason: state.changeReason });
   }
   await deps.loginState.clear(ic.view.uid);
-  return finishLogin(deps, ctx, ic, state);
+  return finishLogin(deps, ctx, ic, state, user);
 }
 
 /** acr and amr say exactly what this sign-in completed: never mfa without a second factor */
-export async function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
-  await settleDevice(deps, ctx, ic, state);
+async function finishLogin(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, user: User) {
+  await settleDevice(deps, ctx, ic, state, user);
   const { acr, amr } = authenticationResult(state.methods);
   ctx.state.log.info({ tenantId: ic.tenant.id, userId: state.userId, acr }, 'sign-in succeeded');
   return deps.host.interactionFinished(ctx, { login: { accountId: state.userId, acr, amr, remember: true } });

@@ -5,7 +5,7 @@ import { loadInteraction } from './context.ts';
 import { beginStepUp, renderSignIn, submitPassword } from './sign-in.ts';
 import { renderSecondFactor, sendCode, submitSecondFactor } from './second-factor.ts';
 import { confirmEnrollment, continueAfterNotice, renderEnrollment, startEnrollment } from './enroll-factor.ts';
-import { advance } from './next-step.ts';
+import { advance, SignInRefused } from './next-step.ts';
 import { FACTOR_TYPES } from '../policy/tenant-policy.ts';
 import { renderChangePassword, submitChangePassword } from './change-password.ts';
 import { renderForgot, submitForgot } from './forgot-password.ts';
@@ -27,7 +27,14 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
   const form = [formBody(options.bodyLimitKb), deps.csrf.verify];
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof SignInRefused)) throw err;
+      // a later step refused (account locked or deactivated meanwhile): the password step's refusal, word for word
+      ctx.status = 401;
+      await renderSignIn(deps, ctx, err.ic, { error: deps.renderer.translate('signIn.failed', ctx.state.locale as string) });
+    }
   });
 
   router.get('/:uid', async (ctx) => {

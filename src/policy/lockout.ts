@@ -35,3 +35,16 @@ export function decideAttempt(policy: LockoutPolicy, count: AttemptCount, now: n
 export function decideAfterFailure(policy: LockoutPolicy, userFailures: number, now: number): { lockUntil?: number } {
   return userFailures >= policy.maxFailures ? { lockUntil: now + policy.lockMinutes * 60_000 } : {};
 }
+
+export type CompletionDecision = { allow: true } | { allow: false; reason: 'inactive' | 'locked' };
+
+/**
+ * A sign-in past its password (a code, an enrolment, a password change, a federated return) may
+ * complete only while the account is still active and not locked: the lockout applies to the
+ * authentication as a whole, not to the password step alone. A missing account is inactive.
+ */
+export function decideCompletion(account: { status: string } | undefined, lockedUntil: number | undefined, now: number): CompletionDecision {
+  if (!account || account.status !== 'active') return { allow: false, reason: 'inactive' };
+  if (lockedUntil !== undefined && lockedUntil > now) return { allow: false, reason: 'locked' };
+  return { allow: true };
+}

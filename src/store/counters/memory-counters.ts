@@ -42,22 +42,33 @@ export function createMemoryAttemptCounters(clock: Clock, releases?: LockRelease
     }
     return until;
   };
+  // a lock ended from another process (the CLI) ends here at the next look at it
+  const currentLock = async (userKey: string) => {
+    const until = lockedUntil(userKey);
+    if (until === undefined || !releases || !await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0)) return until;
+    locks.delete(userKey);
+    counts.delete(`u:${userKey}`);
+    return undefined;
+  };
+  const giveBack = (key: string) => {
+    const w = live(key);
+    if (w && w.count > 0) w.count -= 1;
+  };
   return {
     async reserve(userKey, ipKey, windowMs) {
-      let until = lockedUntil(userKey);
-      if (until !== undefined && releases && await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0)) {
-        locks.delete(userKey);
-        counts.delete(`u:${userKey}`);
-        until = undefined;
-      }
+      // no await unless locked: the check and the count stay one uninterrupted step
+      const until = lockedUntil(userKey) === undefined ? undefined : await currentLock(userKey);
       if (until !== undefined) return { userAttempts: 0, ipAttempts: 0, lockedUntil: until };
       if (counts.size > 100_000) for (const k of [...counts.keys()]) live(k);
       return { userAttempts: incr(`u:${userKey}`, windowMs), ipAttempts: incr(`i:${ipKey}`, windowMs) };
     },
     async succeeded(userKey, ipKey) {
       counts.delete(`u:${userKey}`);
-      const w = live(`i:${ipKey}`);
-      if (w && w.count > 0) w.count -= 1;
+      giveBack(`i:${ipKey}`);
+    },
+    async release(userKey, ipKey) {
+      giveBack(`u:${userKey}`);
+      giveBack(`i:${ipKey}`);
     },
     async lock(userKey, untilMs) {
       locks.set(userKey, untilMs);
@@ -70,7 +81,7 @@ export function createMemoryAttemptCounters(clock: Clock, releases?: LockRelease
       await releases?.record(userKey, clock.now());
     },
     async lockedUntil(userKey) {
-      return lockedUntil(userKey);
+      return currentLock(userKey);
     },
   };
 }

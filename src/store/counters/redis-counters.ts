@@ -21,6 +21,15 @@ if i > 0 then redis.call('DECR', KEYS[2]) end
 return 1
 `;
 
+// KEYS: user count, ip count. A count that is gone (the lock or a success started over) stays gone.
+const RELEASE_LUA = `
+for _, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n > 0 then redis.call('DECR', key) end
+end
+return 1
+`;
+
 export function createRedisAttemptCounters(redis: Redis, prefix: string, clock: Clock): AttemptCounters {
   const keys = (userKey: string) => ({
     count: `${prefix}lockout:count:${userKey}`,
@@ -35,6 +44,9 @@ export function createRedisAttemptCounters(redis: Redis, prefix: string, clock: 
     },
     async succeeded(userKey, ipKey) {
       await redis.eval(SUCCEEDED_LUA, 2, keys(userKey).count, ip(ipKey));
+    },
+    async release(userKey, ipKey) {
+      await redis.eval(RELEASE_LUA, 2, keys(userKey).count, ip(ipKey));
     },
     async lock(userKey, untilMs) {
       const k = keys(userKey);

@@ -17,6 +17,12 @@ export interface AttemptCounters {
   reserve(userKey: string, ipKey: string, windowMs: number): Promise<AttemptSnapshot>;
   /** the password was right: the user's count starts over and the IP attempt is given back */
   succeeded(userKey: string, ipKey: string): Promise<void>;
+  /**
+   * Gives back an attempt that `reserve` counted but whose password was never checked (work
+   * refused, a store failed, the attempt was refused before verification): only a verified
+   * wrong password uses up the budget. Both counts go down by one, never below zero.
+   */
+  release(userKey: string, ipKey: string): Promise<void>;
   /** locks the user until the given time; the count starts over for after the lock */
   lock(userKey: string, untilMs: number): Promise<void>;
   unlock(userKey: string): Promise<void>;

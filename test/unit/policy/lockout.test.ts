@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decideAfterFailure, decideAttempt } from '../../../src/policy/lockout.ts';
+import { decideAfterFailure, decideAttempt, decideCompletion } from '../../../src/policy/lockout.ts';
 import { defaultTenantPolicy } from '../../../src/policy/tenant-policy.ts';
 
 const policy = defaultTenantPolicy().lockout;
@@ -33,5 +33,27 @@ describe('lockout', () => {
     expect(decideAfterFailure(policy, policy.maxFailures - 1, now)).to.deep.equal({});
     expect(decideAfterFailure(policy, policy.maxFailures, now)).to.deep.equal({ lockUntil: now + 10 * 60_000 });
     expect(decideAfterFailure({ ...policy, maxFailures: 3, lockMinutes: 1 }, 3, now)).to.deep.equal({ lockUntil: now + 60_000 });
+  });
+
+  describe('completing a sign-in past its password', () => {
+    it('admits an active account that is not locked, or whose lock has passed', () => {
+      expect(decideCompletion({ status: 'active' }, undefined, now)).to.deep.equal({ allow: true });
+      expect(decideCompletion({ status: 'active' }, now, now)).to.deep.equal({ allow: true });
+      expect(decideCompletion({ status: 'active' }, now - 1, now)).to.deep.equal({ allow: true });
+    });
+
+    it('refuses an account locked meanwhile, to the last millisecond of the lock', () => {
+      expect(decideCompletion({ status: 'active' }, now + 1, now)).to.deep.equal({ allow: false, reason: 'locked' });
+      expect(decideCompletion({ status: 'active' }, now + 10 * 60_000, now)).to.deep.equal({ allow: false, reason: 'locked' });
+    });
+
+    it('refuses a deactivated, invited or vanished account, locked or not', () => {
+      for (const status of ['deactivated', 'invited']) {
+        expect(decideCompletion({ status }, undefined, now)).to.deep.equal({ allow: false, reason: 'inactive' });
+        expect(decideCompletion({ status }, now + 60_000, now)).to.deep.equal({ allow: false, reason: 'inactive' });
+      }
+      expect(decideCompletion(undefined, undefined, now)).to.deep.equal({ allow: false, reason: 'inactive' });
+      expect(decideCompletion(undefined, now + 60_000, now)).to.deep.equal({ allow: false, reason: 'inactive' });
+    });
   });
 });
