@@ -6,11 +6,11 @@ import type { Logger } from '../lib/logger.ts';
 import { AppError } from '../lib/errors.ts';
 
 export const AUDIT_ACTIONS = [
-  'signin.succeeded', 'signin.failed', 'signin.refused_locked', 'signin.throttled_ip',
+  'signin.succeeded', 'signin.failed', 'signin.refused_locked', 'signin.throttled_ip', 'signin.refused_inactive',
   'user.locked', 'user.unlocked', 'password.changed', 'password.reset_requested', 'password.reset_completed',
-  'password.reset_forced', 'sessions.ended',
+  'password.reset_forced', 'password.reset_limited', 'sessions.ended',
   'signin.denied_network', 'mfa.code_sent', 'mfa.succeeded', 'mfa.failed', 'mfa.voided',
-  'factor.added', 'factor.removed', 'recovery_codes.generated', 'recovery_code.used',
+  'factor.added', 'factor.removed', 'factor.phone_refused', 'recovery_codes.generated', 'recovery_code.used',
   'device.remembered', 'device.revoked', 'devices.revoked_all', 'signin.new_device',
   'user.invited', 'user.invitation_resent', 'user.verified', 'user.deactivated', 'user.reactivated',
   'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',

@@ -29,6 +29,8 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     historyCount: { flag: 'password-history', help: 'recent passwords that may not be reused' },
     maxAgeDays: { flag: 'password-max-age-days', help: 'days before a password must change; 0 never' },
     resetLinkMinutes: { flag: 'reset-link-minutes', help: 'validity of password reset links' },
+    resetEmailsPerAddressPerHour: { flag: 'reset-emails-per-address-per-hour', help: 'forgot-password emails to one address per hour' },
+    resetRequestsPerIpPerHour: { flag: 'reset-requests-per-ip-per-hour', help: 'forgot-password requests from one IP per hour' },
   },
   lockout: {
     maxFailures: { flag: 'lockout-max-failures', help: 'wrong passwords in the window that lock the account' },
@@ -48,6 +50,9 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     sendsPerHour: { flag: 'sends-per-hour', help: 'codes sent per user per hour' },
     phoneSendsPerNumberPerHour: { flag: 'phone-sends-per-number-per-hour', help: 'SMS and calls per number per hour' },
     phoneSendsPerTenantPerHour: { flag: 'phone-sends-per-tenant-per-hour', help: 'SMS and calls per tenant per hour' },
+    phoneSendsPerIpPerHour: { flag: 'phone-sends-per-ip-per-hour', help: 'SMS and calls asked from one client IP (an IPv6 /64) per hour' },
+    phoneSendsPerPrefixPerHour: { flag: 'phone-sends-per-prefix-per-hour', help: 'SMS and calls per number block (the number without its last 4 digits) per hour' },
+    phoneCountries: { flag: 'phone-countries', help: "ISO 3166-1 alpha-2 codes of countries whose numbers may get SMS and calls; '' allows any" },
     recoveryCodeCount: { flag: 'recovery-code-count', help: 'recovery codes generated at a time' },
   },
   devices: {

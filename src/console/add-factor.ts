@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
-import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, translator } from './context.ts';
+import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, requestFacts, translator } from './context.ts';
 import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
 import { renderSecurity } from './overview.ts';
-import { sendRefusalMessage } from '../factors/send-refusal.ts';
+import { phoneRefusalMessage, sendRefusalMessage } from '../factors/send-refusal.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
-import { normalizePhoneNumber } from '../factors/phone-number.ts';
+import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';
 import { challengeLimits } from '../factors/code-delivery.ts';
 import { refusalMessage, verifyWithAttemptLimit, type CodeCheck } from '../factors/code-attempts.ts';
 import type { CodeChannel } from '../factors/code-challenges.ts';
@@ -18,7 +18,9 @@ import { AppError } from '../lib/errors.ts';
  * sent to the account email or to the phone number being added. The factor stays pending (it
  * is never asked at sign-in) until its first code proves it works. Codes are limited like at
  * sign-in: each enrollment has codeMaxAttempts, the user's failures count across sign-in and
- * this page, and sends keep the tenant's resend, hourly, per-number and per-tenant limits.
+ * this page, and sends keep the tenant's resend, hourly, per-number, per-prefix, per-IP and
+ * per-tenant limits. A number that may not get codes (its type or country) is refused at its
+ * field before anything is stored or sent.
  */
 const PURPOSE = 'account';
 const isCodeChannel = (type: FactorType): type is CodeChannel => type !== 'totp';
@@ -98,12 +100,14 @@ export async function startAdding(deps: ConsoleDeps, ctx: Context, unlocked: Unl
   if (type !== 'email') {
     const raw = (ctx.request.body as Record<string, unknown>).phone;
     if (raw === undefined) return renderAdding(deps, ctx, await dropAdding(deps, unlocked), { phoneType: type });
-    const phone = normalizePhoneNumber(raw);
-    if (!phone) {
+    const screened = screenPhoneNumber(raw, type, unlocked.tenant.policy.mfa);
+    if (!screened.ok) {
+      const who = await dropAdding(deps, unlocked);
+      if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, who, screened);
       ctx.status = 400;
-      return renderAdding(deps, ctx, await dropAdding(deps, unlocked), { phoneType: type, error: t('enroll.phone.invalid') });
+      return renderAdding(deps, ctx, who, { phoneType: type, error: t('enroll.phone.invalid') });
     }
-    destination = phone;
+    destination = screened.phone;
   }
   // the same type and destination again is a resend of the same enrollment
   if (current?.type === type && current.destination === destination) return sendCode(deps, ctx, unlocked, current);
@@ -136,8 +140,9 @@ async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: 
   const destination = adding.destination!;
   const outcome = await deps.codes.send({
     purpose: PURPOSE, uid: adding.factorId, user: who.user, tenant: who.tenant, channel, destination,
-    policy: who.tenant.policy.mfa, locale: ctx.state.locale as string,
+    policy: who.tenant.policy.mfa, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip,
   });
+  if (!outcome.ok && outcome.refused) return refusePhoneNumber(deps, ctx, await dropAdding(deps, who), outcome.refused);
   if (!outcome.ok) {
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     const message = sendRefusalMessage(t, outcome, 'account.add.voided');
@@ -151,6 +156,13 @@ async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: 
   await audit(deps, ctx, who, 'mfa.code_sent', { channel, purpose: PURPOSE });
   const shown = channel === 'email' ? destination : maskPhoneNumber(destination);
   return renderAdding(deps, ctx, who, { notice: t('mfa.sent', { destination: shown }) });
+}
+
+/** a number that may not get codes: said at the number's field (400), written to the audit log masked, nothing sent */
+async function refusePhoneNumber(deps: ConsoleDeps, ctx: Context, who: Unlocked, refused: PhoneRefused) {
+  await audit(deps, ctx, who, 'factor.phone_refused', phoneRefusalDetails(refused));
+  ctx.status = 400;
+  return renderAdding(deps, ctx, who, { phoneType: refused.channel, error: phoneRefusalMessage(translator(deps, ctx), refused) });
 }
 
 /** the first code: the factor is confirmed, the user is told by email, and recovery codes are made if none are left */

@@ -21,6 +21,10 @@ export interface ChallengeLimits {
   perNumberPerHour?: number;
   /** sms and voice only: sends of one tenant per hour (toll-fraud guard) */
   perTenantPerHour?: number;
+  /** sms and voice only: sends asked for from one client address (IssueInput.ip) per hour, any tenant */
+  perIpPerHour?: number;
+  /** sms and voice only: sends to one block of numbers (IssueInput.prefix) per hour, whoever asks */
+  perPrefixPerHour?: number;
 }
 
 export interface IssueInput {
@@ -30,10 +34,16 @@ export interface IssueInput {
   tenantId: string;
   channel: CodeChannel;
   destination: string;
+  /** sms and voice: where the request came from (an IPv6 client's /64), counted under perIpPerHour */
+  ip?: string;
+  /** sms and voice: the destination's block of numbers, counted under perPrefixPerHour */
+  prefix?: string;
   limits: ChallengeLimits;
 }
 
-export type IssueRefusal = 'resend-too-soon' | 'user-hourly-limit' | 'number-hourly-limit' | 'tenant-hourly-limit' | 'voided' | 'user-locked';
+export type IssueRefusal =
+  | 'resend-too-soon' | 'user-hourly-limit' | 'number-hourly-limit' | 'tenant-hourly-limit' | 'ip-hourly-limit' | 'prefix-hourly-limit'
+  | 'voided' | 'user-locked';
 /** retryAfterSeconds is 0 for 'voided': no wait helps, the sign-in must start over. */
 export type IssueResult = { ok: true; code: string; expiresAt: number } | { ok: false; reason: IssueRefusal; retryAfterSeconds: number };
 
@@ -123,6 +133,8 @@ const ID = /^[A-Za-z0-9_.@+=-]{1,200}$/;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,252}$/;
 const CHANNELS: readonly string[] = ['email', 'sms', 'voice'];
+const SEND_SCOPE = /^[0-9A-Za-z:./]{1,100}$/;
+const PREFIX = /^\+[1-9][0-9]{0,14}$/;
 
 function fail(message: string): never {
   throw new TypeError(`code challenge: ${message}`);
@@ -147,6 +159,8 @@ function checkLimits(limits: ChallengeLimits): void {
   whole('sendsPerHour', 1);
   whole('perNumberPerHour', 1, true);
   whole('perTenantPerHour', 1, true);
+  whole('perIpPerHour', 1, true);
+  whole('perPrefixPerHour', 1, true);
 }
 
 export function checkIssue(input: IssueInput): void {
@@ -156,6 +170,8 @@ export function checkIssue(input: IssueInput): void {
   if (!CHANNELS.includes(input.channel)) fail('channel must be email, sms or voice');
   const destinationOk = input.channel === 'email' ? EMAIL.test(input.destination ?? '') : E164.test(input.destination ?? '');
   if (!destinationOk) fail(input.channel === 'email' ? 'destination must be an email address' : 'destination must be an E.164 number');
+  if (input.ip !== undefined && (typeof input.ip !== 'string' || !SEND_SCOPE.test(input.ip))) fail('ip must be 1-100 characters of an address or range');
+  if (input.prefix !== undefined && (typeof input.prefix !== 'string' || !PREFIX.test(input.prefix))) fail('prefix must be + and 1-15 digits');
   checkLimits(input.limits);
 }
 

@@ -3,6 +3,8 @@ import type { PhoneSender } from './delivery/phone.ts';
 import type { Notifications, Recipient } from '../accounts/notifications.ts';
 import type { MfaPolicy } from '../policy/tenant-policy.ts';
 import { AppError } from '../lib/errors.ts';
+import { screenPhoneNumber, type PhoneRefused } from './phone-number.ts';
+import { sendLimitScope } from './send-limit-scope.ts';
 
 /** the limits of one code channel under the tenant's policy */
 export function challengeLimits(policy: MfaPolicy, channel: CodeChannel): ChallengeLimits {
@@ -14,24 +16,33 @@ export function challengeLimits(policy: MfaPolicy, channel: CodeChannel): Challe
     failureWindowSeconds: policy.codeFailureWindowMinutes * 60,
     resendIntervalSeconds: policy.resendIntervalSeconds,
     sendsPerHour: policy.sendsPerHour,
-    ...(phone ? { perNumberPerHour: policy.phoneSendsPerNumberPerHour, perTenantPerHour: policy.phoneSendsPerTenantPerHour } : {}),
+    ...(phone ? {
+      perNumberPerHour: policy.phoneSendsPerNumberPerHour, perTenantPerHour: policy.phoneSendsPerTenantPerHour,
+      perIpPerHour: policy.phoneSendsPerIpPerHour, perPrefixPerHour: policy.phoneSendsPerPrefixPerHour,
+    } : {}),
   };
 }
 
 export type SendOutcome =
   | { ok: true; expiresAt: number }
-  | { ok: false; reason: IssueRefusal | 'delivery-failed' | 'number-refused'; retryAfterSeconds?: number };
+  | { ok: false; reason: IssueRefusal | 'delivery-failed' | 'number-refused'; retryAfterSeconds?: number;
+    /** a number the screening refused (nothing was sent); absent when the carrier refused it */
+    refused?: PhoneRefused };
 
 export interface CodeDelivery {
   /**
    * Issues a code for this sign-in (or enrollment; 'account': a factor added on the account
    * page, `uid` naming that enrollment) and sends it: by email, SMS, or a call that reads it.
-   * A new code voids the previous one; the limits are the challenge store's.
+   * A new code voids the previous one; the limits are the challenge store's. A number for SMS
+   * or voice is screened first (type and country, under the tenant's policy): a refused one
+   * gets nothing and counts nothing.
    */
   send(input: {
     purpose: 'signin' | 'enroll' | 'account'; uid: string; user: { id: string } & Recipient; tenant: { id: string; displayName: string };
     /** the page's language: SMS and calls speak it; an email follows the user's email language first */
     channel: CodeChannel; destination: string; policy: MfaPolicy; locale?: string;
+    /** the client address the request came from (per-IP limit of SMS and calls) */
+    ip: string;
   }): Promise<SendOutcome>;
 }
 
@@ -43,9 +54,18 @@ export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: Ph
   return {
     async send(input) {
       const limits = challengeLimits(input.policy, input.channel);
+      let counted: { ip?: string; prefix?: string } = {};
+      if (input.channel !== 'email') {
+        const screened = screenPhoneNumber(input.destination, input.channel, input.policy);
+        if (!screened.ok) {
+          if (screened.reason === 'malformed') throw new AppError(400, 'phone.invalid_number', 'The phone number must be in E.164 form, such as +14155550100');
+          return { ok: false, reason: 'number-refused', refused: screened };
+        }
+        counted = { ip: sendLimitScope(input.ip), prefix: screened.prefix };
+      }
       const issued = await deps.challenges.issue({
         purpose: input.purpose, uid: input.uid, userId: input.user.id, tenantId: input.tenant.id,
-        channel: input.channel, destination: input.destination, limits,
+        channel: input.channel, destination: input.destination, limits, ...counted,
       });
       if (!issued.ok) return issued;
       const minutes = Math.round(limits.ttlSeconds / 60);

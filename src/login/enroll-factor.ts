@@ -3,14 +3,15 @@ import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
-import { normalizePhoneNumber } from '../factors/phone-number.ts';
+import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';
 import { challengeLimits } from '../factors/code-delivery.ts';
+import { phoneRefusalMessage } from '../factors/send-refusal.ts';
 import { isCodeChannel, maskDestination } from './factor-destinations.ts';
 import { refusalMessage, verifyWithAttemptLimit, type CodeCheck } from './code-attempts.ts';
 import { sendRefusal } from './second-factor.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
-import { advance } from './next-step.ts';
+import { admitUser, advance } from './next-step.ts';
 import { rememberOffer, rememberRequest } from './device-trust.ts';
 
 /**
@@ -18,12 +19,10 @@ import { rememberOffer, rememberRequest } from './device-trust.ts';
  * after the password (which proves it is them), before the application gets its code. The
  * first factor confirmed is also this sign-in's second factor; recovery codes are shown once.
  */
-async function load(deps: LoginDeps, ic: InteractionContext) {
+async function load(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const state = ic.state;
   if (!state || state.pending !== 'enroll') throw new AppError(400, 'error.session', 'This step is not expected now');
-  const user = await deps.users.findById(state.userId);
-  if (!user || user.status !== 'active') throw new AppError(400, 'error.session', 'This sign-in can no longer continue');
-  return { state, user };
+  return { state, user: await admitUser(deps, ctx, ic, state) };
 }
 
 export async function renderEnrollment(
@@ -63,7 +62,7 @@ export async function renderEnrollment(
 
 /** starts enrolling a factor type: a TOTP secret, or a code sent to the email or phone number */
 export async function startEnrollment(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const { state, user } = await load(deps, ic);
+  const { state, user } = await load(deps, ctx, ic);
   const body = ctx.request.body as Record<string, unknown>;
   const type = FACTOR_TYPES.find((f) => f === body.type);
   const locale = ctx.state.locale as string;
@@ -76,20 +75,27 @@ export async function startEnrollment(deps: LoginDeps, ctx: Context, ic: Interac
   }
   let destination = user.email;
   if (type !== 'email') {
-    const phone = normalizePhoneNumber(body.phone ?? state.enrolling?.destination);
     if (body.phone === undefined && !state.enrolling?.destination) return renderEnrollment(deps, ctx, ic, state, { phoneType: type });
-    if (!phone) {
+    const screened = screenPhoneNumber(body.phone ?? state.enrolling?.destination, type, ic.tenant.policy.mfa);
+    if (!screened.ok) {
+      if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, ic, { ...state, enrolling: undefined }, screened);
       ctx.status = 400;
       return renderEnrollment(deps, ctx, ic, { ...state, enrolling: undefined }, { phoneType: type, error: deps.renderer.translate('enroll.phone.invalid', locale) });
     }
-    destination = phone;
+    destination = screened.phone;
   }
   const factor = state.enrolling?.type === type && state.enrolling.destination === destination
     ? { id: state.enrolling.factorId }
     : await deps.factors.addPending(user.id, type, type === 'email' ? {} : { phone: destination });
   const next: LoginState = { ...state, enrolling: { type, factorId: factor.id, destination } };
   await deps.loginState.put(ic.view.uid, next);
-  const outcome = await deps.codes.send({ purpose: 'enroll', uid: ic.view.uid, user, tenant: ic.tenant, channel: type, destination, policy: ic.tenant.policy.mfa, locale });
+  const outcome = await deps.codes.send({
+    purpose: 'enroll', uid: ic.view.uid, user, tenant: ic.tenant, channel: type, destination, policy: ic.tenant.policy.mfa, locale, ip: requestFacts(ctx).ip,
+  });
+  if (!outcome.ok && outcome.refused) {
+    await deps.loginState.put(ic.view.uid, { ...next, enrolling: undefined });
+    return refusePhoneNumber(deps, ctx, ic, { ...next, enrolling: undefined }, outcome.refused);
+  }
   if (!outcome.ok) {
     ctx.status = outcome.reason === 'number-refused' ? 400 : 429;
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
@@ -101,9 +107,21 @@ export async function startEnrollment(deps: LoginDeps, ctx: Context, ic: Interac
   return renderEnrollment(deps, ctx, ic, next, { notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 
+/** a number that may not get codes: said at the number's field (400), written to the audit log masked, nothing sent */
+async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, refused: PhoneRefused) {
+  const locale = ctx.state.locale as string;
+  await deps.audit.record({
+    tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, action: 'factor.phone_refused', ...requestFacts(ctx),
+    details: { ...phoneRefusalDetails(refused), purpose: 'enroll' },
+  });
+  ctx.status = 400;
+  const error = phoneRefusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), refused);
+  return renderEnrollment(deps, ctx, ic, state, { phoneType: refused.channel, error });
+}
+
 /** the first code proves the factor works: it is confirmed, and counts as this sign-in's second factor */
 export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const { state, user } = await load(deps, ic);
+  const { state, user } = await load(deps, ctx, ic);
   const enrolling = state.enrolling;
   if (!enrolling) throw new AppError(400, 'error.session', 'Choose a method to set up first');
   const body = ctx.request.body as Record<string, unknown>;

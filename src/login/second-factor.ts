@@ -6,11 +6,12 @@ import type { AuthMethod } from '../policy/authentication-context.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
 import { challengeLimits, type SendOutcome } from '../factors/code-delivery.ts';
 import { sendRefusalMessage } from '../factors/send-refusal.ts';
+import { phoneRefusalDetails } from '../factors/phone-number.ts';
 import { destinationOf, isCodeChannel, maskDestination } from './factor-destinations.ts';
 import { refusalMessage, verifyWithAttemptLimit } from './code-attempts.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
-import { secondFactorDone } from './next-step.ts';
+import { admitUser, secondFactorDone } from './next-step.ts';
 import { rememberOffer, rememberRequest } from './device-trust.ts';
 
 type Shown = FactorType | 'recovery';
@@ -63,8 +64,15 @@ export async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionCon
   const destination = await destinationOf(deps, user, factor);
   if (!destination) throw new AppError(400, 'error.session', 'This method is not set up');
   const outcome = await deps.codes.send({
-    purpose: 'signin', uid: ic.view.uid, user, tenant: ic.tenant, channel: factor, destination, policy: ic.tenant.policy.mfa, locale,
+    purpose: 'signin', uid: ic.view.uid, user, tenant: ic.tenant, channel: factor, destination, policy: ic.tenant.policy.mfa, locale, ip: requestFacts(ctx).ip,
   });
+  if (!outcome.ok && outcome.refused) {
+    // a number enrolled before a rule or the tenant's country list came to refuse it
+    await deps.audit.record({
+      tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'factor.phone_refused', ...requestFacts(ctx),
+      details: { ...phoneRefusalDetails(outcome.refused), purpose: 'signin' },
+    });
+  }
   if (!outcome.ok) {
     ctx.status = outcome.reason === 'number-refused' ? 400 : 429;
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
@@ -86,7 +94,8 @@ export async function submitSecondFactor(deps: LoginDeps, ctx: Context, ic: Inte
   const factor = shownFactor(state, body.factor);
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
   const locale = ctx.state.locale as string;
-  const user = await currentUser(deps, state);
+  // a locked or deactivated account's code is not even checked
+  const user = await admitUser(deps, ctx, ic, state);
   const facts = requestFacts(ctx);
   let method: AuthMethod | undefined;
   let refusal: ReturnType<typeof refusalMessage> | undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allowlistEntryProblem } from './ip-rules.ts';
+import { isCountryCode } from './country-codes.ts';
 
 /**
  * A tenant's security policy. Stored as the tenant's overrides; every field has a default,
@@ -29,6 +30,10 @@ export const passwordPolicySchema = z.object({
   /** 0: passwords never expire (NIST); the seed-001 preset sets 90 */
   maxAgeDays: z.number().int().min(0).max(3650).default(0),
   resetLinkMinutes: z.number().int().min(5).max(1440).default(60),
+  /** forgot-password emails to one address per hour (requests beyond it get the same page, and no email) */
+  resetEmailsPerAddressPerHour: z.number().int().min(1).max(60).default(3),
+  /** forgot-password requests from one client IP per hour, whatever the addresses */
+  resetRequestsPerIpPerHour: z.number().int().min(1).max(100_000).default(20),
 }).strict();
 
 export const lockoutPolicySchema = z.object({
@@ -38,6 +43,11 @@ export const lockoutPolicySchema = z.object({
   /** failed passwords from one IP across all accounts in the window before it is throttled */
   ipMaxFailures: z.number().int().min(5).max(100000).default(50),
 }).strict();
+
+const COUNTRY_LIST_MAX = 250;
+const phoneCountry = z.string().trim().toUpperCase().refine(isCountryCode, {
+  error: (issue) => `"${String(issue.input)}" is not an ISO 3166-1 alpha-2 country code (such as GB, US or DE)`,
+});
 
 export const mfaPolicySchema = z.object({
   mode: z.enum(MFA_MODES).default('optional'),
@@ -57,6 +67,13 @@ export const mfaPolicySchema = z.object({
   /** toll-fraud guards for SMS and voice */
   phoneSendsPerNumberPerHour: z.number().int().min(1).max(60).default(5),
   phoneSendsPerTenantPerHour: z.number().int().min(1).max(100_000).default(200),
+  /** per client IP (an IPv6 client's /64) and per number prefix (the number without its last 4 digits) */
+  phoneSendsPerIpPerHour: z.number().int().min(1).max(10_000).default(20),
+  phoneSendsPerPrefixPerHour: z.number().int().min(1).max(10_000).default(20),
+  /** ISO 3166-1 alpha-2 codes of the countries whose numbers may get SMS and calls; empty: any country */
+  phoneCountries: z.array(phoneCountry).max(COUNTRY_LIST_MAX)
+    .refine((c) => new Set(c).size === c.length, 'list each country once')
+    .default(() => []),
   recoveryCodeCount: z.number().int().min(5).max(50).default(10),
 }).strict();
 

@@ -140,6 +140,14 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       expect(err.message).to.match(/^--allowlist: "10\.0\.0\.0\/33" is not an IPv4 or IPv6 address or CIDR range/);
       expect(refusal('network-allowlist', '010.0.0.1').message).to.match(/^--network-allowlist: "010\.0\.0\.1"/);
     });
+
+    it('reads phone countries as ISO codes in capitals; an empty text allows any country', () => {
+      expect(parse('phone-countries', 'gb, IE')).to.deep.equal(['GB', 'IE']);
+      expect(parse('phone-countries', ['GB', 'XK'])).to.deep.equal(['GB', 'XK']);
+      expect(parse('phone-countries', '')).to.deep.equal([]);
+      expect(refusal('phone-countries', 'GB,UK').message).to.equal('--phone-countries: "UK" is not an ISO 3166-1 alpha-2 country code (such as GB, US or DE)');
+      expect(refusal('phone-countries', 'GB,gb').message).to.equal('--phone-countries: list each country once');
+    });
   });
 
   describe('overrides from parsed options', () => {

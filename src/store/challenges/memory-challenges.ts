@@ -90,12 +90,19 @@ export function createMemoryCodeChallenges(options: MemoryCodeChallengesOptions)
       const userKey = `user:${input.userId}`;
       const numberKey = `number:${destinationKey(secret, input.destination)}`;
       const tenantKey = `tenant:${input.tenantId}`;
+      // counted only when the caller names them (the code delivery always does for sms and voice)
+      const perIp = phone && input.ip !== undefined ? limits.perIpPerHour ?? 0 : 0;
+      const perPrefix = phone && input.prefix !== undefined ? limits.perPrefixPerHour ?? 0 : 0;
+      const ipKey = `ip:${destinationKey(secret, `ip:${input.ip}`)}`;
+      const prefixKey = `prefix:${destinationKey(secret, `prefix:${input.prefix}`)}`;
       const lastSend = live(sends, userKey, now)?.times.at(-1);
       const waits: [IssueRefusal, number][] = [
         ['resend-too-soon', lastSend === undefined ? 0 : lastSend + limits.resendIntervalSeconds * 1000 - now],
         ['user-hourly-limit', hourlyWait(userKey, limits.sendsPerHour, now)],
         ['number-hourly-limit', phone && limits.perNumberPerHour ? hourlyWait(numberKey, limits.perNumberPerHour, now) : 0],
         ['tenant-hourly-limit', phone && limits.perTenantPerHour ? hourlyWait(tenantKey, limits.perTenantPerHour, now) : 0],
+        ['ip-hourly-limit', perIp ? hourlyWait(ipKey, perIp, now) : 0],
+        ['prefix-hourly-limit', perPrefix ? hourlyWait(prefixKey, perPrefix, now) : 0],
       ];
       const [reason, waitMs] = waits.reduce((longest, w) => (w[1] > longest[1] ? w : longest));
       if (waitMs > 0) return { ok: false, reason, retryAfterSeconds: retryAfterSeconds(waitMs) };
@@ -103,6 +110,8 @@ export function createMemoryCodeChallenges(options: MemoryCodeChallengesOptions)
       record(userKey, now, Math.max(HOUR_MS, limits.resendIntervalSeconds * 1000));
       if (phone && limits.perNumberPerHour) record(numberKey, now, HOUR_MS);
       if (phone && limits.perTenantPerHour) record(tenantKey, now, HOUR_MS);
+      if (perIp) record(ipKey, now, HOUR_MS);
+      if (perPrefix) record(prefixKey, now, HOUR_MS);
       const code = generateCode();
       const expiresAt = now + limits.ttlSeconds * 1000;
       challenges.set(key, {

@@ -9,11 +9,11 @@
  */
 
 /**
- * KEYS: challenge, failures, user sends, number sends, tenant sends.
+ * KEYS: challenge, failures, user sends, number sends, tenant sends, ip sends, prefix sends.
  * ARGV: now, userId, channel, destination, mac, expiresAt, challenge ttl ms, maxAttempts,
  *       userFailures, failure window ms, resend interval ms, sends per hour,
  *       per number per hour (0 = not counted), per tenant per hour (0 = not counted),
- *       send id, hour ms.
+ *       send id, hour ms, per ip per hour (0 = not counted), per prefix per hour (0 = not counted).
  * Returns {'ok', 0} or {reason, wait ms}.
  */
 export const ISSUE_LUA = `
@@ -43,6 +43,8 @@ end
 hourly(KEYS[3], tonumber(ARGV[12]), 'user-hourly-limit')
 hourly(KEYS[4], tonumber(ARGV[13]), 'number-hourly-limit')
 hourly(KEYS[5], tonumber(ARGV[14]), 'tenant-hourly-limit')
+hourly(KEYS[6], tonumber(ARGV[17]), 'ip-hourly-limit')
+hourly(KEYS[7], tonumber(ARGV[18]), 'prefix-hourly-limit')
 if reason then return {reason, wait} end
 local function record(key, keepMs)
   redis.call('ZADD', key, now, ARGV[15])
@@ -51,6 +53,8 @@ end
 record(KEYS[3], math.max(hour, tonumber(ARGV[11])))
 if tonumber(ARGV[13]) > 0 then record(KEYS[4], hour) end
 if tonumber(ARGV[14]) > 0 then record(KEYS[5], hour) end
+if tonumber(ARGV[17]) > 0 then record(KEYS[6], hour) end
+if tonumber(ARGV[18]) > 0 then record(KEYS[7], hour) end
 redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'channel', ARGV[3], 'destination', ARGV[4],
   'mac', ARGV[5], 'expiresAt', ARGV[6], 'attempts', attempts)
 redis.call('PEXPIRE', KEYS[1], ARGV[7])

@@ -25,6 +25,8 @@ type Reserved = [VerifyRefusal] | ['counted', string, number, CodeChannel, strin
  *   P challenge:sends:user:<userId>    sorted set of send times (resend interval, hourly cap)
  *   P challenge:sends:number:<hmac>    sorted set of sms/voice send times to one number
  *   P challenge:sends:tenant:<tenant>  sorted set of sms/voice send times of one tenant
+ *   P challenge:sends:ip:<hmac>        sorted set of sms/voice send times asked from one address
+ *   P challenge:sends:prefix:<hmac>    sorted set of sms/voice send times to one block of numbers
  * Purposes cannot contain ':' (checked), so one purpose's uids never meet another's.
  * Scripts touch keys of several users: a single Redis (or one hash slot), not a cluster.
  * The caller owns `redis`.
@@ -34,7 +36,7 @@ export function createRedisCodeChallenges(redis: Redis, options: RedisCodeChalle
   const secret = checkSecret(options.secret);
   const challengeKey = (purpose: string, uid: string) => `${prefix}challenge:code:${purpose}:${uid}`;
   const failuresKey = (userId: string) => `${prefix}challenge:failures:${userId}`;
-  const sendsKey = (kind: 'user' | 'number' | 'tenant', id: string) => `${prefix}challenge:sends:${kind}:${id}`;
+  const sendsKey = (kind: 'user' | 'number' | 'tenant' | 'ip' | 'prefix', id: string) => `${prefix}challenge:sends:${kind}:${id}`;
 
   return {
     async issue(input) {
@@ -48,12 +50,16 @@ export function createRedisCodeChallenges(redis: Redis, options: RedisCodeChalle
       const keys = [
         challengeKey(input.purpose, input.uid), failuresKey(input.userId), sendsKey('user', input.userId),
         sendsKey('number', destinationKey(secret, input.destination)), sendsKey('tenant', input.tenantId),
+        sendsKey('ip', destinationKey(secret, `ip:${input.ip}`)), sendsKey('prefix', destinationKey(secret, `prefix:${input.prefix}`)),
       ];
+      // counted only when the caller names them (the code delivery always does for sms and voice)
+      const perIp = phone && input.ip !== undefined ? limits.perIpPerHour ?? 0 : 0;
+      const perPrefix = phone && input.prefix !== undefined ? limits.perPrefixPerHour ?? 0 : 0;
       const args = [
         now, input.userId, input.channel, input.destination, mac, expiresAt, limits.ttlSeconds * 1000 + TOMBSTONE_MS,
         limits.maxAttempts, limits.userFailures, limits.failureWindowSeconds * 1000, limits.resendIntervalSeconds * 1000,
         limits.sendsPerHour, phone ? limits.perNumberPerHour ?? 0 : 0, phone ? limits.perTenantPerHour ?? 0 : 0,
-        `${now}:${randomUUID()}`, HOUR_MS,
+        `${now}:${randomUUID()}`, HOUR_MS, perIp, perPrefix,
       ].map(String);
       const [outcome, waitMs] = await redis.eval(ISSUE_LUA, keys.length, ...keys, ...args) as [string, number];
       if (outcome === 'ok') return { ok: true, code, expiresAt };

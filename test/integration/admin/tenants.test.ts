@@ -76,6 +76,8 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
       [{ lockout: { maxFailures: 6, lockForever: true } }, 'lockout'],
       [{ firewall: {} }, ''],
       [{ network: { allowlist: ['not an address'] } }, 'network.allowlist.0'],
+      [{ mfa: { phoneCountries: ['GB', 'UK'] } }, 'mfa.phoneCountries.1'],
+      [{ mfa: { phoneSendsPerIpPerHour: 0 } }, 'mfa.phoneSendsPerIpPerHour'],
       [{ network: { allowlist: Array.from({ length: 501 }, (_, i) => `10.0.${i % 250}.1`) } }, 'network.allowlist'],
       [[], ''],
     ] as const) {
@@ -87,6 +89,13 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
     expectError(whole, 400, 'tenant.invalid_policy');
     expect(whole.json.error.message).to.include('network.strict');
     expect(await policy()).to.deep.equal(before);
+  });
+
+  it('takes the phone settings: the countries whose numbers get codes, in capitals, and the per-IP and per-prefix send limits', async () => {
+    const res = await w.api('PATCH', policyPath(), { body: { mfa: { phoneCountries: ['gb', 'IE'], phoneSendsPerIpPerHour: 7, phoneSendsPerPrefixPerHour: 3 } } });
+    expect(res.status, JSON.stringify(res.json)).to.equal(200);
+    expect(res.json.policy.mfa).to.deep.include({ phoneCountries: ['GB', 'IE'], phoneSendsPerIpPerHour: 7, phoneSendsPerPrefixPerHour: 3 });
+    expect((await policy()).mfa.phoneCountries).to.deep.equal(['GB', 'IE']);
   });
 
   it('answers malformed JSON, other media types, oversized and bodiless writes with the documented 4xx', async () => {

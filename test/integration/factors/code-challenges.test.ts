@@ -11,6 +11,8 @@ const LIMITS: ChallengeLimits = {
   ttlSeconds: 300, maxAttempts: 5, userFailures: 20, failureWindowSeconds: 900,
   resendIntervalSeconds: 30, sendsPerHour: 5, perNumberPerHour: 3, perTenantPerHour: 4,
 };
+/** the per-IP and per-prefix caps are counted only for sends that name an ip and a prefix */
+const SCOPED: ChallengeLimits = { ...LIMITS, perTenantPerHour: 100, perIpPerHour: 3, perPrefixPerHour: 2 };
 const HOUR = 3600_000;
 
 function steppingClock(): Clock & { advance(ms: number): void } {
@@ -176,6 +178,27 @@ function contract(name: string, open: () => Harness): void {
       expect((await issue({ tenantId })).ok).to.equal(true);
     });
 
+    it('caps sms and voice sends asked from one address per hour, across tenants', async () => {
+      const ip = '203.0.113.7';
+      for (let i = 0; i < 3; i++) await issued({ ip, prefix: `+4420${i}`, tenantId: id('tenant'), limits: SCOPED });
+      h.clock.advance(1000);
+      expect(await issue({ ip, prefix: '+44209', limits: SCOPED })).to.deep.equal({ ok: false, reason: 'ip-hourly-limit', retryAfterSeconds: 3599 });
+      expect((await issue({ ip: '2001:db8:1:2::/64', prefix: '+44208', limits: SCOPED })).ok, 'another address').to.equal(true);
+      expect((await issue({ ip, prefix: '+44207', channel: 'email', destination: 'ann@example.com', limits: SCOPED })).ok, 'email is not counted').to.equal(true);
+      h.clock.advance(HOUR);
+      expect((await issue({ ip, prefix: '+44209', limits: SCOPED })).ok).to.equal(true);
+    });
+
+    it('caps sms and voice sends to one block of numbers per hour, whoever asks', async () => {
+      const prefix = '+1415555';
+      await issued({ prefix, ip: '198.51.100.1', limits: SCOPED });
+      await issued({ prefix, ip: '198.51.100.2', channel: 'voice', limits: SCOPED });
+      expect(await issue({ prefix, ip: '198.51.100.3', limits: SCOPED })).to.deep.equal({ ok: false, reason: 'prefix-hourly-limit', retryAfterSeconds: 3600 });
+      expect((await issue({ prefix: '+1415556', ip: '198.51.100.3', limits: SCOPED })).ok, 'the next block').to.equal(true);
+      h.clock.advance(HOUR);
+      expect((await issue({ prefix, ip: '198.51.100.3', limits: SCOPED })).ok).to.equal(true);
+    });
+
     it('does not count email toward the number and tenant caps', async () => {
       const tenantId = id('tenant');
       for (let i = 0; i < 6; i++) await issued({ tenantId, channel: 'email', destination: 'shared@example.com' });
@@ -276,7 +299,8 @@ function contract(name: string, open: () => Harness): void {
 
     it('rejects malformed input before touching the store', async () => {
       for (const over of [{ destination: '0049 30 1234' }, { channel: 'email' as const, destination: 'nobody' },
-        { purpose: 'sign:in' }, { uid: '' }, { limits: { ...LIMITS, maxAttempts: 0 } }]) {
+        { purpose: 'sign:in' }, { uid: '' }, { limits: { ...LIMITS, maxAttempts: 0 } }, { ip: 'a b' }, { prefix: '1415' },
+        { limits: { ...LIMITS, perIpPerHour: 0 } }]) {
         let error: unknown;
         await issue(over).catch((e: unknown) => { error = e; });
         expect(error, JSON.stringify(over)).to.be.instanceOf(TypeError);

@@ -112,7 +112,7 @@ for (const kind of BACKENDS) {
 
     it('enrolls a voice callback: the call reads the code twice, and the ID token says tel', async () => {
       const carol = { email: `carol-${randomBytes(3).toString('hex')}@example.com`, password: 'carol has a long passphrase too' };
-      const carolPhone = '+447700900123';
+      const carolPhone = '+447400123456'; // a valid UK mobile (libphonenumber-js's example); 07700 900xxx is a drama range no carrier serves
       await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', carol.email, '--password', carol.password]);
       const flow = await startFlow(config, f.client, carol);
       let page = await post(flow.browser, flow.page, '/enroll/start', { type: 'voice' });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   devicePolicySchema, effectivePolicy, lockoutPolicySchema, mfaPolicySchema, networkPolicySchema, passwordPolicySchema, tenantPolicySchema,
 } from '../../../src/policy/tenant-policy.ts';
+import { COUNTRY_CODES } from '../../../src/policy/country-codes.ts';
 
 /** the first problem as the tenant service reports it: path and message */
 function problem(stored: unknown): string | undefined {
@@ -17,13 +18,14 @@ describe('tenant policy: two-factor, devices and network', () => {
     expect(p.mfa).to.deep.equal({
       mode: 'optional', factors: ['totp', 'email', 'sms', 'voice'],
       emailCodeMinutes: 10, phoneCodeMinutes: 5, codeMaxAttempts: 5, userCodeFailures: 10, codeFailureWindowMinutes: 15,
-      resendIntervalSeconds: 30, sendsPerHour: 5, phoneSendsPerNumberPerHour: 5, phoneSendsPerTenantPerHour: 200, recoveryCodeCount: 10,
+      resendIntervalSeconds: 30, sendsPerHour: 5, phoneSendsPerNumberPerHour: 5, phoneSendsPerTenantPerHour: 200,
+      phoneSendsPerIpPerHour: 20, phoneSendsPerPrefixPerHour: 20, phoneCountries: [], recoveryCodeCount: 10,
     });
     expect(p.devices).to.deep.equal({ trustDays: 14, recheckDays: 30, binding: 'browser', newDeviceEmail: true });
     expect(p.network).to.deep.equal({ allowlist: [], strict: false });
     expect(p.password).to.deep.equal({
       minLength: null, recommendedLength: null, maxLength: 256, requiredClasses: [], minStrength: 3, rejectCommon: true,
-      historyCount: 5, maxAgeDays: 0, resetLinkMinutes: 60,
+      historyCount: 5, maxAgeDays: 0, resetLinkMinutes: 60, resetEmailsPerAddressPerHour: 3, resetRequestsPerIpPerHour: 20,
     });
     expect(p.lockout).to.deep.equal({ maxFailures: 5, windowMinutes: 15, lockMinutes: 10, ipMaxFailures: 50 });
   });
@@ -51,10 +53,14 @@ describe('tenant policy: two-factor, devices and network', () => {
       ['mfa', 'sendsPerHour', 1, 60],
       ['mfa', 'phoneSendsPerNumberPerHour', 1, 60],
       ['mfa', 'phoneSendsPerTenantPerHour', 1, 100_000],
+      ['mfa', 'phoneSendsPerIpPerHour', 1, 10_000],
+      ['mfa', 'phoneSendsPerPrefixPerHour', 1, 10_000],
       ['mfa', 'recoveryCodeCount', 5, 50],
       ['devices', 'trustDays', 1, 365],
       ['devices', 'recheckDays', 1, 365],
       ['password', 'recommendedLength', 8, 256],
+      ['password', 'resetEmailsPerAddressPerHour', 1, 60],
+      ['password', 'resetRequestsPerIpPerHour', 1, 100_000],
     ];
     for (const [section, field, min, max] of ranges) {
       it(`${section}.${field} accepts ${min}–${max} and refuses outside it or fractions`, () => {
@@ -81,6 +87,25 @@ describe('tenant policy: two-factor, devices and network', () => {
       expect(problem({ mfa: { factors: ['sms', 'sms'] } })).to.equal('mfa.factors: list each factor once');
       expect(problem({ mfa: { factors: ['totp', 'pigeon'] } })).to.match(/^mfa\.factors\.1: /);
       expect(problem({ mfa: { factors: 'totp' } })).to.match(/^mfa\.factors: /);
+    });
+  });
+
+  describe('phone countries', () => {
+    it('takes ISO 3166-1 alpha-2 codes (and XK for Kosovo), trimmed and in capitals', () => {
+      expect(effectivePolicy({ mfa: { phoneCountries: ['GB', ' us ', 'de', 'XK'] } }).mfa.phoneCountries).to.deep.equal(['GB', 'US', 'DE', 'XK']);
+    });
+    it('refuses codes that are not assigned countries, naming the entry and its position', () => {
+      expect(problem({ mfa: { phoneCountries: ['GB', 'UK'] } })).to.equal('mfa.phoneCountries.1: "UK" is not an ISO 3166-1 alpha-2 country code (such as GB, US or DE)');
+      for (const bad of ['EU', 'GBR', '44', '', 'ZZ', 'AC']) expect(problem({ mfa: { phoneCountries: [bad] } }), bad).to.match(/^mfa\.phoneCountries\.0: "/);
+      expect(problem({ mfa: { phoneCountries: [44] } })).to.match(/^mfa\.phoneCountries\.0: /);
+      expect(problem({ mfa: { phoneCountries: 'GB' } })).to.match(/^mfa\.phoneCountries: /);
+    });
+    it('refuses a country listed twice, in any spelling', () => {
+      expect(problem({ mfa: { phoneCountries: ['GB', 'gb'] } })).to.equal('mfa.phoneCountries: list each country once');
+    });
+    it('holds every country at once', () => {
+      expect(COUNTRY_CODES.size).to.equal(250);
+      expect(effectivePolicy({ mfa: { phoneCountries: [...COUNTRY_CODES] } }).mfa.phoneCountries).to.have.length(250);
     });
   });
 
