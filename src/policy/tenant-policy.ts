@@ -10,7 +10,7 @@ export const CHARACTER_CLASSES = ['lowercase', 'uppercase', 'digit', 'symbol'] a
 export type CharacterClass = (typeof CHARACTER_CLASSES)[number];
 export const MFA_MODES = ['always', 'outside-allowlist', 'optional'] as const;
 export type MfaMode = (typeof MFA_MODES)[number];
-/** in the order sign-in offers them when the user has no preference (authenticator app first, as seed 001 advises) */
+/** in the order sign-in offers them when the user has no preference (authenticator app first: it needs no network and no phone line) */
 export const FACTOR_TYPES = ['totp', 'email', 'sms', 'voice'] as const;
 export type FactorType = (typeof FACTOR_TYPES)[number];
 export const DEVICE_BINDINGS = ['browser', 'browser+ip'] as const;
@@ -19,7 +19,7 @@ export type DeviceBinding = (typeof DEVICE_BINDINGS)[number];
 export const passwordPolicySchema = z.object({
   /** null: NIST SP 800-63B-4 defaults (15 when the password is the only factor, 8 with 2FA always) */
   minLength: z.number().int().min(8).max(256).nullable().default(null),
-  /** advice only (seed 000 recommends 30-character passphrases); null: the advice names the minimum */
+  /** advice only (e.g. 30-character passphrases); null: the advice names the minimum */
   recommendedLength: z.number().int().min(8).max(256).nullable().default(null),
   maxLength: z.number().int().min(128).max(1024).default(256),
   requiredClasses: z.array(z.enum(CHARACTER_CLASSES)).max(4).default([]),
@@ -27,7 +27,7 @@ export const passwordPolicySchema = z.object({
   minStrength: z.number().int().min(0).max(4).default(3),
   rejectCommon: z.boolean().default(true),
   historyCount: z.number().int().min(0).max(24).default(5),
-  /** 0: passwords never expire (NIST); the seed-001 preset sets 90 */
+  /** 0: passwords never expire (NIST); the ip-allowlist preset sets 90 */
   maxAgeDays: z.number().int().min(0).max(3650).default(0),
   resetLinkMinutes: z.number().int().min(5).max(1440).default(60),
   /** forgot-password emails to one address per hour (requests beyond it get the same page, and no email) */
@@ -100,7 +100,7 @@ export const networkPolicySchema = z.object({
   path: ['strict'],
 });
 
-/** Account lifecycle: invitations and automatic deactivation (seed 001). */
+/** Account lifecycle: invitations and automatic deactivation. */
 export const lifecyclePolicySchema = z.object({
   /** validity of invitation and email-verification links */
   invitationHours: z.number().int().min(1).max(720).default(72),
