@@ -24,6 +24,7 @@ import { createFederationCallbackRouter } from './login/federation-router.ts';
 import { createResetPasswordRouter } from './login/reset-password.ts';
 import { createDevOutboxRouter } from './http/dev-outbox.ts';
 import { createCodeDelivery } from './factors/code-delivery.ts';
+import { createSecondFactors } from './factors/second-factors.ts';
 import { createSecurityRouter } from './http/security-txt.ts';
 import { createDemoRouter } from './app/demo-rp.ts';
 import { demoEnabled } from './app/demo-data.ts';
@@ -82,13 +83,15 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     { name: 'database', check: () => c.db.ping() },
     { name: c.redis ? 'redis' : 'memory-store', check: () => c.kv.ping() },
   ];
+  const codes = createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate });
   const loginDeps = {
     host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
     userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
     factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
     federation: c.federation,
-    codes: createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate }),
+    codes,
+    secondFactors: createSecondFactors({ factors: c.factors, challenges: c.challenges, codes, counters: c.counters, phoneTransport: () => c.phone.transport }),
   };
   const sessionIndex = createSessionIndex(c.kv, c.clock, sessionLifetime);
   const consoleDeps = {

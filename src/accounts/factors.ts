@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database } from '../store/database.ts';
 import { MfaFactorEntity, RecoveryCodeEntity, UserEntity } from '../store/entities/index.ts';
-import type { FactorType } from '../store/entities/mfa-factor.ts';
-import { FACTOR_TYPES } from '../store/entities/mfa-factor.ts';
+import { FACTOR_TYPES, isCodeFactor, type CodeFactorType, type FactorType } from '../policy/factor-types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SealedBox } from '../lib/sealed-box.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
@@ -12,10 +11,8 @@ import { qrSvg } from '../factors/qr.ts';
 import { normalizePhoneNumber } from '../factors/phone-number.ts';
 import { createRecoveryCodes, type RecoveryCodes } from '../factors/recovery-codes.ts';
 
-export type { FactorType };
-/** factors whose code is sent by another module; this service only stores them */
-export type CodeFactorType = Exclude<FactorType, 'totp'>;
-const CODE_FACTOR_TYPES: readonly CodeFactorType[] = ['email', 'sms', 'voice'];
+export type { FactorType, CodeFactorType };
+const CODE_FACTOR_TYPES: readonly CodeFactorType[] = FACTOR_TYPES.filter(isCodeFactor);
 
 /** a factor as callers see it: never with its secret */
 export interface Factor {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createRenderer, type Renderer } from '../http/views.ts';
 import { createWorkLimiter, type WorkLimiter } from '../lib/work-limiter.ts';
 import { createMetrics, type Metrics } from '../lib/metrics.ts';
+import { SECOND_FACTOR_METHODS } from '../policy/factor-types.ts';
 import { createRedisAttemptCounters } from '../store/counters/redis-counters.ts';
 import { createMemoryAttemptCounters } from '../store/counters/memory-counters.ts';
 import { createDatabaseLockReleases } from '../store/counters/lock-releases.ts';
@@ -98,7 +99,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const secrets = resolveSecrets(settings);
   const box = createSealedBox(secrets.keyEncryptionKey);
   const db = await openDatabase({ ...(settings.DATABASE_URL ? { databaseUrl: settings.DATABASE_URL } : {}), dataDir: settings.DATA_DIR });
-  const metrics = createMetrics({ argon2: () => argon2Limiter });
+  const metrics = createMetrics({ argon2: () => argon2Limiter, factorLabels: SECOND_FACTOR_METHODS });
   const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger, metrics) : undefined;
   const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
   const argon2Limiter = createWorkLimiter({

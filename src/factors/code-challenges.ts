@@ -1,3 +1,4 @@
+import { FACTOR_TYPES, isCodeFactor, isPhoneFactor, type CodeFactorType } from '../policy/factor-types.ts';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -5,7 +6,8 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
  * uid) and one user. The stores (src/store/challenges/) keep only an HMAC of the code and
  * count attempts and sends atomically: in Redis shared by every replica, in process otherwise.
  */
-export type CodeChannel = 'email' | 'sms' | 'voice';
+/** the factors whose code is sent (src/policy/factor-types.ts) */
+export type CodeChannel = CodeFactorType;
 
 export interface ChallengeLimits {
   ttlSeconds: number;
@@ -116,7 +118,7 @@ export function destinationKey(secret: Buffer, destination: string): string {
 }
 
 export function isPhoneChannel(channel: CodeChannel): boolean {
-  return channel === 'sms' || channel === 'voice';
+  return isPhoneFactor(channel);
 }
 
 export function retryAfterSeconds(ms: number): number {
@@ -132,7 +134,7 @@ const PURPOSE = /^[a-z][a-z0-9-]{0,31}$/;
 const ID = /^[A-Za-z0-9_.@+=-]{1,200}$/;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,252}$/;
-const CHANNELS: readonly string[] = ['email', 'sms', 'voice'];
+
 const SEND_SCOPE = /^[0-9A-Za-z:./]{1,100}$/;
 const PREFIX = /^\+[1-9][0-9]{0,14}$/;
 
@@ -167,7 +169,7 @@ export function checkIssue(input: IssueInput): void {
   checkSignIn(input.purpose, input.uid);
   if (typeof input.userId !== 'string' || !ID.test(input.userId)) fail('userId must be 1-200 letters, digits or _.@+=-');
   if (typeof input.tenantId !== 'string' || !ID.test(input.tenantId)) fail('tenantId must be 1-200 letters, digits or _.@+=-');
-  if (!CHANNELS.includes(input.channel)) fail('channel must be email, sms or voice');
+  if (!isCodeFactor(input.channel)) fail(`channel must be one of ${FACTOR_TYPES.filter(isCodeFactor).join(', ')}`);
   const destinationOk = input.channel === 'email' ? EMAIL.test(input.destination ?? '') : E164.test(input.destination ?? '');
   if (!destinationOk) fail(input.channel === 'email' ? 'destination must be an email address' : 'destination must be an E.164 number');
   if (input.ip !== undefined && (typeof input.ip !== 'string' || !SEND_SCOPE.test(input.ip))) fail('ip must be 1-100 characters of an address or range');

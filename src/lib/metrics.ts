@@ -30,7 +30,6 @@ export interface Argon2Load {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANTS = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:token-exchange']);
-const FACTORS = new Set(['totp', 'email', 'sms', 'voice', 'recovery']);
 const SIGN_IN_RESULTS: Record<string, string> = {
   'signin.succeeded': 'succeeded', 'signin.failed': 'failed', 'signin.refused_locked': 'locked',
   'signin.throttled_ip': 'throttled', 'signin.denied_network': 'denied_network',
@@ -42,7 +41,13 @@ const SECOND_FACTOR_RESULTS: Record<string, string> = {
 const ACTION = /^[a-z_]+\.[a-z_]+$/;
 
 /** `argon2` is read at each scrape (a function, so the limiter may be made after the metrics that count its refusals) */
-export function createMetrics(deps: { argon2: () => Argon2Load; defaultMetrics?: boolean }): Metrics {
+export function createMetrics(deps: {
+  argon2: () => Argon2Load;
+  /** the second-factor methods a `factor` label may name (src/policy/factor-types.ts); any other is 'other' */
+  factorLabels: readonly string[];
+  defaultMetrics?: boolean;
+}): Metrics {
+  const factors = new Set(deps.factorLabels);
   const registry = new Registry();
   if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -104,7 +109,7 @@ export function createMetrics(deps: { argon2: () => Argon2Load; defaultMetrics?:
       const signIn = SIGN_IN_RESULTS[action];
       if (signIn) signIns.inc({ result: signIn });
       const second = SECOND_FACTOR_RESULTS[action];
-      if (second) secondFactor.inc({ factor: factorOf(details), result: second });
+      if (second) secondFactor.inc({ factor: factorOf(details, factors), result: second });
       if (action === 'user.locked') locks.inc();
     },
     tokenIssued(type, grant) {
@@ -120,7 +125,7 @@ export function createMetrics(deps: { argon2: () => Argon2Load; defaultMetrics?:
 }
 
 /** the sign-in pages name the factor `factor`, `method` or `channel` depending on the event */
-function factorOf(details: Record<string, unknown> | undefined): string {
+function factorOf(details: Record<string, unknown> | undefined, factors: ReadonlySet<string>): string {
   const named = details?.factor ?? details?.method ?? details?.channel;
-  return typeof named === 'string' && FACTORS.has(named) ? named : 'other';
+  return typeof named === 'string' && factors.has(named) ? named : 'other';
 }

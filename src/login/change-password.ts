@@ -2,12 +2,11 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import { passwordMessages } from './password-messages.ts';
-import { admitUser, advance } from './next-step.ts';
+import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { minimumLength } from '../policy/password-rules.ts';
-import { AppError } from '../lib/errors.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 
-export function renderChangePassword(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { reason: 'forced' | 'expired'; errors?: string[] }) {
+function render(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { reason: 'forced' | 'expired'; errors?: string[] }): StepOutcome {
   const locale = ctx.state.locale as string;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   ctx.type = 'html';
@@ -20,6 +19,11 @@ export function renderChangePassword(deps: LoginDeps, ctx: Context, ic: Interact
     csrf: deps.csrf.token(ctx),
     errors: options.errors ?? [],
   }), locale);
+  return shown;
+}
+
+export async function show(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  return render(deps, ctx, ic, { reason: at.state.changeReason ?? 'forced' });
 }
 
 /**
@@ -27,23 +31,20 @@ export function renderChangePassword(deps: LoginDeps, ctx: Context, ic: Interact
  * the new password must pass the policy; then every other session ends, every refresh token
  * is revoked, the user is told by email, and the sign-in continues.
  */
-export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = ic.state;
-  if (!state || state.pending !== 'change-password') throw new AppError(400, 'error.session', 'This step is not expected now');
+export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state, user } = at;
   const body = ctx.request.body as Record<string, unknown>;
   const password = typeof body.password === 'string' ? body.password : '';
   const confirm = typeof body.confirm === 'string' ? body.confirm : '';
   const locale = ctx.state.locale as string;
-  // the new password takes effect only for an account still active and not locked
-  const user = await admitUser(deps, ctx, ic, state);
   if (password !== confirm) {
     ctx.status = 400;
-    return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: [deps.renderer.translate('password.rule.mismatch', locale)] });
+    return render(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: [deps.renderer.translate('password.rule.mismatch', locale)] });
   }
   const decision = await deps.passwords.change(password, { user, tenantName: ic.tenant.displayName, policy: ic.tenant.policy });
   if (!decision.ok) {
     ctx.status = 400;
-    return renderChangePassword(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: passwordMessages(deps.renderer, locale, decision.failures) });
+    return render(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: passwordMessages(deps.renderer, locale, decision.failures) });
   }
   // this browser's own session (a re-authentication of a signed-in user) is the one the sign-in
   // continues in: ending it would strand the interaction; it is re-established by the result
@@ -51,5 +52,5 @@ export async function submitChangePassword(deps: LoginDeps, ctx: Context, ic: In
   await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.changeReason ?? 'forced', ...ended } });
   sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
   const { changeReason: _done, ...rest } = state;
-  return advance(deps, ctx, ic, rest);
+  return { kind: 'progress', state: rest };
 }

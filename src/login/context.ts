@@ -16,6 +16,7 @@ import type { Csrf } from '../http/csrf.ts';
 import type { FactorService } from '../accounts/factors.ts';
 import type { CodeChallenges } from '../factors/code-challenges.ts';
 import type { CodeDelivery } from '../factors/code-delivery.ts';
+import type { FactorScope, SecondFactors } from '../factors/factor.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
@@ -40,6 +41,8 @@ export interface LoginDeps {
   factors: FactorService;
   challenges: CodeChallenges;
   codes: CodeDelivery;
+  /** every factor's send and verify paths (src/factors/second-factors.ts) */
+  secondFactors: SecondFactors;
   counters: AttemptCounters;
   phone: PhoneSender;
   devices: DeviceService;
@@ -146,4 +149,9 @@ export function pageData(ic: InteractionContext, extra: Record<string, unknown>)
 export function requestFacts(ctx: Context): { ip: string; userAgent?: string } {
   const ua = ctx.get('user-agent');
   return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
+}
+
+/** what a factor's proof in this sign-in is bound to: the interaction, its tenant and user, the page's language */
+export function factorScope(ctx: Context, ic: InteractionContext, user: FactorScope['user'], purpose: 'signin' | 'enroll'): FactorScope {
+  return { purpose, uid: ic.view.uid, tenant: ic.tenant, user, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip };
 }

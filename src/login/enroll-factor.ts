@@ -1,17 +1,15 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData, requestFacts } from './context.ts';
+import { factorScope, pageData, requestFacts } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';
-import { challengeLimits } from '../factors/code-delivery.ts';
 import { phoneRefusalMessage } from '../factors/send-refusal.ts';
-import { isCodeChannel, maskDestination } from './factor-destinations.ts';
-import { refusalMessage, verifyWithAttemptLimit, type CodeCheck } from './code-attempts.ts';
-import { sendRefusal } from './second-factor.ts';
+import { maskDestination } from './factor-destinations.ts';
+import { refusalMessage, sendRefusal } from './code-attempts.ts';
+import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
-import { admitUser, advance } from './next-step.ts';
 import { rememberOffer, rememberRequest } from './device-trust.ts';
 
 /**
@@ -19,15 +17,16 @@ import { rememberOffer, rememberRequest } from './device-trust.ts';
  * after the password (which proves it is them), before the application gets its code. The
  * first factor confirmed is also this sign-in's second factor; recovery codes are shown once.
  */
-async function load(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = ic.state;
-  if (!state || state.pending !== 'enroll') throw new AppError(400, 'error.session', 'This step is not expected now');
-  return { state, user: await admitUser(deps, ctx, ic, state) };
+function enrollable(at: StepAt): FactorType[] {
+  return at.step.step === 'enroll' ? at.step.factors : [];
 }
 
-export async function renderEnrollment(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, options: { error?: string; notice?: string; phoneType?: 'sms' | 'voice' } = {},
-) {
+/** the step's page as the sign-in now stands (`state`: the step's state as just changed, else the stored one) */
+async function render(
+  deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt,
+  options: { state?: LoginState; error?: string; notice?: string; phoneType?: 'sms' | 'voice' } = {},
+): Promise<StepOutcome> {
+  const state = options.state ?? at.state;
   const locale = ctx.state.locale as string;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const uid = ic.view.uid;
@@ -38,49 +37,54 @@ export async function renderEnrollment(
   ctx.type = 'html';
   const enrolling = state.enrolling;
   if (enrolling?.type === 'totp') {
-    const user = await deps.users.findById(state.userId);
-    const totp = await deps.factors.pendingTotp(state.userId, enrolling.factorId, { accountName: user?.email ?? 'user', issuer: ic.tenant.displayName });
+    const totp = await deps.factors.pendingTotp(state.userId, enrolling.factorId, { accountName: at.user.email, issuer: ic.tenant.displayName });
     ctx.body = deps.renderer.render('enroll-totp', pageData(ic, { ...base, qrSvg: totp.qrSvg, secret: totp.secret, action: `/interaction/${uid}/enroll/confirm` }), locale);
-    return;
+    return shown;
   }
   if (enrolling?.destination) {
     ctx.body = deps.renderer.render('enroll-code', pageData(ic, {
       ...base, lead: t('enroll.code.lead', { destination: maskDestination(enrolling.destination) }),
       action: `/interaction/${uid}/enroll/confirm`, resendAction: `/interaction/${uid}/enroll/start`, type: enrolling.type,
     }), locale);
-    return;
+    return shown;
   }
   if (options.phoneType) {
     ctx.body = deps.renderer.render('enroll-phone', pageData(ic, { ...base, type: options.phoneType, action: `/interaction/${uid}/enroll/start` }), locale);
-    return;
+    return shown;
   }
   ctx.body = deps.renderer.render('enroll-choose', pageData(ic, {
     ...base, lead: t('enroll.lead', { tenant: ic.tenant.displayName }), action: `/interaction/${uid}/enroll/start`,
-    choices: (state.enrollable ?? []).map((type) => ({ type, name: t(`factor.${type}`) })),
+    choices: enrollable(at).map((type) => ({ type, name: t(`factor.${type}`) })),
   }), locale);
+  return shown;
+}
+
+/** the page again (a GET) */
+export function show(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  return render(deps, ctx, ic, at);
 }
 
 /** starts enrolling a factor type: a TOTP secret, or a code sent to the email or phone number */
-export async function startEnrollment(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const { state, user } = await load(deps, ctx, ic);
+export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state, user } = at;
   const body = ctx.request.body as Record<string, unknown>;
   const type = FACTOR_TYPES.find((f) => f === body.type);
   const locale = ctx.state.locale as string;
-  if (!type || !(state.enrollable ?? []).includes(type)) throw new AppError(400, 'error.session', 'This method cannot be set up here');
+  if (!type || !enrollable(at).includes(type)) throw new AppError(400, 'error.session', 'This method cannot be set up here');
   if (type === 'totp') {
     const totp = await deps.factors.startTotp(user.id, { accountName: user.email, issuer: ic.tenant.displayName });
     const next: LoginState = { ...state, enrolling: { type, factorId: totp.factorId } };
     await deps.loginState.put(ic.view.uid, next);
-    return renderEnrollment(deps, ctx, ic, next);
+    return render(deps, ctx, ic, at, { state: next });
   }
   let destination = user.email;
   if (type !== 'email') {
-    if (body.phone === undefined && !state.enrolling?.destination) return renderEnrollment(deps, ctx, ic, state, { phoneType: type });
+    if (body.phone === undefined && !state.enrolling?.destination) return render(deps, ctx, ic, at, { phoneType: type });
     const screened = screenPhoneNumber(body.phone ?? state.enrolling?.destination, type, ic.tenant.policy.mfa);
     if (!screened.ok) {
-      if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, ic, { ...state, enrolling: undefined }, screened);
+      if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, ic, at, { ...state, enrolling: undefined }, screened);
       ctx.status = 400;
-      return renderEnrollment(deps, ctx, ic, { ...state, enrolling: undefined }, { phoneType: type, error: deps.renderer.translate('enroll.phone.invalid', locale) });
+      return render(deps, ctx, ic, at, { state: { ...state, enrolling: undefined }, phoneType: type, error: deps.renderer.translate('enroll.phone.invalid', locale) });
     }
     destination = screened.phone;
   }
@@ -89,26 +93,24 @@ export async function startEnrollment(deps: LoginDeps, ctx: Context, ic: Interac
     : await deps.factors.addPending(user.id, type, type === 'email' ? {} : { phone: destination });
   const next: LoginState = { ...state, enrolling: { type, factorId: factor.id, destination } };
   await deps.loginState.put(ic.view.uid, next);
-  const outcome = await deps.codes.send({
-    purpose: 'enroll', uid: ic.view.uid, user, tenant: ic.tenant, channel: type, destination, policy: ic.tenant.policy.mfa, locale, ip: requestFacts(ctx).ip,
-  });
+  const outcome = await deps.secondFactors.get(type).issue!(factorScope(ctx, ic, user, 'enroll'), destination);
   if (!outcome.ok && outcome.refused) {
     await deps.loginState.put(ic.view.uid, { ...next, enrolling: undefined });
-    return refusePhoneNumber(deps, ctx, ic, { ...next, enrolling: undefined }, outcome.refused);
+    return refusePhoneNumber(deps, ctx, ic, at, { ...next, enrolling: undefined }, outcome.refused);
   }
   if (!outcome.ok) {
     ctx.status = outcome.reason === 'number-refused' ? 400 : 429;
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     const retry = outcome.reason === 'number-refused' ? { ...next, enrolling: undefined } : next;
     if (retry !== next) await deps.loginState.put(ic.view.uid, retry);
-    return renderEnrollment(deps, ctx, ic, retry, { error: sendRefusal(deps, locale, outcome), ...(retry !== next && type !== 'email' ? { phoneType: type } : {}) });
+    return render(deps, ctx, ic, at, { state: retry, error: sendRefusal(deps, locale, outcome), ...(retry !== next && type !== 'email' ? { phoneType: type } : {}) });
   }
   await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'mfa.code_sent', ...requestFacts(ctx), details: { channel: type, purpose: 'enroll' } });
-  return renderEnrollment(deps, ctx, ic, next, { notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
+  return render(deps, ctx, ic, at, { state: next, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 
 /** a number that may not get codes: said at the number's field (400), written to the audit log masked, nothing sent */
-async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, refused: PhoneRefused) {
+async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt, state: LoginState, refused: PhoneRefused): Promise<StepOutcome> {
   const locale = ctx.state.locale as string;
   await deps.audit.record({
     tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, action: 'factor.phone_refused', ...requestFacts(ctx),
@@ -116,25 +118,19 @@ async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionC
   });
   ctx.status = 400;
   const error = phoneRefusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), refused);
-  return renderEnrollment(deps, ctx, ic, state, { phoneType: refused.channel, error });
+  return render(deps, ctx, ic, at, { state, phoneType: refused.channel, error });
 }
 
 /** the first code proves the factor works: it is confirmed, and counts as this sign-in's second factor */
-export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const { state, user } = await load(deps, ctx, ic);
+export async function confirm(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state, user } = at;
   const enrolling = state.enrolling;
   if (!enrolling) throw new AppError(400, 'error.session', 'Choose a method to set up first');
   const body = ctx.request.body as Record<string, unknown>;
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
   const locale = ctx.state.locale as string;
-  let checked: CodeCheck;
-  if (isCodeChannel(enrolling.type)) {
-    const result = await deps.challenges.verify({ purpose: 'enroll', uid: ic.view.uid, userId: user.id, code, limits: challengeLimits(ic.tenant.policy.mfa, enrolling.type) });
-    checked = result.ok ? { ok: true } : result;
-    if (result.ok) await deps.factors.confirm(user.id, enrolling.factorId);
-  } else {
-    checked = await verifyWithAttemptLimit(deps, ic, user.id, () => deps.factors.confirmTotp(user.id, enrolling.factorId, code));
-  }
+  // the same verify path as the sign-in step and the account page's (src/factors/second-factors.ts)
+  const checked = await deps.secondFactors.get(enrolling.type).confirm!(factorScope(ctx, ic, user, 'enroll'), enrolling.factorId, code);
   const facts = { tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx) };
   if (!checked.ok) {
     const refusal = refusalMessage(deps, locale, checked);
@@ -144,28 +140,17 @@ export async function confirmEnrollment(deps: LoginDeps, ctx: Context, ic: Inter
       throw new AppError(429, 'error.mfaVoided', 'Too many wrong codes');
     }
     ctx.status = 401;
-    return renderEnrollment(deps, ctx, ic, state, { error: refusal.message });
+    return render(deps, ctx, ic, at, { error: refusal.message });
   }
   await deps.audit.record({ ...facts, action: 'factor.added', details: { type: enrolling.type, during: 'sign-in' } });
   sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, enrolling.type));
   const remember = rememberRequest(ctx);
-  const done: LoginState = { ...state, methods: [...state.methods, enrolling.type as FactorType], enrolling: undefined, ...(remember ? { rememberDevice: remember } : {}) };
   await deps.users.recordSecondFactor(user.id);
-  if ((await deps.factors.recoveryCodes.remaining(user.id)) > 0) return advance(deps, ctx, ic, done);
-  const codes = await deps.factors.recoveryCodes.generate(user.id, ic.tenant.policy.mfa.recoveryCodeCount);
-  await deps.audit.record({ ...facts, action: 'recovery_codes.generated' });
-  // shown in this response only; never stored anywhere but as hashes
-  await deps.loginState.put(ic.view.uid, { ...done, pending: 'continue' });
-  ctx.type = 'html';
-  ctx.body = deps.renderer.render('recovery-codes', pageData(ic, {
-    title: deps.renderer.translate('recoveryCodes.title', locale), codes, csrf: deps.csrf.token(ctx), action: `/interaction/${ic.view.uid}/continue`,
-  }), locale);
+  // a user without recovery codes gets them now, shown once before the sign-in goes on
+  const recoveryCodesPending = (await deps.factors.recoveryCodes.remaining(user.id)) === 0;
+  const done: LoginState = {
+    ...state, methods: [...state.methods, enrolling.type], enrolling: undefined, ...(remember ? { rememberDevice: remember } : {}),
+    ...(recoveryCodesPending ? { recoveryCodesPending } : {}),
+  };
+  return { kind: 'progress', state: done };
 }
-
-/** after a page shown once (the recovery codes): on to the next step */
-export async function continueAfterNotice(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = ic.state;
-  if (!state || state.pending !== 'continue') throw new AppError(400, 'error.session', 'This step is not expected now');
-  return advance(deps, ctx, ic, state);
-}
-

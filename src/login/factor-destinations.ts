@@ -1,9 +1,10 @@
+import { isCodeFactor } from '../policy/factor-types.ts';
 import type { LoginDeps } from './context.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
 import type { CodeChannel } from '../factors/code-challenges.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 
-export const isCodeChannel = (factor: string): factor is CodeChannel => factor === 'email' || factor === 'sms' || factor === 'voice';
+export const isCodeChannel = (factor: string): factor is CodeChannel => isCodeFactor(factor);
 
 /** how a destination is shown on a page: enough to recognise it, not enough to learn it */
 export function maskDestination(destination: string): string {

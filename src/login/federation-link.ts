@@ -3,15 +3,16 @@ import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import type { UpstreamProvider } from '../federation/providers.ts';
-import { AppError } from '../lib/errors.ts';
-import { continueFederated, federationFailed } from './federation.ts';
+import { continueFederated } from './federation.ts';
+import { federationFailed } from './federation-failure.ts';
+import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
 
 /** "An account with this email exists: enter its password once to link it." */
-export function renderFederationLink(
+function render(
   deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, provider: Pick<UpstreamProvider, 'label'>, options: { error?: string } = {},
-) {
+): StepOutcome {
   const locale = ctx.state.locale as string;
   ctx.type = 'html';
   ctx.body = deps.renderer.render('federation-link', pageData(ic, {
@@ -23,13 +24,18 @@ export function renderFederationLink(
     csrf: deps.csrf.token(ctx),
     ...(options.error ? { error: options.error } : {}),
   }), locale);
+  return shown;
 }
 
-/** the link page again, for a GET of the interaction while the link step is pending */
-export async function showFederationLink(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState) {
+/** the link page, when the flow arrives at the step or for a GET of the interaction while it is pending */
+export async function show(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state } = at;
   const provider = state.linking ? await deps.federation.providers.find(ic.client.tenantId, state.linking.providerId) : undefined;
-  if (!provider) return federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
-  return renderFederationLink(deps, ctx, ic, state, provider);
+  if (!provider) {
+    await federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
+    return shown;
+  }
+  return render(deps, ctx, ic, state, provider);
 }
 
 /**
@@ -37,24 +43,26 @@ export async function showFederationLink(deps: LoginDeps, ctx: Context, ic: Inte
  * form (same counters, same generic message), then the identity is linked and the sign-in
  * goes on as a federated one.
  */
-export async function submitFederationLink(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const state = ic.state;
-  if (state?.pending !== 'federation-link' || !state.linking) throw new AppError(400, 'error.session', 'This step is not expected now');
-  const linking = state.linking;
+export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state } = at;
+  const linking = state.linking!;
   const provider = await deps.federation.providers.find(ic.client.tenantId, linking.providerId);
-  if (!provider) return federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
+  if (!provider) {
+    await federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
+    return shown;
+  }
   const body = ctx.request.body as Record<string, unknown>;
   const password = typeof body.password === 'string' ? body.password : '';
   const locale = ctx.state.locale as string;
   if (!password || password.length > MAX_PASSWORD_INPUT) {
     ctx.status = 400;
-    return renderFederationLink(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.missing', locale) });
+    return render(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.missing', locale) });
   }
   // the email is the one the upstream verified and the user it named, never one the form sends
   const outcome = await deps.guard.attempt(ic.tenant, linking.email, password, requestFacts(ctx));
   if (!outcome.ok || outcome.user.id !== state.userId) {
     ctx.status = 401;
-    return renderFederationLink(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.failed', locale) });
+    return render(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.failed', locale) });
   }
   const identity = { providerId: provider.id, issuer: linking.issuer, subject: linking.subject, email: linking.email };
   await deps.federation.identities.link(outcome.user.id, identity);

@@ -3,7 +3,8 @@ import type { Context, Middleware } from 'koa';
 import type { LoginDeps } from './context.ts';
 import { loadInteraction } from './context.ts';
 import { completeFederation, federationCallback, startFederation } from './federation.ts';
-import { submitFederationLink } from './federation-link.ts';
+import * as federationLink from './federation-link.ts';
+import * as flow from './flow.ts';
 import { FEDERATION_CALLBACK_PATH } from '../federation/services.ts';
 import { AppError } from '../lib/errors.ts';
 
@@ -26,8 +27,11 @@ export function addFederationRoutes(router: Router, deps: LoginDeps, form: Middl
     if (typeof provider !== 'string' || !PROVIDER_ID.test(provider)) throw new AppError(400, 'error.session', 'Choose a provider from the sign-in page');
     return startFederation(deps, ctx, ic, provider);
   });
-  router.get('/:uid/federation/return', async (ctx) => completeFederation(deps, ctx, await loginStep(ctx)));
-  router.post('/:uid/federation/link', ...form, async (ctx) => submitFederationLink(deps, ctx, await loginStep(ctx)));
+  router.get('/:uid/federation/return', async (ctx) => {
+    const ic = await loginStep(ctx);
+    return flow.settle(deps, ctx, ic, await completeFederation(deps, ctx, ic));
+  });
+  router.post('/:uid/federation/link', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(ctx), 'link-identity', federationLink.submit));
 }
 
 /** $ISSUER/federation/callback, the one redirect URI to register at every upstream provider */

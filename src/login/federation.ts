@@ -1,33 +1,18 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { requestFacts } from './context.ts';
-import { beginSecondFactor } from './next-step.ts';
+import { shown, type StepOutcome } from './step-outcome.ts';
+import { federationFailed, type FederationProblem } from './federation-failure.ts';
 import type { LoginState } from './login-state.ts';
 import type { UpstreamProvider } from '../federation/providers.ts';
 import { failureOf, type UpstreamClaims } from '../federation/upstream-client.ts';
 import type { UpstreamIdentity } from '../federation/identities.ts';
-import { decideFederatedAccess, decideFirstSignIn, decideSignInForm, decideUpstreamSecondFactor, type FirstSignInRefusal } from '../policy/federation.ts';
+import { decideFederatedAccess, decideFirstSignIn, decideSignInForm, decideUpstreamSecondFactor } from '../policy/federation.ts';
 import { lockoutKey } from '../accounts/sign-in-guard.ts';
 import { normalizeEmail } from '../accounts/normalize.ts';
 import type { User } from '../accounts/users.ts';
-import type { AuditAction } from '../accounts/audit.ts';
 import { epochSeconds } from '../lib/clock.ts';
 import { demandsFreshAuthentication } from '../policy/reauthentication.ts';
-import { renderFederationLink } from './federation-link.ts';
-
-/** why a federated sign-in ended without signing in: the page's message and the audit event's reason */
-export type FederationProblem =
-  | ReturnType<typeof failureOf>['failure'] | 'state-mismatch' | 'provider-unknown'
-  | FirstSignInRefusal | 'deactivated' | 'invited' | 'locked';
-
-const MESSAGE_OF: Record<FederationProblem, string> = {
-  'unreachable': 'unreachable', 'timeout': 'timeout', 'error-response': 'errorResponse',
-  'wrong-issuer': 'untrusted', 'bad-signature': 'untrusted', 'invalid-response': 'untrusted',
-  'state-mismatch': 'state', 'provider-unknown': 'state',
-  'unverified-email': 'unverifiedEmail', 'no-email': 'unverifiedEmail', 'no-account': 'noAccount', 'domain-not-allowed': 'noAccount',
-  'account-inactive': 'cannotSignIn', 'account-without-password': 'cannotLink', 'already-linked': 'cannotLink',
-  'deactivated': 'cannotSignIn', 'invited': 'cannotSignIn', 'locked': 'cannotSignIn',
-};
 
 /**
  * The tenant's providers as the sign-in page shows them (buttons). The page's CSP admits one
@@ -76,40 +61,12 @@ export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: Inte
   return true;
 }
 
-/**
- * Ends a federated sign-in that did not sign in: a clear page (never a 5xx), an audit event
- * and a log line with the reason. The interaction stays usable: the page links back to it.
- */
-export async function federationFailed(
-  deps: LoginDeps, ctx: Context,
-  where: { tenantId?: string; uid?: string; provider?: Pick<UpstreamProvider, 'id' | 'label' | 'slug'>; userId?: string },
-  problem: FederationProblem, detail?: string,
-) {
-  const locale = ctx.state.locale as string;
-  const refused = !(['unreachable', 'timeout', 'error-response', 'wrong-issuer', 'bad-signature', 'invalid-response', 'state-mismatch', 'provider-unknown'] as string[]).includes(problem);
-  const action: AuditAction = refused ? 'federation.refused' : 'federation.failed';
-  // a callback whose state names no attempt belongs to no known tenant: its event is the deployment's
-  await deps.audit.record({
-    action, ...(where.tenantId ? { tenantId: where.tenantId } : {}), actor: where.userId ? `user:${where.userId}` : 'anonymous',
-    ...(where.userId ? { userId: where.userId } : {}), ...requestFacts(ctx),
-    details: { reason: problem, ...(where.provider ? { provider: where.provider.slug } : {}), ...(detail ? { detail } : {}) },
-  });
-  ctx.state.log.info({ reason: problem, detail, provider: where.provider?.slug }, 'federated sign-in ended');
-  if (where.uid) await deps.loginState.clear(where.uid);
-  const provider = where.provider?.label ?? deps.renderer.translate('federation.error.theProvider', locale);
-  ctx.status = refused ? 403 : 400;
-  ctx.type = 'html';
-  ctx.body = deps.renderer.render('federation-error', {
-    // the interaction's tenant, when the request found one: the page still shows whose sign-in it is
-    ...(ctx.state.brand as { tenantName: string; tenantLogoUrl: string | null } | undefined),
-    title: deps.renderer.translate('federation.error.title', locale),
-    heading: deps.renderer.translate('federation.error.title', locale),
-    message: deps.renderer.translate(`federation.error.${MESSAGE_OF[problem]}`, locale, { provider, code: detail ?? '' }),
-    code: `federation.${problem}`,
-    requestId: ctx.state.requestId,
-    // ?form: back to the sign-in form even when the request's provider_hint would go straight upstream again
-    ...(where.uid ? { retryLink: `/interaction/${where.uid}?form` } : {}),
-  }, locale);
+/** a federated sign-in that ends on the failure page */
+async function failed(
+  deps: LoginDeps, ctx: Context, where: Parameters<typeof federationFailed>[2], problem: FederationProblem, detail?: string,
+): Promise<StepOutcome> {
+  await federationFailed(deps, ctx, where, problem, detail);
+  return shown;
 }
 
 /**
@@ -152,13 +109,13 @@ export async function federationCallback(deps: LoginDeps, ctx: Context) {
 }
 
 /** The callback, in its interaction: one use of the state, the code exchanged, the person identified. */
-export async function completeFederation(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+export async function completeFederation(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome> {
   const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
   const attempt = state ? await deps.federation.attempts.take(state) : undefined;
   const where = { tenantId: ic.client.tenantId, uid: ic.view.uid };
-  if (!attempt || attempt.uid !== ic.view.uid || attempt.tenantId !== ic.client.tenantId) return federationFailed(deps, ctx, where, 'state-mismatch');
+  if (!attempt || attempt.uid !== ic.view.uid || attempt.tenantId !== ic.client.tenantId) return failed(deps, ctx, where, 'state-mismatch');
   const provider = await deps.federation.providers.find(attempt.tenantId, attempt.providerId);
-  if (!provider) return federationFailed(deps, ctx, where, 'provider-unknown');
+  if (!provider) return failed(deps, ctx, where, 'provider-unknown');
   let claims: UpstreamClaims;
   try {
     const callback = new URL(deps.federation.callbackUrl);
@@ -168,7 +125,7 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
     claims = await deps.federation.upstream.complete(provider, callback, attempt, maxAge === undefined ? {} : { maxAge });
   } catch (err) {
     const { failure, detail } = failureOf(err);
-    return federationFailed(deps, ctx, { ...where, provider }, failure, detail);
+    return failed(deps, ctx, { ...where, provider }, failure, detail);
   }
   const email = typeof claims.email === 'string' ? normalizeEmail(claims.email).slice(0, 320) : undefined;
   const identity: UpstreamIdentity = { providerId: provider.id, issuer: claims.iss, subject: claims.sub, email };
@@ -185,14 +142,14 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
   });
   switch (decision.action) {
     case 'refuse':
-      return federationFailed(deps, ctx, { ...where, provider, ...(existing ? { userId: existing.user.id } : {}) }, decision.reason);
+      return failed(deps, ctx, { ...where, provider, ...(existing ? { userId: existing.user.id } : {}) }, decision.reason);
     case 'link-with-password': {
+      // the flow shows the link step: the account's password, once
       const pending: LoginState = {
-        userId: existing!.user.id, passwordAt: 0, methods: [], pending: 'federation-link',
+        userId: existing!.user.id, passwordAt: 0, methods: [], secondFactor: { action: 'none' },
         linking: { providerId: provider.id, issuer: identity.issuer, subject: identity.subject, email: email!, upstreamFactor },
       };
-      await deps.loginState.put(ic.view.uid, pending);
-      return renderFederationLink(deps, ctx, ic, pending, provider);
+      return { kind: 'progress', state: pending };
     }
     case 'provision': {
       const user = await deps.federation.identities.provision(provider.tenantId, {
@@ -208,25 +165,29 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
 
 /**
  * A federated user is identified: the same rules as a password sign-in follow (deactivation,
- * lockout, then network and second factor through beginSecondFactor), except that the
+ * lockout, then network and second factor through the flow), except that the
  * upstream's own second factor stands in for ours when the provider counts it.
  */
 export async function continueFederated(
   deps: LoginDeps, ctx: Context, ic: InteractionContext, provider: UpstreamProvider, user: User, identity: UpstreamIdentity,
   options: { upstreamFactor: boolean; methods: LoginState['methods'] },
-) {
+): Promise<StepOutcome> {
   const where = { tenantId: provider.tenantId, uid: ic.view.uid, provider, userId: user.id };
-  if (user.tenantId !== ic.client.tenantId) return federationFailed(deps, ctx, where, 'no-account');
+  if (user.tenantId !== ic.client.tenantId) return failed(deps, ctx, where, 'no-account');
   const lockedUntil = await deps.counters.lockedUntil(lockoutKey(user.tenantId, user.email));
   const access = decideFederatedAccess(user, lockedUntil, deps.clock.now());
-  if (!access.allow) return federationFailed(deps, ctx, where, access.reason);
+  if (!access.allow) return failed(deps, ctx, where, access.reason);
   await Promise.all([deps.federation.identities.touch(identity), deps.users.recordLogin(user.id)]);
   await deps.audit.record({
     action: 'federation.succeeded', tenantId: user.tenantId, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx),
     details: { provider: provider.slug, upstreamFactor: options.upstreamFactor },
   });
   const methods: LoginState['methods'] = [...options.methods, ...(options.upstreamFactor ? ['upstream-mfa' as const] : [])];
-  return beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods, pending: 'second-factor' }, {
-    lastSecondFactorAt: await deps.federation.identities.lastSecondFactorAt(user.id), upstreamFactor: options.upstreamFactor,
-  });
+  return {
+    kind: 'identified',
+    first: {
+      state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods, secondFactor: { action: 'none' } },
+      lastSecondFactorAt: await deps.federation.identities.lastSecondFactorAt(user.id), upstreamFactor: options.upstreamFactor,
+    },
+  };
 }

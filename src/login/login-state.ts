@@ -1,12 +1,12 @@
 import type { OidcKvStore } from '../store/oidc-kv/types.ts';
 import type { AuthMethod } from '../policy/authentication-context.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
+import type { SecondFactorDue } from '../policy/sign-in-steps.ts';
 
 /**
  * What the sign-in has established so far for one interaction, between steps: who proved
- * what, and which step must come next. Lives as long as the interaction. The order of steps
- * is password -> second factor (or enrollment) -> change-password -> finish, so a stolen
- * password alone can never change the password.
+ * what, and what is still due. Lives as long as the interaction. Which step comes next is not
+ * stored: decideNextStep (src/policy/sign-in-steps.ts) derives it from this every time.
  */
 export interface LoginState {
   userId: string;
@@ -14,21 +14,19 @@ export interface LoginState {
   passwordAt: number;
   /** methods completed in this sign-in, in order */
   methods: AuthMethod[];
-  /** 'continue': a page (recovery codes) was shown once; the next request goes on */
-  pending: 'second-factor' | 'enroll' | 'change-password' | 'continue' | 'federation-link';
-  /** for 'second-factor': the factors offered, the one shown first */
-  factors?: FactorType[];
-  /** for 'enroll': the factor types the user may enroll */
-  enrollable?: FactorType[];
+  /** what a second factor is due, decided once after the first factor */
+  secondFactor: SecondFactorDue;
   /** the password must change once the second factor is done */
   changeReason?: 'forced' | 'expired';
+  /** recovery codes are to be made and shown once before the sign-in goes on */
+  recoveryCodesPending?: boolean;
   /** this browser is one of the user's remembered devices (then no new-device email) */
   knownDevice?: boolean;
   /** the user asked to remember this device: done when the sign-in finishes, after any password change */
   rememberDevice?: { name: string };
   /** the user's own language setting (null: automatic): the pages after the password speak it unless ui_locales says otherwise */
   locale?: string | null;
-  /** for 'federation-link': the upstream identity to link once the user proves the local password */
+  /** an upstream identity to link once the user proves the local password */
   linking?: { providerId: string; issuer: string; subject: string; email: string; upstreamFactor: boolean };
   /** the pending factor being enrolled, and where its code went (email or phone number) */
   enrolling?: { type: FactorType; factorId: string; destination?: string };

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData, requestFacts } from './context.ts';
-import { beginSecondFactor } from './next-step.ts';
+import { shown, type StepOutcome } from './step-outcome.ts';
 import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
 import { providerButtons, routeSignInForm } from './federation.ts';
@@ -9,6 +9,7 @@ import { applyLocale } from '../http/locale.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
 
+/** the sign-in form: email and password, the upstream providers' buttons */
 export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
   const locale = ctx.state.locale as string;
   const providers = await providerButtons(deps, ctx, ic);
@@ -31,32 +32,40 @@ export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: Interactio
  * Email + password under the tenant's lockout policy. Every failure (unknown email, wrong
  * password, locked account, throttled IP) gets the same page and message.
  */
-export async function submitPassword(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+export async function submitPassword(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome> {
   const body = ctx.request.body as Record<string, unknown>;
   const email = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
   const password = typeof body.password === 'string' ? body.password : '';
   const locale = ctx.state.locale as string;
   // home realm discovery: an email of a provider's domain (always, if the provider is exclusive) goes there
-  if (email.trim() && await routeSignInForm(deps, ctx, ic, email, password !== '')) return;
+  if (email.trim() && await routeSignInForm(deps, ctx, ic, email, password !== '')) return shown;
   if (!email.trim() || !password || password.length > MAX_PASSWORD_INPUT) {
     ctx.status = 400;
-    return renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
+    await renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
+    return shown;
   }
   const outcome = await deps.guard.attempt(ic.tenant, email, password, requestFacts(ctx));
   if (!outcome.ok) {
     ctx.state.log.info({ tenantId: ic.tenant.id, reason: outcome.reason }, 'sign-in refused');
     ctx.status = 401;
-    return renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.failed', locale) });
+    await renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.failed', locale) });
+    return shown;
   }
   const { user } = outcome;
   await deps.users.recordLogin(user.id);
   // from here on the pages speak the user's language (unless the application asked for one)
   applyLocale(ctx, { uiLocales: ic.view.params.ui_locales ?? '', user });
   const changeReason = deps.passwords.changeRequired(user, ic.tenant.policy);
-  return beginSecondFactor(deps, ctx, ic, {
-    userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor', locale: user.locale,
-    ...(changeReason ? { changeReason } : {}),
-  }, { lastSecondFactorAt: user.lastSecondFactorAt });
+  return {
+    kind: 'identified',
+    first: {
+      state: {
+        userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], secondFactor: { action: 'none' }, locale: user.locale,
+        ...(changeReason ? { changeReason } : {}),
+      },
+      lastSecondFactorAt: user.lastSecondFactorAt,
+    },
+  };
 }
 
 /**
@@ -64,13 +73,15 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
  * the session's password stands, only the second factor is asked. A re-authentication for
  * max_age, or anything else, asks for the password again.
  */
-export async function beginStepUp(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
+export async function stepUpOnSession(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome | undefined> {
   const reasons = ic.view.prompt.reasons;
   const stepUpOnly = reasons.length > 0 && reasons.every((r) => r === ACR_STEP_UP_REASON || r === 'essential_acr' || r === 'essential_acrs');
-  if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return false;
+  if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return undefined;
   const user = await deps.users.findById(ic.view.accountId);
-  if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return false;
+  if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return undefined;
   applyLocale(ctx, { uiLocales: ic.view.params.ui_locales ?? '', user });
-  await beginSecondFactor(deps, ctx, ic, { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], pending: 'second-factor', locale: user.locale }, { stepUp: true });
-  return true;
+  return {
+    kind: 'identified',
+    first: { state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], secondFactor: { action: 'none' }, locale: user.locale }, stepUp: true },
+  };
 }

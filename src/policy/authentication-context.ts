@@ -1,3 +1,5 @@
+import { FACTOR_KINDS, FACTOR_TYPES, SECOND_FACTOR_METHODS, type FactorType } from './factor-types.ts';
+
 /**
  * What a sign-in proves, in the words tokens use: `acr` (our two levels) and `amr` (RFC 8176).
  * Honest by construction: the mfa level and the 'mfa' method appear only when a first factor
@@ -9,7 +11,7 @@ export const MFA_ACR = 'urn:latchkey:acr:mfa';
 export const ACR_VALUES_SUPPORTED = [PWD_ACR, MFA_ACR] as const;
 export type Acr = (typeof ACR_VALUES_SUPPORTED)[number];
 
-export const AUTH_METHODS = ['pwd', 'totp', 'email', 'sms', 'voice', 'recovery'] as const;
+export const AUTH_METHODS = ['pwd', ...SECOND_FACTOR_METHODS] as const;
 /**
  * A sign-in through an upstream provider ('fed', RFC 8176), and that provider's own second
  * factor when the tenant counts it (its ID token's amr or acr said so: src/policy/federation.ts).
@@ -18,14 +20,20 @@ export const FEDERATION_METHODS = ['fed', 'upstream-mfa'] as const;
 export type LocalAuthMethod = (typeof AUTH_METHODS)[number];
 export type AuthMethod = LocalAuthMethod | (typeof FEDERATION_METHODS)[number];
 
-/** RFC 8176: email and recovery codes are one-time passwords too; a voice callback is 'tel'. */
+/** RFC 8176: each factor's own value (src/policy/factor-types.ts); recovery codes are one-time passwords too. */
 const AMR_OF: Readonly<Record<AuthMethod, string | null>> = {
-  pwd: 'pwd', fed: 'fed', totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel',
+  pwd: 'pwd', fed: 'fed', recovery: 'otp',
+  ...Object.fromEntries(FACTOR_TYPES.map((t) => [t, FACTOR_KINDS[t].amr])) as Record<FactorType, string>,
   // the upstream's factor has no RFC 8176 value of ours: it shows only as 'mfa' beside 'fed'
   'upstream-mfa': null,
 };
 const AMR_ORDER = ['pwd', 'fed', 'otp', 'sms', 'tel'];
-const LOCAL_SECOND_FACTORS: readonly AuthMethod[] = ['totp', 'email', 'sms', 'voice', 'recovery'];
+const LOCAL_SECOND_FACTORS: readonly AuthMethod[] = SECOND_FACTOR_METHODS;
+
+/** a second factor: a local one, or for a federated sign-in the upstream's own that the tenant counts */
+export function secondFactorCompleted(methods: readonly AuthMethod[]): boolean {
+  return methods.some((m) => LOCAL_SECOND_FACTORS.includes(m)) || (methods.includes('fed') && methods.includes('upstream-mfa'));
+}
 
 export interface AuthenticationResult {
   acr: Acr;
@@ -45,7 +53,7 @@ export function authenticationResult(methods: readonly AuthMethod[]): Authentica
   const values = new Set(methods.map((m) => AMR_OF[m]));
   const amr = AMR_ORDER.filter((v) => values.has(v));
   const firstFactor = methods.includes('pwd') || methods.includes('fed');
-  const secondFactor = methods.some((m) => LOCAL_SECOND_FACTORS.includes(m)) || (methods.includes('fed') && methods.includes('upstream-mfa'));
+  const secondFactor = secondFactorCompleted(methods);
   return firstFactor && secondFactor ? { acr: MFA_ACR, amr: [...amr, 'mfa'] } : { acr: PWD_ACR, amr };
 }
 

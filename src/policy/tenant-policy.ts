@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { allowlistEntryProblem } from './ip-rules.ts';
 import { isCountryCode } from './country-codes.ts';
+import { FACTOR_TYPES } from './factor-types.ts';
 
 /**
  * A tenant's security policy. Stored as the tenant's overrides; every field has a default,
@@ -10,9 +11,8 @@ export const CHARACTER_CLASSES = ['lowercase', 'uppercase', 'digit', 'symbol'] a
 export type CharacterClass = (typeof CHARACTER_CLASSES)[number];
 export const MFA_MODES = ['always', 'outside-allowlist', 'optional'] as const;
 export type MfaMode = (typeof MFA_MODES)[number];
-/** in the order sign-in offers them when the user has no preference (authenticator app first: it needs no network and no phone line) */
-export const FACTOR_TYPES = ['totp', 'email', 'sms', 'voice'] as const;
-export type FactorType = (typeof FACTOR_TYPES)[number];
+// the factor types are listed once, in src/policy/factor-types.ts
+export { FACTOR_TYPES, type FactorType } from './factor-types.ts';
 export const DEVICE_BINDINGS = ['browser', 'browser+ip'] as const;
 export type DeviceBinding = (typeof DEVICE_BINDINGS)[number];
 

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { createMetrics } from '../../src/lib/metrics.ts';
+import { SECOND_FACTOR_METHODS } from '../../src/policy/factor-types.ts';
 import { parseMetrics, valueOf } from '../support/prometheus.ts';
 
 describe('metrics', () => {
   const load = { active: 2, queued: 5 };
-  const fresh = () => createMetrics({ argon2: () => load, defaultMetrics: false });
+  const fresh = () => createMetrics({ argon2: () => load, factorLabels: SECOND_FACTOR_METHODS, defaultMetrics: false });
   const read = async (m: ReturnType<typeof fresh>) => parseMetrics(await m.registry.metrics());
 
   it('turns audit events into sign-in, second-factor and lock counters', async () => {

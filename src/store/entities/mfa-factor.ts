@@ -1,8 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { UserEntity } from './user.ts';
 
-export const FACTOR_TYPES = ['totp', 'email', 'sms', 'voice'] as const;
-export type FactorType = (typeof FACTOR_TYPES)[number];
+import type { FactorType } from '../../policy/factor-types.ts';
 
 /** A user's second factor; pending (confirmedAt null) until its first code was verified. */
 export const MfaFactorEntity = defineEntity({

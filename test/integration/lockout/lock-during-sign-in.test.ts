@@ -132,7 +132,7 @@ for (const kind of BACKENDS) {
       expect(again.html).to.include('This sign-in page has expired');
       const next = await startFlow(config, f.client, undefined, { browser: flow.browser });
       expect(next.page.html, 'no session: a new sign-in asks for the password').to.include('autocomplete="current-password"');
-      expect(await eventsOf(user.id)).to.deep.include({ action: 'signin.refused_inactive', step: 'continue' });
+      expect(await eventsOf(user.id)).to.deep.include({ action: 'signin.refused_inactive', step: 'recovery-codes' });
     });
   });
 }

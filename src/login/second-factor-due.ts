@@ -1,0 +1,50 @@
+import type { Context } from 'koa';
+import type { LoginDeps, InteractionContext } from './context.ts';
+import { requestFacts } from './context.ts';
+import type { LoginState } from './login-state.ts';
+import type { FirstFactor } from './step-outcome.ts';
+import { decideSecondFactor } from '../policy/second-factor.ts';
+import { stepUpRequestOf } from '../policy/authentication-context.ts';
+import type { TenantPolicy } from '../policy/tenant-policy.ts';
+import { isPhoneFactor } from '../policy/factor-types.ts';
+import type { SecondFactorDue } from '../policy/sign-in-steps.ts';
+import { AppError } from '../lib/errors.ts';
+import { recogniseDevice } from './device-trust.ts';
+
+/** the tenant's policy with only the factors this deployment can deliver (no Twilio: no SMS, no calls) */
+function deliverablePolicy(deps: LoginDeps, policy: TenantPolicy): TenantPolicy {
+  if (deps.phone.transport !== 'none') return policy;
+  const factors = policy.mfa.factors.filter((f) => !isPhoneFactor(f));
+  return { ...policy, mfa: { ...policy.mfa, factors: factors.length ? factors : policy.mfa.factors } };
+}
+
+/**
+ * Right after the first factor: what second factor this sign-in owes (decideSecondFactor, from
+ * the tenant's policy, the user's factors, the request, the network and a remembered device),
+ * written into the state the flow goes on with. A strict network's denial ends the sign-in here.
+ */
+export async function secondFactorDue(deps: LoginDeps, ctx: Context, ic: InteractionContext, first: FirstFactor): Promise<LoginState> {
+  const facts = requestFacts(ctx);
+  const initial = first.state;
+  const [{ types: userFactors, preferred }, device] = await Promise.all([
+    deps.factors.confirmedSummary(initial.userId),
+    // a step-up is asked on purpose: a remembered device never spares it
+    first.stepUp ? undefined : recogniseDevice(deps, ctx, ic, initial.userId, first.lastSecondFactorAt),
+  ]);
+  const decision = decideSecondFactor({
+    policy: deliverablePolicy(deps, ic.tenant.policy),
+    userFactors, ...(preferred ? { preferred } : {}),
+    request: { ...stepUpRequestOf(ic.view.params), ip: facts.ip },
+    ...(device ? { device: device.trust } : {}),
+    now: deps.clock.now(),
+  });
+  ctx.state.log.debug({ decision }, 'second factor decision');
+  if (decision.action === 'deny') {
+    await deps.audit.record({ tenantId: ic.tenant.id, userId: initial.userId, actor: `user:${initial.userId}`, action: 'signin.denied_network', ...facts });
+    await deps.loginState.clear(ic.view.uid);
+    throw new AppError(403, 'error.network', 'Sign-in is not allowed from this network');
+  }
+  // a federated sign-in whose upstream second factor the tenant counts owes none of ours (src/policy/federation.ts)
+  const due: SecondFactorDue = decision.action === 'none' || first.upstreamFactor ? { action: 'none' } : { action: decision.action, factors: decision.factors };
+  return { ...initial, secondFactor: due, knownDevice: first.stepUp ? true : device?.known ?? false };
+}

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { decideNextStep, type SecondFactorDue, type SignInProgress } from '../../../src/policy/sign-in-steps.ts';
+
+const DUES: Record<string, SecondFactorDue> = {
+  none: { action: 'none' },
+  challenge: { action: 'challenge', factors: ['totp', 'email'] },
+  enroll: { action: 'enroll', factors: ['sms'] },
+};
+
+/** the rule written out plainly, against which every combination is checked */
+function expected(p: SignInProgress) {
+  if (p.account === 'locked' || p.account === 'inactive') return { step: 'refuse', reason: p.account };
+  if (p.linkPending) return { step: 'link-identity' };
+  if (p.secondFactor.action === 'challenge' && !p.secondFactorDone) return { step: 'second-factor', factors: ['totp', 'email'] };
+  if (p.secondFactor.action === 'enroll' && !p.secondFactorDone) return { step: 'enroll', factors: ['sms'] };
+  if (p.recoveryCodesPending) return { step: 'recovery-codes' };
+  if (p.passwordChange) return { step: 'change-password', reason: p.passwordChange };
+  return { step: 'finish' };
+}
+
+describe('decideNextStep', () => {
+  it('decides every combination of account, link, second factor, recovery codes and password change', () => {
+    let count = 0;
+    for (const account of ['usable', 'locked', 'inactive'] as const) {
+      for (const linkPending of [false, true]) {
+        for (const [dueName, secondFactor] of Object.entries(DUES)) {
+          for (const secondFactorDone of [false, true]) {
+            for (const recoveryCodesPending of [false, true]) {
+              for (const passwordChange of [undefined, 'forced', 'expired'] as const) {
+                const progress: SignInProgress = { account, linkPending, secondFactor, secondFactorDone, recoveryCodesPending, passwordChange };
+                const label = JSON.stringify({ account, linkPending, dueName, secondFactorDone, recoveryCodesPending, passwordChange });
+                expect(decideNextStep(progress), label).to.deep.equal(expected(progress));
+                count += 1;
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(count).to.equal(3 * 2 * 3 * 2 * 2 * 3);
+  });
+
+  const base: SignInProgress = { account: 'usable', linkPending: false, secondFactor: DUES.none!, secondFactorDone: false, recoveryCodesPending: false };
+
+  it('refuses a locked or deactivated account before anything else, even a finished sign-in', () => {
+    expect(decideNextStep({ ...base, account: 'locked', secondFactorDone: true })).to.deep.equal({ step: 'refuse', reason: 'locked' });
+    expect(decideNextStep({ ...base, account: 'inactive', passwordChange: 'forced' })).to.deep.equal({ step: 'refuse', reason: 'inactive' });
+  });
+
+  it('never reaches the password change before a due second factor: a stolen password alone cannot change it', () => {
+    expect(decideNextStep({ ...base, secondFactor: DUES.challenge!, passwordChange: 'forced' })).to.have.property('step', 'second-factor');
+    expect(decideNextStep({ ...base, secondFactor: DUES.enroll!, passwordChange: 'expired' })).to.have.property('step', 'enroll');
+    expect(decideNextStep({ ...base, secondFactor: DUES.challenge!, secondFactorDone: true, passwordChange: 'forced' }))
+      .to.deep.equal({ step: 'change-password', reason: 'forced' });
+  });
+
+  it('shows new recovery codes before the password change, and finishes when nothing is due', () => {
+    expect(decideNextStep({ ...base, secondFactor: DUES.enroll!, secondFactorDone: true, recoveryCodesPending: true, passwordChange: 'forced' }))
+      .to.deep.equal({ step: 'recovery-codes' });
+    expect(decideNextStep(base)).to.deep.equal({ step: 'finish' });
+    // a second factor done without being due (an upstream's) does not hold the sign-in up
+    expect(decideNextStep({ ...base, secondFactorDone: true })).to.deep.equal({ step: 'finish' });
+  });
+
+  it('links a pending upstream identity before the second factor', () => {
+    expect(decideNextStep({ ...base, linkPending: true, secondFactor: DUES.challenge! })).to.deep.equal({ step: 'link-identity' });
+  });
+});
