@@ -9,7 +9,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { localeMiddleware } from './http/locale.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestMetrics } from './http/request-metrics.ts';
-import { providerMetrics } from './http/provider-metrics.ts';
+import { countProviderEvents } from './http/provider-metrics.ts';
 import { requireHttps } from './http/require-https.ts';
 import { routeByPrefix } from './http/route-by-prefix.ts';
 import type Router from '@koa/router';
@@ -32,7 +32,7 @@ import { createAccountSecurityRouter } from './console/security-router.ts';
 import { createSecurityUnlocks } from './console/unlock-store.ts';
 import { createAccountRouter } from './console/account-router.ts';
 import { withConsoleClients } from './console/console-client.ts';
-import { recordSessions } from './console/session-recorder.ts';
+import { recordSessions } from './oidc/session-recorder.ts';
 import { createSessionIndex } from './accounts/session-index.ts';
 import { createAccountSettings } from './accounts/account-settings.ts';
 import { createAccountNotices } from './accounts/account-notices.ts';
@@ -122,8 +122,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));
 
-  app.use(providerMetrics(() => host.current(), c.metrics));
-  app.use(recordSessions(() => host.current(), sessionIndex, c.logger));
+  countProviderEvents(host, c.metrics);
+  app.use(recordSessions(host, sessionIndex, c.logger));
   // named functions: they name the middleware spans when tracing is on
   app.use(function oidcProvider(ctx, next) {
     return host.middleware(ctx, next);

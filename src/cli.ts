@@ -13,6 +13,7 @@ import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts
 import { PROVIDER_COMMANDS, PROVIDER_USAGE } from './cli/provider-commands.ts';
 import { checkLogoUrl } from './accounts/tenants.ts';
 import { changes } from './admin/changes.ts';
+import { ADMIN_SCOPES } from './admin/scopes.ts';
 
 const USAGE = `Usage: latchkey <command> [options] [--json]
 
@@ -37,8 +38,9 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
   tenant set --name NAME [--display-name TEXT] [--logo-url https://...|'']
               the name and logo the sign-in pages show ('' removes the logo)
   keys rotate                                  new active signing keys; old ones verify until their tokens expire
-  token create --tenant NAME --email EMAIL --name NAME --scope admin:read[,admin:write] [--expires-days 90]
-              an admin API token for an owner or admin; printed this once, only its hash is kept
+  token create --tenant NAME --email EMAIL --name NAME --scope SCOPE[,SCOPE] [--expires-days 90]
+              an admin API token for an owner or admin (SCOPE: ${ADMIN_SCOPES.join(', ')});
+              printed this once, only its hash is kept
 ${LIFECYCLE_USAGE}
 ${PROVIDER_USAGE}
 

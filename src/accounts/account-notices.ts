@@ -1,4 +1,4 @@
-import type { Mailer } from '../factors/delivery/email.ts';
+import type { Mailer } from './mailer.ts';
 import { sendEmail, type EmailComposer, type Recipient } from './notifications.ts';
 
 /** Emails about changes made in the account console that the shared notifications do not cover. */

@@ -1,4 +1,4 @@
-import type { Mailer } from '../factors/delivery/email.ts';
+import type { Mailer } from './mailer.ts';
 import { sendEmail, type EmailComposer, type Recipient } from './notifications.ts';
 
 /** The emails of the account lifecycle (views/emails/invitation, email-change, email-changed). */

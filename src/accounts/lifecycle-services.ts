@@ -1,7 +1,7 @@
 import type { Database } from '../store/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Mailer } from '../factors/delivery/email.ts';
+import type { Mailer } from './mailer.ts';
 import type { AuditLog } from './audit.ts';
 import type { EmailComposer } from './notifications.ts';
 import type { PasswordService } from './passwords.ts';

@@ -1,4 +1,4 @@
-import type { Mailer } from '../factors/delivery/email.ts';
+import type { Mailer } from './mailer.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Regional } from '../lib/date-format.ts';
 import { resolveEmailLocale } from '../lib/locale-match.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AdminRoute } from './route.ts';
 import { errorSchema } from './schemas.ts';
-import { ADMIN_SCOPES } from './scopes.ts';
+import { ADMIN_SCOPES, SCOPE_DESCRIPTIONS } from './scopes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -83,7 +83,7 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], options: { i
       title: 'Latchkey admin API',
       version: '1',
       description: 'Tenant administration. Every call needs a bearer token: an API token (lk_...) of an owner or admin, or a JWT access token from this Latchkey '
-        + `issued for the resource ${options.audience}. Scopes: admin:read for reading, admin:write (which includes admin:read) for changes.`,
+        + `issued for the resource ${options.audience}. Scopes: ${ADMIN_SCOPES.map((s) => `${s} (${SCOPE_DESCRIPTIONS[s]})`).join(', ')}.`,
     },
     servers: [{ url: `${options.issuer}/admin/v1` }],
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
@@ -99,7 +99,7 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], options: { i
           flows: {
             authorizationCode: {
               authorizationUrl: `${options.issuer}/auth`, tokenUrl: `${options.issuer}/token`,
-              scopes: Object.fromEntries(ADMIN_SCOPES.map((s) => [s, s === 'admin:read' ? 'read tenants, users, clients, audit events and your tokens' : 'change them (includes admin:read)'])),
+              scopes: Object.fromEntries(ADMIN_SCOPES.map((s) => [s, SCOPE_DESCRIPTIONS[s]])),
             },
           },
         },

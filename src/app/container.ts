@@ -29,7 +29,7 @@ import { createPasswordService, type PasswordService } from '../accounts/passwor
 import { createPasswordResetTokens, type PasswordResetTokens } from '../accounts/password-reset.ts';
 import { createVerificationLinks } from '../accounts/verification-links.ts';
 import { createAuditLog, type AuditLog } from '../accounts/audit.ts';
-import { createMailer, type Mailer } from '../factors/delivery/email.ts';
+import { createMailer, type Mailer } from '../accounts/mailer.ts';
 import { createNotifications, type Notifications } from '../accounts/notifications.ts';
 import { createPasswordRecovery, type PasswordRecovery } from '../accounts/password-recovery.ts';
 import { createResetRequestLimits } from '../accounts/reset-request-limits.ts';

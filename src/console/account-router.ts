@@ -6,7 +6,7 @@ import { findSignedIn } from './signed-in.ts';
 import { renderOverview } from './overview-page.ts';
 import { finishSignIn, isReturnTarget, renderOrganisationForm, startSignIn, type ReturnTarget } from './sign-in-flow.ts';
 import { saveRegionalSettings } from './regional-settings.ts';
-import { chooseStartPage } from './start-page.ts';
+import { chooseStartPage } from './start-page-change.ts';
 import { changeOwnName } from './profile-change.ts';
 import { formBody } from '../http/body.ts';
 import { finishReauthentication } from './reauthenticate.ts';

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
-import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, requestFacts, translator } from './context.ts';
+import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, translator } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
-import { renderSecurity } from './overview.ts';
+import { renderSecurity } from './security-page.ts';
 import { phoneRefusalMessage, sendRefusalMessage } from '../factors/send-refusal.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';

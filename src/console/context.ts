@@ -24,13 +24,14 @@ import type { PasswordService } from '../accounts/passwords.ts';
 import type { UserSessions } from '../accounts/user-sessions.ts';
 import type { AccountNotices } from '../accounts/account-notices.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
-import type { ConsoleApiTokens } from './api-token-pages.ts';
+import type { ConsoleApiTokens } from './console-api-tokens.ts';
 import type { Federation } from '../federation/services.ts';
 
 /** what the account pages use; app.ts passes the sign-in's services plus the unlock store */
 export interface ConsoleDeps {
-  host: ProviderHost;
+  host: Pick<ProviderHost, 'findSession'>;
   tenants: TenantService;
   users: UserService;
   renderer: Renderer;
@@ -100,11 +101,6 @@ export function audit(deps: ConsoleDeps, ctx: Context, who: SignedIn, action: Au
     tenantId: who.tenant.id, userId: who.user.id, actor: `user:${who.user.id}`, action, ...requestFacts(ctx),
     details: { ...details, via: 'account-security' },
   });
-}
-
-export function requestFacts(ctx: Context): { ip: string; userAgent?: string } {
-  const ua = ctx.get('user-agent');
-  return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
 }
 
 export function formField(ctx: Context, name: string, max = 64): string {

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
 import { SECURITY_PATH, audit, formField, renderPage, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
+import { renderSecurity } from './security-page.ts';
 import { currentDevice } from './device-list.ts';
 import type { Device } from '../accounts/devices.ts';
 import { DEVICE_COOKIE_NAME, deviceCookieOptions } from '../http/device-cookie.ts';

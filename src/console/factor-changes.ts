@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
 import { audit, formField, offeredTypes, renderPage, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
+import { renderSecurity } from './security-page.ts';
 import type { Factor } from '../accounts/factors.ts';
 import type { FactorType, MfaMode } from '../policy/tenant-policy.ts';
 import { sendInBackground } from '../accounts/notifications.ts';

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Renderer } from '../http/views.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { formBody } from '../http/body.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { passwordMessages } from '../login/password-messages.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import type { InvitationService, InvalidLink } from '../accounts/invitations.ts';
@@ -47,10 +48,6 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
     render(ctx, 'link-invalid', 'linkInvalid.title', { reason: t(ctx, `linkInvalid.${reason}`), next: t(ctx, `linkInvalid.next.${purpose}`) });
   };
   const token = (ctx: Context) => String(ctx.params.token);
-  const facts = (ctx: Context) => {
-    const ua = ctx.get('user-agent');
-    return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
-  };
 
   const invitationForm = (ctx: Context, subject: { user: User; tenant: Tenant }, errors: string[] = []) => render(ctx, 'invitation', 'invitation.title', {
     tenantName: subject.tenant.displayName,
@@ -78,7 +75,7 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
       const rule = password.length > MAX_PASSWORD_INPUT ? t(ctx, 'password.rule.tooLong', { max: state.tenant.policy.password.maxLength }) : t(ctx, 'password.rule.mismatch');
       return invitationForm(ctx, state, [rule]);
     }
-    const outcome = await deps.invitations.accept({ token: token(ctx), password, ...facts(ctx) });
+    const outcome = await deps.invitations.accept({ token: token(ctx), password, ...requestFacts(ctx) });
     if (outcome.status === 'invalid') return invalid(ctx, 'invitation', outcome.reason);
     if (outcome.status === 'refused') {
       ctx.status = 400;
@@ -109,7 +106,7 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
   });
 
   router.post('/email-change/:token', ...form, async (ctx) => {
-    const outcome = await deps.emailChanges.confirm({ token: token(ctx), ...facts(ctx) });
+    const outcome = await deps.emailChanges.confirm({ token: token(ctx), ...requestFacts(ctx) });
     if (outcome.status === 'invalid') return invalid(ctx, 'email_change', outcome.reason);
     if (outcome.status === 'taken') {
       ctx.status = 409;

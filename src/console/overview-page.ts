@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
 import { ACCOUNT_PATH, SECURITY_PATH, renderPage, translator } from './context.ts';
-import { startChoices } from './start-page.ts';
+import { startChoices } from './start-choices.ts';
 import { consoleClientId } from './console-client.ts';
 import { TIME_ZONES } from '../accounts/account-settings.ts';
 import { SUPPORTED_LOCALES } from '../lib/locale-match.ts';

@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
-import { audit, requestFacts, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
+import { audit, translator } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
+import { renderSecurity } from './security-page.ts';
 import { passwordMessages } from '../login/password-messages.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { requestFacts, translator } from './context.ts';
+import { translator } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { AppError } from '../lib/errors.ts';
 
 type PageOptions = { error?: string; notice?: string; errors?: Record<string, string> };

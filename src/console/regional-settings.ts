@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { formField, requestFacts, translator } from './context.ts';
+import { formField, translator } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { renderOverview } from './overview-page.ts';
 import { regionalSettingsSchema } from '../accounts/account-settings.ts';
 import { applyLocale } from '../http/locale.ts';

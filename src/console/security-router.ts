@@ -4,17 +4,17 @@ import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
 import { SECURITY_PATH } from './context.ts';
 import { findSignedIn } from './signed-in.ts';
 import { lockSection, renderUnlock, submitUnlock } from './unlock.ts';
-import { renderSecurity } from './overview.ts';
+import { renderSecurity } from './security-page.ts';
 import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } from './add-factor.ts';
 import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
 import { forgetAllDevices, forgetDevice, renameDevice } from './device-changes.ts';
 import { changeOwnName } from './profile-change.ts';
 import { changePassword } from './password-change.ts';
 import { endOtherSessions, endSession } from './session-changes.ts';
-import { createToken, revokeToken } from './api-token-pages.ts';
+import { createToken, revokeToken } from './api-token-changes.ts';
 import { formBody } from '../http/body.ts';
 import { renderOrganisationForm } from './sign-in-flow.ts';
-import { removeLinkedIdentity } from './linked-identities.ts';
+import { removeLinkedIdentity } from './linked-identity-changes.ts';
 import { startReauthentication } from './reauthenticate.ts';
 
 /**

@@ -4,7 +4,7 @@ import type { ConsoleDeps } from './context.ts';
 import { ACCOUNT_PATH, SECURITY_PATH, translator } from './context.ts';
 import { consoleClientId, consoleRedirectUri } from './console-client.ts';
 import { findSignedIn } from './signed-in.ts';
-import { startDestination } from './start-page.ts';
+import { startDestination } from './start-choices.ts';
 import type { Tenant } from '../accounts/tenants.ts';
 import { hostCookie } from '../lib/cookie-names.ts';
 

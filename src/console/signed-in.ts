@@ -1,10 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { applyLocale } from '../http/locale.ts';
-
-// oidc-provider's session ids are nanoids; anything else is not worth a store lookup
-const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The user signed in in this browser: the provider's session named by its signed cookie,
@@ -12,10 +9,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * session's "last seen" on in the session list.
  */
 export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<SignedIn | undefined> {
-  const provider = deps.host.current();
-  const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
-  if (!sessionId || !SESSION_ID.test(sessionId)) return undefined;
-  const session = await provider.Session.find(sessionId);
+  const session = await deps.host.findSession(ctx);
   if (!session?.accountId) return undefined;
   const user = await deps.users.findById(session.accountId);
   if (!user || user.status !== 'active') return undefined;
@@ -25,9 +19,9 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   const settings = await deps.accountSettings.get(user.id);
   // the account pages speak the user's language and show dates in the user's zone and formats
   applyLocale(ctx, { user: settings });
-  await deps.sessions.seen(session.jti, requestFacts(ctx));
+  await deps.sessions.seen(session.id, requestFacts(ctx));
   return {
-    sessionId: session.jti, sessionUid: session.uid, user, tenant, settings,
-    ...(typeof session.loginTs === 'number' ? { authTime: session.loginTs } : {}),
+    sessionId: session.id, sessionUid: session.uid, user, tenant, settings,
+    ...(session.authTime === undefined ? {} : { authTime: session.authTime }),
   };
 }

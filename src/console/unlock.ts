@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { SECURITY_PATH, audit, renderPage, requestFacts, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
+import { SECURITY_PATH, audit, renderPage, translator } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
+import { renderSecurity } from './security-page.ts';
 import { unlockMethod } from '../policy/reauthentication.ts';
 
 const MAX_PASSWORD_INPUT = 1024;

@@ -22,6 +22,7 @@ import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
 import type { Federation } from '../federation/services.ts';
 import { AppError } from '../lib/errors.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { applyLocale } from '../http/locale.ts';
 import { isStoreOutage, storeUnavailable } from '../lib/outage.ts';
 
@@ -83,10 +84,9 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
     throw new AppError(400, 'error.session', 'This sign-in page has expired', { cause: err });
   }
   if (view.uid !== ctx.params.uid) throw new AppError(400, 'error.session', 'This sign-in page has expired');
-  const client = await deps.host.current().Client.find(view.clientId) as unknown as
-    ({ clientId: string; clientName?: string; tenant_id: string; first_party: boolean } | undefined);
+  const client = await deps.host.findClient(view.clientId);
   if (!client) throw new AppError(400, 'error.session', 'The application is no longer registered');
-  const owner = await deps.tenants.findById(client.tenant_id);
+  const owner = await deps.tenants.findById(client.tenantId);
   if (!owner) throw new AppError(400, 'error.session', 'The application is no longer registered');
   const state = await deps.loginState.get(view.uid);
   const tenant = owner.hasChildren ? await signInTenant(deps, ctx, view, owner, state) : owner;
@@ -99,8 +99,8 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   return {
     view,
     client: {
-      clientId: client.clientId, name: client.clientName ?? client.clientId, tenantId: owner.id,
-      tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl, firstParty: client.first_party,
+      clientId: client.clientId, name: client.name ?? client.clientId, tenantId: owner.id,
+      tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl, firstParty: client.firstParty,
       tenantHasProviders: owner.hasProviders,
     },
     tenant,
@@ -145,11 +145,6 @@ export function pageData(ic: InteractionContext, extra: Record<string, unknown>)
   return { tenantName: ic.client.tenantName, tenantLogoUrl: ic.client.tenantLogoUrl, clientName: ic.client.name, ...extra };
 }
 
-/** the request facts every audit event and counter wants */
-export function requestFacts(ctx: Context): { ip: string; userAgent?: string } {
-  const ua = ctx.get('user-agent');
-  return { ip: String(ctx.state.clientIp ?? ctx.ip), ...(ua ? { userAgent: ua.slice(0, 512) } : {}) };
-}
 
 /** what a factor's proof in this sign-in is bound to: the interaction, its tenant and user, the page's language */
 export function factorScope(ctx: Context, ic: InteractionContext, user: FactorScope['user'], purpose: 'signin' | 'enroll'): FactorScope {

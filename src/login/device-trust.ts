@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { deviceSkipsSecondFactor, type DeviceTrustDecision } from '../policy/device-trust.ts';
 import { DEVICE_COOKIE_NAME, deviceCookieOptions } from '../http/device-cookie.ts';

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { factorScope, pageData, requestFacts } from './context.ts';
+import { factorScope, pageData } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { UpstreamProvider } from '../federation/providers.ts';
 import type { failureOf } from '../federation/upstream-client.ts';
 import type { FirstSignInRefusal } from '../policy/federation.ts';

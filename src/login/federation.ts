@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { shown, type StepOutcome } from './step-outcome.ts';
 import { federationFailed, type FederationProblem } from './federation-failure.ts';
 import type { LoginState } from './login-state.ts';

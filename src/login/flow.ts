@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { SignInRefused, type FirstFactor, type StepAction, type StepOutcome } from './step-outcome.ts';
 import { decideNextStep, type SignInProgress, type SignInStep } from '../policy/sign-in-steps.ts';

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData, requestFacts } from './context.ts';
+import { pageData } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 
 export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { sent?: boolean; email?: string } = {}) {
   const locale = ctx.state.locale as string;

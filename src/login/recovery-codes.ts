@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData, requestFacts } from './context.ts';
+import { pageData } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 
 /**

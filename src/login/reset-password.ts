@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { LoginDeps } from './context.ts';
-import { requestFacts } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { passwordMessages } from './password-messages.ts';
 import type { PasswordResetTokens } from '../accounts/password-reset.ts';
 import { minimumLength } from '../policy/password-rules.ts';

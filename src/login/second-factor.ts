@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { factorScope, pageData, requestFacts } from './context.ts';
+import { factorScope, pageData } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import type { AuthMethod } from '../policy/authentication-context.ts';

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData, requestFacts } from './context.ts';
+import { pageData } from './context.ts';
+import { requestFacts } from '../http/request-facts.ts';
 import { shown, type StepOutcome } from './step-outcome.ts';
 import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';

@@ -1,5 +1,6 @@
 import Provider, { errors, type Configuration, type InteractionResults } from 'oidc-provider';
 import mount from 'koa-mount';
+import type { EventEmitter } from 'node:events';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../lib/logger.ts';
 import type { SigningKeyService } from './signing-keys.ts';
@@ -18,6 +19,33 @@ export interface InteractionView {
   grantId?: string;
 }
 
+/** a client as the provider resolves it: a registered one, or a tenant's built-in console client */
+export interface ClientView {
+  clientId: string;
+  /** client_name, when the client has one */
+  name?: string;
+  tenantId: string;
+  firstParty: boolean;
+}
+
+/** the provider session a browser's cookie names */
+export interface SessionView {
+  /** what the session cookie carries; it changes at every sign-in in this browser */
+  id: string;
+  /** stays the same for the browser across sign-ins */
+  uid: string;
+  /** the signed-in account, absent before the first sign-in completes */
+  accountId?: string;
+  /** epoch seconds of the last authentication */
+  authTime?: number;
+}
+
+/** a listener of the provider's events; each event passes its own arguments (oidc-provider's events list) */
+export type ProviderListener = (...args: never[]) => void;
+
+// oidc-provider's session ids are nanoids; anything else is not worth a store lookup
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
 /**
  * Owns the oidc-provider instance. Signing keys are fixed per instance, so when another
  * process rotates them (`latchkey keys rotate`), a new instance is built with the new key
@@ -25,7 +53,12 @@ export interface InteractionView {
  */
 export interface ProviderHost {
   middleware: Middleware;
-  current(): Provider;
+  /** the client with this id, or undefined when none is registered */
+  findClient(clientId: string): Promise<ClientView | undefined>;
+  /** the session named by this request's signed session cookie, or undefined when there is none */
+  findSession(ctx: Context): Promise<SessionView | undefined>;
+  /** listens to an event of this instance and of every instance built later (key rotation) */
+  on(event: string, listener: ProviderListener): void;
   interactionDetails(ctx: Context): Promise<InteractionView>;
   interactionFinished(ctx: Context, result: InteractionResults): Promise<void>;
   /** records consent for the interaction's client and returns the grant id */
@@ -41,10 +74,16 @@ export async function createProviderHost(deps: {
   logger: Logger;
   reloadIntervalSeconds: number;
 }): Promise<ProviderHost> {
+  const listeners: { event: string; listener: ProviderListener }[] = [];
+  const listen = (provider: Provider, event: string, listener: ProviderListener) => {
+    // typed per event name by oidc-provider; the names here come from the callers
+    (provider as unknown as EventEmitter).on(event, listener as (...args: unknown[]) => void);
+  };
   const build = async () => {
     const provider = new Provider(deps.issuer, deps.configuration(await deps.keys.loadJwks()));
     provider.on('server_error', (ctx, err) => deps.logger.error({ err, requestId: ctx.state?.requestId }, 'oidc server_error'));
     provider.on('grant.error', (_ctx, err) => deps.logger.info({ error: (err as { error?: string }).error }, 'grant error'));
+    for (const { event, listener } of listeners) listen(provider, event, listener);
     return { provider, mounted: mount(provider) as Middleware };
   };
   let active = await build();
@@ -73,7 +112,31 @@ export async function createProviderHost(deps: {
 
   return {
     middleware: (ctx, next) => active.mounted(ctx, next),
-    current: () => active.provider,
+    async findClient(clientId) {
+      const client = await active.provider.Client.find(clientId) as unknown as
+        ({ clientId: string; clientName?: string; tenant_id: string; first_party: boolean } | undefined);
+      if (!client) return undefined;
+      return {
+        clientId: client.clientId, tenantId: client.tenant_id, firstParty: client.first_party === true,
+        ...(typeof client.clientName === 'string' ? { name: client.clientName } : {}),
+      };
+    },
+    async findSession(ctx) {
+      const { provider } = active;
+      const id = ctx.cookies.get(provider.cookieName('session'), { signed: true });
+      if (!id || !SESSION_ID.test(id)) return undefined;
+      const session = await provider.Session.find(id);
+      if (!session) return undefined;
+      return {
+        id: session.jti, uid: session.uid,
+        ...(session.accountId ? { accountId: session.accountId } : {}),
+        ...(typeof session.loginTs === 'number' ? { authTime: session.loginTs } : {}),
+      };
+    },
+    on(event, listener) {
+      listeners.push({ event, listener });
+      listen(active.provider, event, listener);
+    },
     async interactionDetails(ctx) {
       const details = await active.provider.interactionDetails(ctx.req, ctx.res);
       // kept for interactionFinished, which then saves the result without reading it again

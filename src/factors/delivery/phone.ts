@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { twilioTransport } from './twilio-transport.ts';
+import type { PhoneTransport, SpokenCode } from './phone-transport.ts';
 import { matchLocale } from '../../lib/locale-match.ts';
 
 export interface PhoneSender {
@@ -31,22 +32,6 @@ export interface PhoneSenderDeps {
   db: Database;
   clock: Clock;
   logger: Logger;
-}
-
-/** What a transport is handed once the input has been checked. */
-export interface PhoneTransport {
-  sendSms(to: string, body: string): Promise<{ sid: string }>;
-  placeCall(to: string, spoken: SpokenCode): Promise<{ sid: string }>;
-}
-
-export interface SpokenCode {
-  /** the whole text read to the callee, e.g. "Your Latchkey code is 1, 2, 3. Again: 1, 2, 3." */
-  text: string;
-  first: string;
-  again: string;
-  /** the <Say> language, and for languages other than English a voice that speaks it */
-  language: string;
-  voice?: string;
 }
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;

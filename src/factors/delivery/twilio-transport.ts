@@ -1,6 +1,6 @@
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { AppError } from '../../lib/errors.ts';
-import type { PhoneTransport, SpokenCode } from './phone.ts';
+import type { PhoneTransport, SpokenCode } from './phone-transport.ts';
 
 type TwilioSdk = typeof import('twilio');
 type TwilioClient = ReturnType<TwilioSdk>;

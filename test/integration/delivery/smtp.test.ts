@@ -3,7 +3,7 @@ import { createBackend, type Backend } from '../../support/backends.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { OutboxMessageEntity } from '../../../src/store/entities/index.ts';
-import { createMailer } from '../../../src/factors/delivery/email.ts';
+import { createMailer } from '../../../src/accounts/mailer.ts';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
 

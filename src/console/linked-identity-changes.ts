@@ -1,16 +1,7 @@
 import type { Context } from 'koa';
-import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
-import { SECURITY_PATH, audit, formField, translator } from './context.ts';
-import { renderSecurity } from './overview.ts';
-
-/** the identities at upstream providers linked to the user, for the security page's partial */
-export async function linkedIdentityEntries(deps: ConsoleDeps, who: SignedIn) {
-  const identities = await deps.federation.identities.listForUser(who.user.id);
-  return {
-    items: identities.map((i) => ({ id: i.id, provider: i.providerLabel, email: i.email ?? '', linkedAt: i.createdAt, lastUsed: i.lastUsedAt })),
-    removeAction: `${SECURITY_PATH}/identities/remove`,
-  };
-}
+import type { ConsoleDeps, Unlocked } from './context.ts';
+import { audit, formField, translator } from './context.ts';
+import { renderSecurity } from './security-page.ts';
 
 /**
  * "Remove": the upstream identity no longer signs in to this account (linking again asks for the

@@ -1,8 +1,6 @@
-import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { ACCOUNT_PATH, formField, requestFacts, translator } from './context.ts';
+import { ACCOUNT_PATH } from './context.ts';
 import { CONSOLE_CLIENT_PREFIX } from './console-client.ts';
-import { renderOverview } from './overview-page.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -40,19 +38,4 @@ export async function startDestination(deps: ConsoleDeps, who: SignedIn): Promis
   if (!target || (target.protocol !== 'https:' && !local)) return ACCOUNT_PATH;
   target.searchParams.set('iss', deps.issuer);
   return target.toString();
-}
-
-/** "Start page": the console (empty value) or one of the choices; anything else is refused, nothing changed */
-export async function chooseStartPage(deps: ConsoleDeps, ctx: Context, who: SignedIn) {
-  const t = translator(deps, ctx);
-  const value = formField(ctx, 'startClientId', 128);
-  const choices = await startChoices(deps, who);
-  if (value && !choices.some((c) => c.clientId === value)) {
-    ctx.status = 400;
-    return renderOverview(deps, ctx, who, { errors: { startClientId: t('account.start.invalid') } });
-  }
-  const settings = await deps.accountSettings.setStartClient({
-    userId: who.user.id, clientId: value || null, actor: `user:${who.user.id}`, ...requestFacts(ctx),
-  });
-  return renderOverview(deps, ctx, { ...who, settings }, { notice: t('account.start.saved') });
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import type { Database } from '../../store/database.ts';
-import { OutboxMessageEntity } from '../../store/entities/index.ts';
-import type { Clock } from '../../lib/clock.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { Database } from '../store/database.ts';
+import { OutboxMessageEntity } from '../store/entities/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
 
 export interface EmailMessage {
   to: string;
@@ -12,6 +12,7 @@ export interface EmailMessage {
   html?: string;
 }
 
+/** The system's outgoing email: account notices, lifecycle links and emailed codes (through Notifications). */
 export interface Mailer {
   send(message: EmailMessage): Promise<void>;
   readonly transport: 'smtp' | 'outbox';

@@ -1,42 +1,11 @@
 import type { Context } from 'koa';
-import type { ConsoleDeps, SignedIn, Unlocked } from './context.ts';
+import type { ConsoleDeps, Unlocked } from './context.ts';
 import { formField, renderPage, translator, SECURITY_PATH } from './context.ts';
-import { renderSecurity } from './overview.ts';
+import { renderSecurity } from './security-page.ts';
+import { TOKEN_EXPIRY_DAYS, mayHoldTokens } from './api-token-list.ts';
+import { ADMIN_SCOPES, type AdminScope } from '../admin/scopes.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
-
-/** the token service as the console uses it (src/admin/api-tokens.ts implements it; it audits each change) */
-export interface ConsoleApiTokens {
-  create(userId: string, input: { name: string; scopes: TokenScope[]; expiresInDays: number }, actor: string): Promise<{ token: string; apiToken: ConsoleApiToken }>;
-  list(userId: string): Promise<ConsoleApiToken[]>;
-  revoke(userId: string, tokenId: string, actor: string): Promise<ConsoleApiToken>;
-}
-
-export interface ConsoleApiToken {
-  id: string;
-  name: string;
-  scopes: string[];
-  status: string;
-  createdAt: Date;
-  expiresAt: Date;
-  lastUsedAt: Date | null;
-}
-
-/** what the admin API allows a personal token to hold */
-export const TOKEN_SCOPES = ['admin:read', 'admin:write'] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
-export const TOKEN_EXPIRY_DAYS = [7, 30, 90, 180, 365] as const;
-const ADMIN_ROLES = new Set(['owner', 'admin']);
-
-export const mayHoldTokens = (who: SignedIn) => ADMIN_ROLES.has(who.user.role);
-
-export async function tokenEntries(deps: ConsoleDeps, who: SignedIn) {
-  if (!mayHoldTokens(who)) return [];
-  return (await deps.apiTokens.list(who.user.id)).map((token) => ({
-    id: token.id, name: token.name, scopes: token.scopes.join(', '), status: token.status, active: token.status === 'active',
-    createdAt: token.createdAt.toISOString(), expiresAt: token.expiresAt.toISOString(), lastUsedAt: token.lastUsedAt?.toISOString() ?? '',
-  }));
-}
 
 /** owners and admins only; anyone else gets 403 and nothing changes */
 async function refuseMember(deps: ConsoleDeps, ctx: Context, who: Unlocked): Promise<boolean> {
@@ -53,7 +22,7 @@ export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked
   const body = ctx.request.body as Record<string, unknown>;
   const name = formField(ctx, 'name', 200).trim();
   const sent = ([] as unknown[]).concat(body.scopes ?? []);
-  const scopes = sent.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly unknown[]).includes(s));
+  const scopes = sent.filter((s): s is AdminScope => (ADMIN_SCOPES as readonly unknown[]).includes(s));
   const days = Number(formField(ctx, 'expiresInDays', 8));
   const errors: Record<string, string> = {};
   if (!name || name.length > 100) errors.name = t('account.tokens.invalid.name');

@@ -3,10 +3,11 @@ import type { ConsoleDeps, SignedIn } from './context.ts';
 import { SECURITY_PATH, offeredTypes, renderPage, translator } from './context.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 import { deviceEntries } from './device-list.ts';
-import { sessionEntries } from './session-changes.ts';
-import { TOKEN_EXPIRY_DAYS, TOKEN_SCOPES, mayHoldTokens, tokenEntries } from './api-token-pages.ts';
+import { sessionEntries } from './session-list.ts';
+import { TOKEN_EXPIRY_DAYS, mayHoldTokens, tokenEntries } from './api-token-list.ts';
 import { minimumLength } from '../policy/password-rules.ts';
-import { linkedIdentityEntries } from './linked-identities.ts';
+import { linkedIdentityEntries } from './linked-identity-list.ts';
+import { ADMIN_SCOPES } from '../admin/scopes.ts';
 
 export interface SecurityPageOptions {
   error?: string;
@@ -70,7 +71,7 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
     tokensAllowed: mayHoldTokens(who),
     tokens: tokens.map((token) => ({ ...token, statusLabel: t(`account.tokens.status.${token.status}`) })),
     tokenErrors: options.tokenErrors ?? {},
-    tokenScopes: TOKEN_SCOPES,
+    tokenScopes: ADMIN_SCOPES,
     tokenExpiry: TOKEN_EXPIRY_DAYS.map((days) => ({ days, selected: days === 90 })),
     actions: {
       add: `${SECURITY_PATH}/factors/add`,
