@@ -6,9 +6,10 @@ import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
 import { renderSecurity } from './security-page.ts';
 import { phoneRefusalMessage, sendRefusalMessage } from '../factors/send-refusal.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
+import { isCodeFactor } from '../policy/factor-types.ts';
 import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';
-import { challengeLimits } from '../factors/code-delivery.ts';
-import { refusalMessage, verifyWithAttemptLimit, type CodeCheck } from '../factors/code-attempts.ts';
+import { refusalMessage } from '../factors/code-attempts.ts';
+import type { FactorScope, ProofCheck } from '../factors/factor.ts';
 import type { CodeChannel } from '../factors/code-challenges.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
@@ -24,7 +25,11 @@ import { AppError } from '../lib/errors.ts';
  * field before anything is stored or sent.
  */
 const PURPOSE = 'account';
-const isCodeChannel = (type: FactorType): type is CodeChannel => type !== 'totp';
+
+/** what a code or TOTP guess on this page is bound to: the pending factor being added */
+function accountScope(ctx: Context, who: Unlocked, adding: PendingFactor): FactorScope {
+  return { purpose: PURPOSE, uid: adding.factorId, tenant: who.tenant, user: who.user, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip };
+}
 
 async function setAdding(deps: ConsoleDeps, who: Unlocked, adding: PendingFactor | undefined): Promise<Unlocked> {
   const unlock: SecurityUnlock = { accountId: who.unlock.accountId, until: who.unlock.until, ...(adding ? { adding } : {}) };
@@ -38,7 +43,7 @@ async function dropAdding(deps: ConsoleDeps, who: Unlocked): Promise<Unlocked> {
   if (!adding) return who;
   const pending = (await deps.factors.list(who.user.id)).find((f) => f.id === adding.factorId && !f.confirmedAt);
   if (pending) await deps.factors.remove(who.user.id, pending.id);
-  if (isCodeChannel(adding.type)) await deps.challenges.cancel(PURPOSE, adding.factorId);
+  if (isCodeFactor(adding.type)) await deps.challenges.cancel(PURPOSE, adding.factorId);
   return setAdding(deps, who, undefined);
 }
 
@@ -139,10 +144,7 @@ async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: 
   const t = translator(deps, ctx);
   const channel = adding.type as CodeChannel;
   const destination = adding.destination!;
-  const outcome = await deps.codes.send({
-    purpose: PURPOSE, uid: adding.factorId, user: who.user, tenant: who.tenant, channel, destination,
-    policy: who.tenant.policy.mfa, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip,
-  });
+  const outcome = await deps.secondFactors.get(channel).issue!(accountScope(ctx, who, adding), destination);
   if (!outcome.ok && outcome.refused) return refusePhoneNumber(deps, ctx, await dropAdding(deps, who), outcome.refused);
   if (!outcome.ok) {
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
@@ -176,17 +178,10 @@ export async function confirmAdding(deps: ConsoleDeps, ctx: Context, who: Unlock
   }
   const code = formField(ctx, 'code');
   const policy = who.tenant.policy.mfa;
-  let checked: CodeCheck;
+  let checked: ProofCheck;
   try {
-    if (isCodeChannel(adding.type)) {
-      const result = await deps.challenges.verify({ purpose: PURPOSE, uid: adding.factorId, userId: who.user.id, code, limits: challengeLimits(policy, adding.type) });
-      checked = result.ok ? { ok: true } : result;
-      if (result.ok) await deps.factors.confirm(who.user.id, adding.factorId);
-    } else {
-      checked = await verifyWithAttemptLimit(deps.counters, {
-        policy, tenantId: who.tenant.id, userId: who.user.id, attemptKey: `2fa-account:${adding.factorId}`,
-      }, () => deps.factors.confirmTotp(who.user.id, adding.factorId, code));
-    }
+    // the same confirm path as the sign-in's enrolment step (src/factors/second-factors.ts)
+    checked = await deps.secondFactors.get(adding.type).confirm!(accountScope(ctx, who, adding), adding.factorId, code);
   } catch (err) {
     if (isNotFound(err)) return enrollmentGone(deps, ctx, who);
     throw err;

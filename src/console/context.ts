@@ -8,7 +8,7 @@ import type { AuditLog, AuditAction } from '../accounts/audit.ts';
 import type { FactorService } from '../accounts/factors.ts';
 import type { DeviceService } from '../accounts/devices.ts';
 import type { CodeChallenges } from '../factors/code-challenges.ts';
-import type { CodeDelivery } from '../factors/code-delivery.ts';
+import type { SecondFactors } from '../factors/factor.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { Renderer } from '../http/views.ts';
@@ -39,7 +39,8 @@ export interface ConsoleDeps {
   guard: SignInGuard;
   factors: FactorService;
   challenges: CodeChallenges;
-  codes: CodeDelivery;
+  /** every factor's send and verify paths, shared with the sign-in (src/factors/second-factors.ts) */
+  secondFactors: SecondFactors;
   counters: AttemptCounters;
   phone: Pick<PhoneSender, 'transport'>;
   notifications: Notifications;
