@@ -1,16 +1,11 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { MFA_ACR } from '../policy/authentication-context.ts';
+import { acrSatisfied, stepUpRequestOf } from '../policy/authentication-context.ts';
 import type { UserService } from '../accounts/users.ts';
 import type { TenantService } from '../accounts/tenants.ts';
 
 /** the reason our check gives when an application asks for the mfa acr the session lacks */
 export const ACR_STEP_UP_REASON = 'acr_mfa_required';
 
-/**
- * oidc-provider enforces only essential acr claims and max_age by itself; plain
- * `acr_values=urn:latchkey:acr:mfa` is a voluntary claim to it. This check makes the login
- * prompt come back whenever the session's acr is not the mfa one an application asked for.
- */
 /** the reason our check gives when the session's user may not use this application */
 export const TENANT_MISMATCH_REASON = 'tenant_mismatch';
 
@@ -18,7 +13,9 @@ export const TENANT_MISMATCH_REASON = 'tenant_mismatch';
  * The interaction policy: oidc-provider's, plus two checks on the login prompt.
  * - A session only serves applications of its user's tenant (or of that tenant's reseller):
  *   a browser signed in at tenant A must sign in again, as a user of B, for B's application.
- * - Step-up: see below.
+ * - Step-up: oidc-provider enforces only essential acr claims and max_age by itself; plain
+ *   `acr_values=urn:latchkey:acr:mfa` is a voluntary claim to it. This check makes the login
+ *   prompt come back whenever the session's acr does not satisfy the request (acrSatisfied).
  */
 export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'findRecent'>; tenants: Pick<TenantService, 'findById'> }) {
   const policy = interactionPolicy.base();
@@ -35,9 +32,9 @@ export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'find
     return own?.parentId === clientTenant ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
   }));
   login.checks.add(new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
-    const requested = String(ctx.oidc.params?.acr_values ?? '').split(' ');
-    if (!requested.includes(MFA_ACR)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    return ctx.oidc.acr === MFA_ACR ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    // the step-up rule is src/policy's: a request for the mfa level is satisfied only by a session at it
+    const request = stepUpRequestOf((ctx.oidc.params ?? {}) as Record<string, unknown>);
+    return acrSatisfied(ctx.oidc.acr, request) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
   }));
   return policy;
 }
