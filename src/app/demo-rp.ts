@@ -28,7 +28,7 @@ export function createDemoRouter(c: Container, renderer: Renderer): Router {
   router.get('/', async (ctx) => {
     await demoClient();
     ctx.type = 'html';
-    ctx.body = renderer.render('demo', { title: 'Demo application' }, ctx.state.locale as string);
+    ctx.body = renderer.render('demo', { title: 'Demo application' }, ctx.state.locale);
   });
 
   router.get('/start', async (ctx) => {
@@ -63,7 +63,7 @@ export function createDemoRouter(c: Container, renderer: Renderer): Router {
     ctx.type = 'html';
     ctx.body = renderer.render('demo', {
       title: 'Demo application', claims: JSON.stringify(claims, null, 2), userinfo: JSON.stringify(userinfo, null, 2),
-    }, ctx.state.locale as string);
+    }, ctx.state.locale);
   });
   return router;
 }

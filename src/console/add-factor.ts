@@ -28,7 +28,7 @@ const PURPOSE = 'account';
 
 /** what a code or TOTP guess on this page is bound to: the pending factor being added */
 function accountScope(ctx: Context, who: Unlocked, adding: PendingFactor): FactorScope {
-  return { purpose: PURPOSE, uid: adding.factorId, tenant: who.tenant, user: who.user, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip };
+  return { purpose: PURPOSE, uid: adding.factorId, tenant: who.tenant, user: who.user, locale: ctx.state.locale, ip: requestFacts(ctx).ip };
 }
 
 async function setAdding(deps: ConsoleDeps, who: Unlocked, adding: PendingFactor | undefined): Promise<Unlocked> {

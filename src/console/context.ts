@@ -16,7 +16,6 @@ import type { Csrf } from '../http/csrf.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProfileService } from '../accounts/profile.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Regional } from '../lib/date-format.ts';
 import type { ClientService } from '../accounts/clients.ts';
 import type { AccountSettings, AccountSettingsService } from '../accounts/account-settings.ts';
 import type { SessionIndex } from '../accounts/session-index.ts';
@@ -85,7 +84,7 @@ export const ACCOUNT_PATH = '/account';
 export const SECURITY_PATH = '/account/security';
 
 export function translator(deps: ConsoleDeps, ctx: Context) {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   return (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
 }
 
@@ -93,7 +92,7 @@ export function renderPage(deps: ConsoleDeps, ctx: Context, who: SignedIn, page:
   ctx.type = 'html';
   ctx.body = deps.renderer.render(page, {
     tenantName: who.tenant.displayName, csrf: deps.csrf.token(ctx), base: SECURITY_PATH, ...data,
-  }, ctx.state.locale as string, ctx.state.regional as Regional);
+  }, ctx.state.locale, ctx.state.regional);
 }
 
 /** records an event the user caused on the account page, with the request's IP and browser */

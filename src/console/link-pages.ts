@@ -38,10 +38,10 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  const t = (ctx: Context, key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, ctx.state.locale as string, vars);
+  const t = (ctx: Context, key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, ctx.state.locale, vars);
   const render = (ctx: Context, page: string, title: string, data: Record<string, unknown>) => {
     ctx.type = 'html';
-    ctx.body = deps.renderer.render(page, { title: t(ctx, title, { tenant: data.tenantName }), ...data }, ctx.state.locale as string);
+    ctx.body = deps.renderer.render(page, { title: t(ctx, title, { tenant: data.tenantName }), ...data }, ctx.state.locale);
   };
   const invalid = (ctx: Context, purpose: 'invitation' | 'email_change', reason: InvalidLink) => {
     ctx.status = reason === 'unknown' ? 404 : 410;
@@ -79,7 +79,7 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
     if (outcome.status === 'invalid') return invalid(ctx, 'invitation', outcome.reason);
     if (outcome.status === 'refused') {
       ctx.status = 400;
-      return invitationForm(ctx, state, passwordMessages(deps.renderer, ctx.state.locale as string, outcome.failures));
+      return invitationForm(ctx, state, passwordMessages(deps.renderer, ctx.state.locale, outcome.failures));
     }
     render(ctx, 'invitation-done', 'invitationDone.title', { tenantName: outcome.tenant.displayName, email: outcome.user.email });
   });
@@ -94,7 +94,7 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
       return;
     }
     const decision = await deps.passwords.evaluate(password, { user: state.user, tenantName: state.tenant.displayName, policy: state.tenant.policy });
-    ctx.body = { ok: decision.ok, messages: passwordMessages(deps.renderer, ctx.state.locale as string, decision.failures), advice: decision.feedback };
+    ctx.body = { ok: decision.ok, messages: passwordMessages(deps.renderer, ctx.state.locale, decision.failures), advice: decision.feedback };
   });
 
   router.get('/email-change/:token', async (ctx) => {

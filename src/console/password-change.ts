@@ -34,7 +34,7 @@ export async function changePassword(deps: ConsoleDeps, ctx: Context, who: Unloc
   if (!outcome.ok || outcome.user.id !== who.user.id) return refuse({ current: t('account.password.currentWrong') }, 401);
 
   const decision = await deps.passwords.change(password, { user: who.user, tenantName: who.tenant.displayName, policy: who.tenant.policy });
-  if (!decision.ok) return refuse({ password: passwordMessages(deps.renderer, ctx.state.locale as string, decision.failures) });
+  if (!decision.ok) return refuse({ password: passwordMessages(deps.renderer, ctx.state.locale, decision.failures) });
 
   const ended = await deps.userSessions.endAll(who.user.id, { keepSessionId: who.sessionId });
   await audit(deps, ctx, who, 'password.changed', { reason: 'console', ...ended });

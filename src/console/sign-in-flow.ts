@@ -131,5 +131,5 @@ export function renderOrganisationForm(deps: ConsoleDeps, ctx: Context, options:
     title: t(page === 'account-sign-in' ? 'account.signIn.title' : 'account.signedOut.title'),
     signInAction: `${ACCOUNT_PATH}/sign-in`, returnTo: options.returnTo ?? 'start', tenant: options.tenant ?? '',
     ...(options.error ? { error: options.error } : {}), ...(options.fieldError ? { fieldError: options.fieldError } : {}),
-  }, ctx.state.locale as string);
+  }, ctx.state.locale);
 }

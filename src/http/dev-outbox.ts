@@ -19,7 +19,7 @@ export function createDevOutboxRouter(db: Database, renderer: Renderer): Router 
       return;
     }
     ctx.type = 'html';
-    ctx.body = renderer.render('dev-outbox', { title: 'Dev outbox', messages }, ctx.state.locale as string);
+    ctx.body = renderer.render('dev-outbox', { title: 'Dev outbox', messages }, ctx.state.locale);
   });
   return router;
 }

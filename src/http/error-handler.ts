@@ -1,3 +1,4 @@
+import type { RequestState } from './request-state.ts';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../lib/errors.ts';
 import { isStoreOutage, outageStore, storeUnavailable } from '../lib/outage.ts';
@@ -29,7 +30,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
   const exposed = err instanceof AppError ? err.expose : status < 500 && e.expose !== false;
   const code = err instanceof AppError ? err.code : codeForStatus(status, e.type);
-  const locale = (ctx.state.locale as string | undefined) ?? 'en';
+  const locale = (ctx.state as Partial<RequestState>).locale ?? 'en';
   const message = exposed ? (e.message ?? 'Bad request') : renderer.translate('error.generic.message', locale);
   if (status >= 500) ctx.state.log?.error({ err }, 'request failed');
   else ctx.state.log?.info({ code, status }, 'request rejected');
@@ -49,7 +50,7 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
   ctx.type = 'html';
   const known = KNOWN_ERROR_PAGES.includes(code);
   ctx.body = renderer.render('error', {
-    ...(ctx.state.brand as { tenantName: string; tenantLogoUrl: string | null } | undefined),
+    ...ctx.state.brand,
     title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
     message: known ? renderer.translate(`${code}.message`, locale) : message,

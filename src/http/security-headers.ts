@@ -33,7 +33,7 @@ export function securityHeaders(options: { https: boolean }): Middleware {
     try {
       await next();
     } finally {
-      const origin = ctx.state.imageOrigin as string | undefined;
+      const origin = ctx.state.imageOrigin;
       if (origin && /^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin)) ctx.set('Content-Security-Policy', contentSecurityPolicy(origin));
     }
   };

@@ -30,7 +30,7 @@ export function createSecurityRouter(settings: Settings, issuer: string, rendere
     ctx.body = body;
   });
   router.get('/security', (ctx) => {
-    const locale = ctx.state.locale as string;
+    const locale = ctx.state.locale;
     ctx.type = 'html';
     ctx.body = renderer.render('security', {
       title: renderer.translate('security.title', locale),

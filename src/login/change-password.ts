@@ -8,7 +8,7 @@ import { minimumLength } from '../policy/password-rules.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 
 function render(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { reason: 'forced' | 'expired'; errors?: string[] }): StepOutcome {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   ctx.type = 'html';
   ctx.body = deps.renderer.render('change-password', pageData(ic, {
@@ -37,7 +37,7 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   const body = ctx.request.body as Record<string, unknown>;
   const password = typeof body.password === 'string' ? body.password : '';
   const confirm = typeof body.confirm === 'string' ? body.confirm : '';
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   if (password !== confirm) {
     ctx.status = 400;
     return render(deps, ctx, ic, { reason: state.changeReason ?? 'forced', errors: [deps.renderer.translate('password.rule.mismatch', locale)] });

@@ -3,7 +3,7 @@ import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData } from './context.ts';
 
 export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const details = ic.view.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
   const scopes = [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()];
   ctx.type = 'html';

@@ -148,5 +148,5 @@ export function pageData(ic: InteractionContext, extra: Record<string, unknown>)
 
 /** what a factor's proof in this sign-in is bound to: the interaction, its tenant and user, the page's language */
 export function factorScope(ctx: Context, ic: InteractionContext, user: FactorScope['user'], purpose: 'signin' | 'enroll'): FactorScope {
-  return { purpose, uid: ic.view.uid, tenant: ic.tenant, user, locale: ctx.state.locale as string, ip: requestFacts(ctx).ip };
+  return { purpose, uid: ic.view.uid, tenant: ic.tenant, user, locale: ctx.state.locale, ip: requestFacts(ctx).ip };
 }

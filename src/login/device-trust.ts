@@ -60,7 +60,7 @@ export async function settleDevice(deps: LoginDeps, ctx: Context, ic: Interactio
   await deps.audit.record({ ...audit, action: 'signin.new_device' });
   const described = describeUserAgent(facts.userAgent);
   const when = new Date(deps.clock.now());
-  sendInBackground(deps.logger, 'new-device email', () => deps.notifications.newDeviceSignIn({ ...user, requestLocale: ctx.state.locale as string }, {
+  sendInBackground(deps.logger, 'new-device email', () => deps.notifications.newDeviceSignIn({ ...user, requestLocale: ctx.state.locale }, {
     when, ip: facts.ip, browser: described.family, os: described.os, tenant: ic.tenant.displayName,
   }));
 }

@@ -28,7 +28,7 @@ async function render(
   options: { state?: LoginState; error?: string; notice?: string; phoneType?: 'sms' | 'voice' } = {},
 ): Promise<StepOutcome> {
   const state = options.state ?? at.state;
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const uid = ic.view.uid;
   const base = {
@@ -70,7 +70,7 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
   const { state, user } = at;
   const body = ctx.request.body as Record<string, unknown>;
   const type = FACTOR_TYPES.find((f) => f === body.type);
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   if (!type || !enrollable(at).includes(type)) throw new AppError(400, 'error.session', 'This method cannot be set up here');
   if (type === 'totp') {
     const totp = await deps.factors.startTotp(user.id, { accountName: user.email, issuer: ic.tenant.displayName });
@@ -112,7 +112,7 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
 
 /** a number that may not get codes: said at the number's field (400), written to the audit log masked, nothing sent */
 async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt, state: LoginState, refused: PhoneRefused): Promise<StepOutcome> {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   await deps.audit.record({
     tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, action: 'factor.phone_refused', ...requestFacts(ctx),
     details: { ...phoneRefusalDetails(refused), purpose: 'enroll' },
@@ -129,7 +129,7 @@ export async function confirm(deps: LoginDeps, ctx: Context, ic: InteractionCont
   if (!enrolling) throw new AppError(400, 'error.session', 'Choose a method to set up first');
   const body = ctx.request.body as Record<string, unknown>;
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   // the same verify path as the sign-in step and the account page's (src/factors/second-factors.ts)
   const checked = await deps.secondFactors.get(enrolling.type).confirm!(factorScope(ctx, ic, user, 'enroll'), enrolling.factorId, code);
   const facts = { tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx) };

@@ -29,7 +29,7 @@ export async function federationFailed(
   where: { tenantId?: string; uid?: string; provider?: Pick<UpstreamProvider, 'id' | 'label' | 'slug'>; userId?: string },
   problem: FederationProblem, detail?: string,
 ) {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const refused = !(['unreachable', 'timeout', 'error-response', 'wrong-issuer', 'bad-signature', 'invalid-response', 'state-mismatch', 'provider-unknown'] as string[]).includes(problem);
   const action: AuditAction = refused ? 'federation.refused' : 'federation.failed';
   // a callback whose state names no attempt belongs to no known tenant: its event is the deployment's
@@ -45,7 +45,7 @@ export async function federationFailed(
   ctx.type = 'html';
   ctx.body = deps.renderer.render('federation-error', {
     // the interaction's tenant, when the request found one: the page still shows whose sign-in it is
-    ...(ctx.state.brand as { tenantName: string; tenantLogoUrl: string | null } | undefined),
+    ...ctx.state.brand,
     title: deps.renderer.translate('federation.error.title', locale),
     heading: deps.renderer.translate('federation.error.title', locale),
     message: deps.renderer.translate(`federation.error.${MESSAGE_OF[problem]}`, locale, { provider, code: detail ?? '' }),

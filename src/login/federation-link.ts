@@ -14,7 +14,7 @@ const MAX_PASSWORD_INPUT = 1024;
 function render(
   deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, provider: Pick<UpstreamProvider, 'label'>, options: { error?: string } = {},
 ): StepOutcome {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   ctx.type = 'html';
   ctx.body = deps.renderer.render('federation-link', pageData(ic, {
     title: deps.renderer.translate('federation.link.title', locale, { provider: provider.label }),
@@ -54,7 +54,7 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   }
   const body = ctx.request.body as Record<string, unknown>;
   const password = typeof body.password === 'string' ? body.password : '';
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   if (!password || password.length > MAX_PASSWORD_INPUT) {
     ctx.status = 400;
     return render(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.missing', locale) });

@@ -22,7 +22,7 @@ import { demandsFreshAuthentication } from '../policy/reauthentication.ts';
 export async function providerButtons(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   if (!ic.client.tenantHasProviders) return [];
   const providers = await deps.federation.providers.list(ic.client.tenantId);
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   return providers.map((p) => {
     const origin = p.logoUrl?.startsWith('https://') ? new URL(p.logoUrl).origin : undefined;
     if (origin && !ctx.state.imageOrigin) ctx.state.imageOrigin = origin;

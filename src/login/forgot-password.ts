@@ -4,7 +4,7 @@ import { pageData } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 
 export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { sent?: boolean; email?: string } = {}) {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   ctx.type = 'html';
   ctx.body = deps.renderer.render('forgot-password', pageData(ic, {
     title: deps.renderer.translate('forgot.title', locale),
@@ -20,7 +20,7 @@ export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionConte
 export async function submitForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const email = (ctx.request.body as Record<string, unknown>).email;
   if (typeof email === 'string' && email.trim() && email.length <= 320) {
-    await deps.recovery.request(ic.tenant, email, { ...requestFacts(ctx), locale: ctx.state.locale as string });
+    await deps.recovery.request(ic.tenant, email, { ...requestFacts(ctx), locale: ctx.state.locale });
   }
   return renderForgot(deps, ctx, ic, { sent: true });
 }

@@ -10,7 +10,7 @@ export async function passwordStrength(deps: LoginDeps, ctx: Context, ic: Intera
   const state = ic.state;
   const user = state ? await deps.users.findById(state.userId) : undefined;
   const password = (ctx.request.body as Record<string, unknown>).password;
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   if (!user || typeof password !== 'string' || password.length > 1024) {
     ctx.status = 400;
     ctx.body = { error: 'request.invalid', message: 'No password change is in progress' };

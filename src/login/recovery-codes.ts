@@ -10,7 +10,7 @@ import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
  * never anywhere else), so the page cannot be shown again: a reload goes on.
  */
 export async function enter(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const codes = await deps.factors.recoveryCodes.generate(at.user.id, ic.tenant.policy.mfa.recoveryCodeCount);
   await deps.audit.record({ tenantId: ic.tenant.id, userId: at.user.id, actor: `user:${at.user.id}`, ...requestFacts(ctx), action: 'recovery_codes.generated' });
   ctx.type = 'html';

@@ -34,14 +34,14 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
 
   const titles: Record<string, string> = { 'reset-password': 'reset.title', 'reset-done': 'resetDone.title', 'reset-invalid': 'resetInvalid.title' };
   const render = (ctx: Context, page: string, data: Record<string, unknown>) => {
-    const locale = ctx.state.locale as string;
+    const locale = ctx.state.locale;
     ctx.type = 'html';
     ctx.body = deps.renderer.render(page, { title: deps.renderer.translate(titles[page]!, locale), ...data }, locale);
   };
 
   const renderForm = (ctx: Context, subject: { tenant: { displayName: string; policy: import('../policy/tenant-policy.ts').TenantPolicy } }, errors: string[] = []) => render(ctx, 'reset-password', {
     tenantName: subject.tenant.displayName,
-    advice: deps.renderer.translate('password.advice', ctx.state.locale as string, { min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode) }),
+    advice: deps.renderer.translate('password.advice', ctx.state.locale, { min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode) }),
     action: ctx.path,
     csrf: deps.csrf.token(ctx),
     errors,
@@ -49,7 +49,7 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
 
   const invalid = (ctx: Context, reason: string) => {
     ctx.status = reason === 'unknown' ? 404 : 410;
-    render(ctx, 'reset-invalid', { reason: deps.renderer.translate(`resetInvalid.${reason}`, ctx.state.locale as string) });
+    render(ctx, 'reset-invalid', { reason: deps.renderer.translate(`resetInvalid.${reason}`, ctx.state.locale) });
   };
 
   router.get('/:token', async (ctx) => {
@@ -64,7 +64,7 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     const { user, tenant } = subject;
     const body = ctx.request.body as Record<string, unknown>;
     const password = typeof body.password === 'string' ? body.password : '';
-    const locale = ctx.state.locale as string;
+    const locale = ctx.state.locale;
     if (password !== body.confirm) {
       ctx.status = 400;
       return renderForm(ctx, subject, [deps.renderer.translate('password.rule.mismatch', locale)]);

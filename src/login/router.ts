@@ -33,7 +33,7 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
       if (!(err instanceof SignInRefused)) throw err;
       // a later step refused (account locked or deactivated meanwhile): the password step's refusal, word for word
       ctx.status = 401;
-      await renderSignIn(deps, ctx, err.ic, { error: deps.renderer.translate('signIn.failed', ctx.state.locale as string) });
+      await renderSignIn(deps, ctx, err.ic, { error: deps.renderer.translate('signIn.failed', ctx.state.locale) });
     }
   });
 

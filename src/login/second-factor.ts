@@ -35,7 +35,7 @@ async function render(
   deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt,
   options: { factor?: unknown; error?: string; notice?: string } = {},
 ): Promise<StepOutcome> {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const factor = shownFactor(at, options.factor);
   const destination = factor === 'totp' || factor === 'recovery' ? undefined : await destinationOf(deps, at.user, factor);
@@ -79,7 +79,7 @@ export function send(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: 
 }
 
 async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt, factor: FactorType): Promise<StepOutcome> {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const { user } = at;
   if (!isCodeChannel(factor) || !offeredFactors(at).includes(factor)) throw new AppError(400, 'error.session', 'This method is not offered for this sign-in');
   const destination = await destinationOf(deps, user, factor);
@@ -106,7 +106,7 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   const body = ctx.request.body as Record<string, unknown>;
   const factor = shownFactor(at, body.factor);
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const { user, state } = at;
   // the same verify path as the enrolment step and the account page's (src/factors/second-factors.ts)
   const checked = await deps.secondFactors.get(factor).verify(factorScope(ctx, ic, user, 'signin'), code);

@@ -12,7 +12,7 @@ const MAX_PASSWORD_INPUT = 1024;
 
 /** the sign-in form: email and password, the upstream providers' buttons */
 export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   const providers = await providerButtons(deps, ctx, ic);
   ctx.type = 'html';
   ctx.body = deps.renderer.render('sign-in', pageData(ic, {
@@ -37,7 +37,7 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   const body = ctx.request.body as Record<string, unknown>;
   const email = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
   const password = typeof body.password === 'string' ? body.password : '';
-  const locale = ctx.state.locale as string;
+  const locale = ctx.state.locale;
   // home realm discovery: an email of a provider's domain (always, if the provider is exclusive) goes there
   if (email.trim() && await routeSignInForm(deps, ctx, ic, email, password !== '')) return shown;
   if (!email.trim() || !password || password.length > MAX_PASSWORD_INPUT) {

@@ -1,3 +1,4 @@
+import type { RequestState } from '../http/request-state.ts';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/views.ts';
 import { isStoreOutage } from '../lib/outage.ts';
@@ -9,7 +10,7 @@ export function providerPages(renderer: Renderer): Pick<Configuration, 'renderEr
   logoutSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
   postLogoutSuccessSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource'];
 } {
-  const locale = (ctx: KoaContextWithOIDC) => (ctx.state.locale as string | undefined) ?? 'en';
+  const locale = (ctx: KoaContextWithOIDC) => (ctx.state as Partial<RequestState>).locale ?? 'en';
   return {
     async renderError(ctx, out: ErrorOut, error) {
       const outage = isStoreOutage(error);
