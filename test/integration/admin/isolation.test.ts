@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ADMIN_ROUTES } from '../../../src/admin/routes/index.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient } from '../../support/accounts.ts';
 import { addUser, expectError, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
 
 /** a body each write would accept, so that only the tenant can be the reason for a refusal */
@@ -30,9 +30,9 @@ describe('admin API: no tenant sees or changes another (PostgreSQL + Redis)', ()
   before(async () => {
     w = await startAdminWorld();
     victim = await addUser(w, w.a.tenant, { first: 'Victor' });
-    victimClient = String((await cli(w.env, ['client', 'create', '--tenant', w.a.tenant, '--name', 'A app', '--redirect-uri', 'https://a.example/cb'])).client_id);
+    victimClient = (await createClient(w.f, { tenant: w.a.tenant, name: 'A app', redirectUris: ['https://a.example/cb'] })).clientId;
     bUser = await addUser(w, w.b.tenant);
-    bClient = String((await cli(w.env, ['client', 'create', '--tenant', w.b.tenant, '--name', 'B app', '--redirect-uri', 'https://b.example/cb'])).client_id);
+    bClient = (await createClient(w.f, { tenant: w.b.tenant, name: 'B app', redirectUris: ['https://b.example/cb'] })).clientId;
     const provider = await w.api('POST', `/tenants/${w.a.tenant}/providers`, {
       body: { slug: 'corp', label: 'Corp', issuer: 'https://idp.corp.example', clientId: 'latchkey', clientSecret: 'upstream secret' },
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { cli } from '../../support/cli.ts';
+import { createClient } from '../../support/accounts.ts';
 import { discover, signIn } from '../../support/relying-party.ts';
 import type { RegisteredTestClient } from '../../support/relying-party.ts';
 import { adminAudience } from '../../../src/admin/router.ts';
@@ -18,9 +18,11 @@ describe('admin API: OAuth access tokens (PostgreSQL + Redis)', () => {
   before(async () => {
     w = await startAdminWorld();
     audience = adminAudience(w.f.server.url);
-    const created = await cli(w.env, ['client', 'create', '--tenant', w.a.tenant, '--name', 'Admin console', '--redirect-uri', 'http://127.0.0.1:9/admin-cb',
-      '--grant', 'authorization_code', '--resource', `${audience}=admin:read admin:write`]);
-    client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/admin-cb' };
+    const created = await createClient(w.f, {
+      tenant: w.a.tenant, name: 'Admin console', redirectUris: ['http://127.0.0.1:9/admin-cb'],
+      grants: ['authorization_code'], resources: [{ resource: audience, scope: 'admin:read admin:write' }],
+    });
+    client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/admin-cb' };
     config = await discover(w.f.server.url, client);
   });
   after(() => stopAdminWorld(w));
@@ -58,8 +60,8 @@ describe('admin API: OAuth access tokens (PostgreSQL + Redis)', () => {
     const elsewhere = await oidc.clientCredentialsGrant(machine, { resource: 'https://api.example.test', scope: 'reports:read' });
     expectError(await w.api('GET', '/me', { token: elsewhere.access_token }), 401, 'auth.invalid_token');
 
-    const robot = await cli(w.env, ['client', 'create', '--tenant', w.a.tenant, '--name', 'Robot', '--grant', 'client_credentials', '--resource', `${audience}=admin:read`]);
-    const robotConfig = await discover(w.f.server.url, { clientId: String(robot.client_id), clientSecret: String(robot.client_secret), redirectUri: 'unused' });
+    const robot = await createClient(w.f, { tenant: w.a.tenant, name: 'Robot', grants: ['client_credentials'], resources: [{ resource: audience, scope: 'admin:read' }] });
+    const robotConfig = await discover(w.f.server.url, { clientId: robot.clientId, clientSecret: String(robot.clientSecret), redirectUri: 'unused' });
     const cc = await oidc.clientCredentialsGrant(robotConfig, { resource: audience, scope: 'admin:read' });
     expectError(await w.api('GET', '/me', { token: cc.access_token }), 401, 'auth.invalid_token');
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ADMIN_ROUTES } from '../../../src/admin/routes/index.ts';
 import { cli, runCli } from '../../support/cli.ts';
+import { createClient, createTenant } from '../../support/accounts.ts';
 import { addUser, auditEvents, expectError, startAdminWorld, stopAdminWorld, tenantAdmin, type AdminWorld, type Call, type TenantAdmin } from './support.ts';
 
 /** a body each write accepts, so that only the tenant can be the reason for a refusal */
@@ -23,10 +24,15 @@ const BODIES: Record<string, unknown> = {
 const tenantRoutes = ADMIN_ROUTES.filter((r) => r.tenantScoped);
 const newName = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-/** a tenant created through the CLI (a child with --parent), with an owner holding a read/write token */
-async function tenantWithOwner(w: AdminWorld, prefix: string, parent?: string): Promise<TenantAdmin> {
+/**
+ * A tenant (a child with parent), with an owner holding a read/write token. The reseller's two
+ * children are made with `latchkey tenant create --parent`, which the CLI tests below read; the
+ * other tenants in process.
+ */
+async function tenantWithOwner(w: AdminWorld, prefix: string, parent?: string, through: 'cli' | 'services' = 'services'): Promise<TenantAdmin> {
   const name = newName(prefix);
-  await cli(w.env, ['tenant', 'create', '--name', name, ...(parent ? ['--parent', parent] : [])]);
+  if (through === 'cli') await cli(w.env, ['tenant', 'create', '--name', name, ...(parent ? ['--parent', parent] : [])]);
+  else await createTenant(w.f, { name, ...(parent ? { parent } : {}) });
   return tenantAdmin(w.f.server.container, name);
 }
 
@@ -40,8 +46,8 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
   before(async () => {
     w = await startAdminWorld();
     reseller = await tenantWithOwner(w, 'reseller');
-    child = await tenantWithOwner(w, 'child', reseller.tenant);
-    sibling = await tenantWithOwner(w, 'sibling', reseller.tenant);
+    child = await tenantWithOwner(w, 'child', reseller.tenant, 'cli');
+    sibling = await tenantWithOwner(w, 'sibling', reseller.tenant, 'cli');
     otherReseller = await tenantWithOwner(w, 'other-reseller');
     otherChild = await tenantWithOwner(w, 'other-child', otherReseller.tenant);
   });
@@ -122,7 +128,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
     let childClient: string;
     before(async () => {
       childUser = await addUser(w, child.tenant, { first: 'Chloe' });
-      childClient = String((await cli(w.env, ['client', 'create', '--tenant', child.tenant, '--name', 'Child app', '--redirect-uri', 'https://child.example/cb'])).client_id);
+      childClient = (await createClient(w.f, { tenant: child.tenant, name: 'Child app', redirectUris: ['https://child.example/cb'] })).clientId;
     });
 
     const pathFor = (template: string, tenant: string) =>

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import type { Container } from '../../../src/app/container.ts';
 import type { BackendKind } from '../../support/backends.ts';
+import type { ApiTokenInput } from '../../../src/admin/api-tokens.ts';
 
 export interface Call {
   status: number;
@@ -94,6 +95,12 @@ export async function addUser(w: AdminWorld, tenant: string, options: { role?: s
     tenantId, email, password: PASSWORD, role: options.role ?? 'member', firstName: options.first ?? 'Una', lastName: options.last ?? 'User',
   });
   return { id: user.id, email: user.email };
+}
+
+/** an admin API token of an owner or admin, made in process as `latchkey token create` makes it (tested in tokens.test.ts) */
+export async function issueToken(w: AdminWorld, userId: string, scopes: ApiTokenInput['scopes'], name = 'x'): Promise<{ token: string; id: string }> {
+  const { token, apiToken } = await w.f.server.container.apiTokens.create(userId, { name, scopes }, 'cli');
+  return { token, id: apiToken.id };
 }
 
 /** the newest audit events of the tenant with this action, straight from the API */

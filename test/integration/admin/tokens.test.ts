@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { runCli, cli } from '../../support/cli.ts';
-import { addUser, auditEvents, expectError, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
+import { runCli } from '../../support/cli.ts';
+import { addUser, auditEvents, expectError, issueToken, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
 
 const MINUTE = 60_000;
 
@@ -188,8 +188,8 @@ describe('admin API: API tokens (PostgreSQL + Redis)', () => {
 
     it("never lists, rotates or revokes another user's token (404), nor takes malformed ids (400)", async () => {
       const other = await addUser(w, w.a.tenant, { role: 'admin' });
-      const theirs = await cli(w.env, ['token', 'create', '--tenant', w.a.tenant, '--email', other.email, '--name', 'theirs', '--scope', 'admin:read']);
-      const theirId = (theirs.api_token as { id: string }).id;
+      const theirs = await issueToken(w, other.id, ['admin:read'], 'theirs');
+      const theirId = theirs.id;
       expect((await w.api('GET', '/tokens')).json.items.map((t: { id: string }) => t.id)).not.to.include(theirId);
       expectError(await w.api('POST', `/tokens/${theirId}/rotate`), 404, 'token.not_found');
       expectError(await w.api('DELETE', `/tokens/${theirId}`), 404, 'token.not_found');
@@ -205,15 +205,14 @@ describe('admin API: API tokens (PostgreSQL + Redis)', () => {
   describe('the user behind the token', () => {
     it("a deactivated user's tokens stop working at once; a demoted admin's get 403", async () => {
       const admin = await addUser(w, w.a.tenant, { role: 'admin' });
-      const issued = await cli(w.env, ['token', 'create', '--tenant', w.a.tenant, '--email', admin.email, '--name', 'x', '--scope', 'admin:read']);
-      const token = String(issued.token);
+      const { token } = await issueToken(w, admin.id, ['admin:read']);
       expect((await w.api('GET', '/me', { token })).status).to.equal(200);
       expect((await w.api('POST', `/tenants/${w.a.tenant}/users/${admin.id}/deactivate`, { body: { reason: 'left' } })).status).to.equal(200);
       expectError(await w.api('GET', '/me', { token }), 401, 'auth.invalid_token');
       await w.api('POST', `/tenants/${w.a.tenant}/users/${admin.id}/reactivate`);
 
       const second = await addUser(w, w.a.tenant, { role: 'admin' });
-      const secondToken = String((await cli(w.env, ['token', 'create', '--tenant', w.a.tenant, '--email', second.email, '--name', 'x', '--scope', 'admin:read'])).token);
+      const secondToken = (await issueToken(w, second.id, ['admin:read'])).token;
       expect((await w.api('PATCH', `/tenants/${w.a.tenant}/users/${second.id}`, { body: { role: 'member' } })).status).to.equal(200);
       expectError(await w.api('GET', '/me', { token: secondToken }), 403, 'auth.not_admin');
     });

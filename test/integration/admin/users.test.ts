@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { cli } from '../../support/cli.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
-import { addUser, auditEvents, expectError, PASSWORD, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
+import { addUser, auditEvents, expectError, issueToken, PASSWORD, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
 
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
 
@@ -103,7 +102,7 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
 
     it('lets only an owner change an owner or make someone owner', async () => {
       const admin = await addUser(w, w.a.tenant, { role: 'admin' });
-      const token = String((await cli(w.env, ['token', 'create', '--tenant', w.a.tenant, '--email', admin.email, '--name', 'adm', '--scope', 'admin:write'])).token);
+      const { token } = await issueToken(w, admin.id, ['admin:write'], 'adm');
       const member = await addUser(w, w.a.tenant);
       expectError(await w.api('PATCH', `${users}/${w.a.userId}`, { token, body: { firstName: 'Hacked' } }), 403, 'user.owner_only');
       expectError(await w.api('POST', `${users}/${w.a.userId}/deactivate`, { token }), 403, 'user.owner_only');

@@ -5,7 +5,7 @@ import * as jose from 'jose';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient } from '../../support/accounts.ts';
 import { UserEntity } from '../../../src/store/entities/index.ts';
 
 for (const kind of BACKENDS) {
@@ -69,9 +69,10 @@ for (const kind of BACKENDS) {
       const receiver = await listen((body) => received.push(body));
       const port = (receiver.address() as { port: number }).port;
       const redirectUri = 'http://127.0.0.1:9/bc-callback';
-      const created = await cli(f.server.env, ['client', 'create', '--tenant', f.tenant, '--name', 'BC app', '--redirect-uri', redirectUri,
-        '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye', '--backchannel-logout-uri', `http://127.0.0.1:${port}/logout`]);
-      const client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri };
+      const created = await createClient(f, {
+        name: 'BC app', redirectUris: [redirectUri], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'], backchannelLogoutUri: `http://127.0.0.1:${port}/logout`,
+      });
+      const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri };
       const bcConfig = await discover(f.server.url, client);
       try {
         const first = await signIn(bcConfig, client, f.user);
@@ -105,9 +106,8 @@ for (const kind of BACKENDS) {
     });
 
     it('shows a consent page to a third-party client and honours a denial', async () => {
-      const created = await cli(f.server.env, ['client', 'create', '--tenant', f.tenant, '--name', 'Partner', '--third-party',
-        '--redirect-uri', 'http://127.0.0.1:9/partner']);
-      const partner = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/partner' };
+      const created = await createClient(f, { name: 'Partner', firstParty: false, redirectUris: ['http://127.0.0.1:9/partner'] });
+      const partner = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/partner' };
       const partnerConfig = await discover(f.server.url, partner);
       const granted = await signIn(partnerConfig, partner, f.user);
       const tokens = await exchange(partnerConfig, granted);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { spawnServer, type SpawnedServer } from '../../support/server.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, migrate, withServices } from '../../support/accounts.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
 
 describe('logs', () => {
@@ -10,7 +10,7 @@ describe('logs', () => {
   let server: SpawnedServer;
   before(async () => {
     backend = await createBackend('postgres');
-    await cli(backend.env, ['migrate']);
+    await migrate(backend.env);
     server = await spawnServer({ ...backend.env, LOG_LEVEL: 'trace' });
   });
   after(async () => {
@@ -19,12 +19,13 @@ describe('logs', () => {
   });
 
   it('are JSON lines with a request id and never carry a password, secret, code or token', async () => {
-    const env = server.env;
-    await cli(env, ['tenant', 'create', '--name', 'logs']);
     const password = 'a long and secret passphrase 9';
-    await cli(env, ['user', 'create', '--tenant', 'logs', '--email', 'bob@example.com', '--password', password]);
-    const created = await cli(env, ['client', 'create', '--tenant', 'logs', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9/cb']);
-    const client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+    const created = await withServices(server.env, async (c) => {
+      await createTenant(c, { name: 'logs' });
+      await createUser(c, { tenant: 'logs', email: 'bob@example.com', password });
+      return createClient(c, { tenant: 'logs', name: 'App', redirectUris: ['http://127.0.0.1:9/cb'] });
+    });
+    const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/cb' };
     const config = await discover(server.url, client);
     const result = await signIn(config, client, { email: 'bob@example.com', password });
     const tokens = await exchange(config, result);

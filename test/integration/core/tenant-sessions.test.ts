@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser } from '../../support/accounts.ts';
 import { discover } from '../../support/relying-party.ts';
 import { finishFlow, post, startFlow } from '../../support/two-factor.ts';
 import { BACKENDS } from '../../support/backends.ts';
@@ -16,10 +16,11 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       ({ f, config: configA } = await startFixture(kind));
-      await cli(f.server.env, ['tenant', 'create', '--name', `${f.tenant}-b`]);
-      await cli(f.server.env, ['user', 'create', '--tenant', `${f.tenant}-b`, '--email', bob.email, '--password', bob.password]);
-      const created = await cli(f.server.env, ['client', 'create', '--tenant', `${f.tenant}-b`, '--name', 'B app', '--redirect-uri', f.client.redirectUri]);
-      clientB = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: f.client.redirectUri };
+      const tenant = `${f.tenant}-b`;
+      await createTenant(f, { name: tenant });
+      await createUser(f, { tenant, ...bob });
+      const created = await createClient(f, { tenant, name: 'B app', redirectUris: [f.client.redirectUri] });
+      clientB = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: f.client.redirectUri };
       configB = await discover(f.server.url, clientB);
     });
     after(() => disposeFixture(f));

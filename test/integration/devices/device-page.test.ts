@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { cli, runCli } from '../../support/cli.ts';
+import { createUser, setPolicy } from '../../support/accounts.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import type { Page } from '../../support/sign-in-pages.ts';
 import { enrollTotpDirectly, finishFlow, noticeText, post, startFlow, type Flow } from '../../support/two-factor.ts';
@@ -91,7 +92,7 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock, env: { TRUST_PROXY: '127.0.0.1/32,::1' } }));
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--mfa-mode', 'always', '--mfa-factors', 'totp', '--trust-days', '60']);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['totp'] }, devices: { trustDays: 60 } });
       const { container } = f.server;
       tenantId = (await container.tenants.getByName(f.tenant)).id;
       ({ secret, userId } = await enrollTotpDirectly(container, f.tenant, f.user.email, clock.now()));
@@ -125,13 +126,13 @@ for (const kind of BACKENDS) {
     });
 
     it('shows the sooner expiry when the tenant has since shortened its trust period', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--trust-days', '10']);
+      await setPolicy(f, { devices: { trustDays: 10 } });
       try {
         const laptop = deviceNamed((await securityPage()).html, 'Home laptop');
         const expires = Date.parse(/data-fact="expires"><time datetime="([^"]+)"/.exec(laptop.html)![1]!);
         expect(expires - clock.now()).to.be.closeTo(10 * DAY, DAY);
       } finally {
-        await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--trust-days', '60']);
+        await setPolicy(f, { devices: { trustDays: 60 } });
       }
     });
 
@@ -145,7 +146,7 @@ for (const kind of BACKENDS) {
     });
 
     it('answers a bad id, an unknown id or another user\'s device with a 404 page, and changes nothing', async () => {
-      await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', 'erin@example.com', '--password', 'erin has a long passphrase here']);
+      await createUser(f, { email: 'erin@example.com', password: 'erin has a long passphrase here' });
       const { container } = f.server;
       const erin = (await container.users.findByEmail(tenantId, 'erin@example.com'))!;
       const policy = (await container.tenants.getByName(f.tenant)).policy.devices;

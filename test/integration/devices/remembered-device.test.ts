@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { createUser, forcePasswordReset, setPolicy } from '../../support/accounts.ts';
 import { Browser } from '../../support/browser.ts';
 import { enrollTotpDirectly, finishFlow, post, startFlow, type Flow } from '../../support/two-factor.ts';
 import { outbox } from '../../support/outbox.ts';
@@ -44,7 +44,7 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock, env: { TRUST_PROXY: '127.0.0.1/32,::1' } }));
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--mfa-mode', 'always', '--mfa-factors', 'totp', '--trust-days', '60', '--recheck-days', '30']);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['totp'] }, devices: { trustDays: 60, recheckDays: 30 } });
       ({ secret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
     });
     after(() => disposeFixture(f));
@@ -111,7 +111,7 @@ for (const kind of BACKENDS) {
     });
 
     it("counts another user's device cookie as no device", async () => {
-      await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', 'erin@example.com', '--password', 'erin has a long passphrase here']);
+      await createUser(f, { email: 'erin@example.com', password: 'erin has a long passphrase here' });
       const flow = await startFlow(config, f.client, { email: 'erin@example.com', password: 'erin has a long passphrase here' }, { browser: browser({ device }) });
       expect(flow.page.html, 'erin has no factor: enrollment, not a skip').to.include('Set up two-step verification');
     });
@@ -127,7 +127,7 @@ for (const kind of BACKENDS) {
     });
 
     it('with browser+IP binding, a new IP needs the second factor and can be remembered as a new location', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--device-binding', 'browser+ip']);
+      await setPolicy(f, { devices: { binding: 'browser+ip' } });
       try {
         const b = browser({ ip: '192.0.2.1' });
         await finishFlow(config, f.client, await signInWithCode(b, 'Office'));
@@ -139,18 +139,18 @@ for (const kind of BACKENDS) {
         const back = await startFlow(config, f.client, f.user, { browser: browser({ device: moved.cookies.get('lk.device')!, ip: '192.0.2.2' }) });
         expect((await finishFlow(config, f.client, back)).claims.amr).to.deep.equal(['pwd']);
       } finally {
-        await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--device-binding', 'browser']);
+        await setPolicy(f, { devices: { binding: 'browser' } });
       }
     });
 
     it('forgets every device when an admin forces a password reset', async () => {
-      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
+      await forcePasswordReset(f, f.user.email);
       const flow = await startFlow(config, f.client, f.user, { browser: browser({ device }) });
       expect(flow.page.html).to.include('authenticator app');
     });
 
     it('sends no new-device email when the tenant turned it off', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--new-device-email', 'false']);
+      await setPolicy(f, { devices: { newDeviceEmail: false } });
       const before = (await newDeviceMails()).length;
       const flow = await signInWithCode(browser({ ua: CHROME }));
       expect(flow.page.html).to.include('Choose a new password');

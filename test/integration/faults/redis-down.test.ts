@@ -3,7 +3,7 @@ import type * as oidc from 'openid-client';
 import type { Fixture } from '../../support/fixture.ts';
 import { freePort, spawnServer } from '../../support/server.ts';
 import { createBackend } from '../../support/backends.ts';
-import { cli } from '../../support/cli.ts';
+import { migrate } from '../../support/accounts.ts';
 import { startFixtureOnOwnRedis, startOwnRedis, type OwnRedis } from '../../support/redis-process.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
 import { openSignIn, submit } from '../../support/sign-in-pages.ts';
@@ -60,7 +60,7 @@ describe('faults: SIGTERM while Redis is down', function () {
     const redis = await startOwnRedis(await freePort());
     const backend = await createBackend('postgres');
     try {
-      await cli({ ...backend.env }, ['migrate']);
+      await migrate(backend.env);
       const server = await spawnServer({ ...backend.env, REDIS_URL: redis.url });
       await redis.stop();
       expect((await fetch(`${server.direct}/readyz`)).status).to.equal(503);

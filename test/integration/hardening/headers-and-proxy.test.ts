@@ -6,7 +6,7 @@ import { startFixture, disposeFixture, type Fixture } from '../../support/fixtur
 import { startTestServer, type TestServer } from '../../support/server.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant } from '../../support/accounts.ts';
 
 const FORGED = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', forwarded: 'host=evil.example;proto=https' };
 
@@ -156,12 +156,12 @@ for (const kind of BACKENDS) {
     });
 
     it('sets Secure, prefixed cookies (__Secure- interaction, __Host- CSRF) on the sign-in page over the proxy', async () => {
-      await cli(server.env, ['tenant', 'create', '--name', 'acme']);
-      const web = await cli(server.env, ['client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'https://app.example/cb']);
+      await createTenant(server.container, { name: 'acme' });
+      const web = await createClient(server.container, { tenant: 'acme', name: 'Web', redirectUris: ['https://app.example/cb'] });
       const browser = new Browser(origin);
       browser.headers = { 'x-forwarded-proto': 'https' };
       const query = new URLSearchParams({
-        client_id: String(web.client_id), redirect_uri: 'https://app.example/cb', response_type: 'code', scope: 'openid',
+        client_id: web.clientId, redirect_uri: 'https://app.example/cb', response_type: 'code', scope: 'openid',
         code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
       });
       const auth = await browser.request(`/auth?${query}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { freePort, spawnServer, type SpawnedServer } from '../../support/server.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, setPolicy, withServices } from '../../support/accounts.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { discover, exchange, signIn, type RegisteredTestClient } from '../../support/relying-party.ts';
 
@@ -51,21 +51,23 @@ describe('server process start-up and shutdown', () => {
 
   describe('a normally started server on the embedded default', () => {
     let server: SpawnedServer;
-    let env: Record<string, string>;
     let client: RegisteredTestClient;
     const user = { email: 'alice@example.com', password: 'correct horse battery staple 42' };
     before(async () => {
       // defaults everywhere: NODE_ENV, secrets, argon2 cost, demo data, log level
       server = await spawnServer({ DATA_DIR: join(dataDir, 'normal') });
-      env = server.env;
-      await cli(env, ['tenant', 'create', '--name', 'acme']);
-      await cli(env, ['user', 'create', '--tenant', 'acme', '--email', user.email, '--password', user.password]);
-      // 20 sign-ins of this one user will be in flight at once below; sign-ins in flight count
-      // toward the lockout window until they succeed, so the limit is raised above 20
-      await cli(env, ['tenant', 'set-policy', '--name', 'acme', '--policy', '{"lockout":{"maxFailures":25}}']);
-      const web = await cli(env, ['client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'http://127.0.0.1:9/callback',
-        '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye', '--grant', 'authorization_code,refresh_token']);
-      client = { clientId: String(web.client_id), clientSecret: String(web.client_secret), redirectUri: 'http://127.0.0.1:9/callback' };
+      const web = await withServices(server.env, async (c) => {
+        await createTenant(c, { name: 'acme' });
+        await createUser(c, { tenant: 'acme', ...user });
+        // 20 sign-ins of this one user will be in flight at once below; sign-ins in flight count
+        // toward the lockout window until they succeed, so the limit is raised above 20
+        await setPolicy(c, { lockout: { maxFailures: 25 } }, 'acme');
+        return createClient(c, {
+          tenant: 'acme', name: 'Web', redirectUris: ['http://127.0.0.1:9/callback'],
+          postLogoutRedirectUris: ['http://127.0.0.1:9/bye'], grants: ['authorization_code', 'refresh_token'],
+        });
+      });
+      client = { clientId: web.clientId, clientSecret: String(web.clientSecret), redirectUri: 'http://127.0.0.1:9/callback' };
     });
     after(async () => { if (server && server.process.exitCode === null && server.process.signalCode === null) await server.stop('SIGKILL'); });
 

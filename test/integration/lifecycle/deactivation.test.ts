@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
-import { cli } from '../../support/cli.ts';
+import { createUser } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { AuditEventEntity, TrustedDeviceEntity, UserEntity } from '../../../src/store/entities/index.ts';
 import type { Container } from '../../../src/app/container.ts';
@@ -21,10 +21,8 @@ for (const kind of BACKENDS) {
     before(async () => {
       ({ f, config } = await startFixture(kind));
       c = f.server.container;
-      const created = await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', bob.email, '--password', bob.password]);
-      bobId = (created.user as { id: string }).id;
-      const owner = await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', 'olga@example.com', '--password', 'orchards of copper under a grey sky', '--role', 'owner']);
-      ownerId = (owner.user as { id: string }).id;
+      bobId = (await createUser(f, bob)).id;
+      ownerId = (await createUser(f, { email: 'olga@example.com', password: 'orchards of copper under a grey sky', role: 'owner' })).id;
     });
     after(() => disposeFixture(f));
 

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
-import { cli } from '../../support/cli.ts';
+import { createUser } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { outbox, waitForMail, linkIn } from '../../support/outbox.ts';
@@ -24,8 +24,7 @@ for (const kind of BACKENDS) {
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock }));
       c = f.server.container;
-      const out = await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', 'eve@example.com', '--password', password, '--first-name', 'Eve']);
-      userId = (out.user as { id: string }).id;
+      userId = (await createUser(f, { email: 'eve@example.com', password, firstName: 'Eve' })).id;
     });
     after(() => disposeFixture(f));
     afterEach(() => clock.travel(0));

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
-import { cli } from '../../support/cli.ts';
+import { createTenant, createUser, setPolicy } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { AuditEventEntity } from '../../../src/store/entities/index.ts';
 import type { Container } from '../../../src/app/container.ts';
@@ -19,8 +19,7 @@ for (const kind of BACKENDS) {
     const password = 'seven otters nap beside the old mill';
     const ids: Record<string, string> = {};
     const create = async (tenant: string, email: string) => {
-      const out = await cli(f.server.env, ['user', 'create', '--tenant', tenant, '--email', email, '--password', password]);
-      ids[email] = (out.user as { id: string }).id;
+      ids[email] = (await createUser(f, { tenant, email, password })).id;
     };
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock }));
@@ -30,11 +29,11 @@ for (const kind of BACKENDS) {
       await create(f.tenant, 'nev@example.com');
       const tenant = await c.tenants.getByName(f.tenant);
       ids['ivy@example.com'] = (await c.invitations.invite({ tenantId: tenant.id, email: 'ivy@example.com', actor: 'cli' })).user.id;
-      await cli(f.server.env, ['tenant', 'create', '--name', `${f.tenant}-off`]);
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', `${f.tenant}-off`, '--inactivity-days', '0']);
+      await createTenant(f, { name: `${f.tenant}-off` });
+      await setPolicy(f, { lifecycle: { inactivityDays: 0 } }, `${f.tenant}-off`);
       await create(`${f.tenant}-off`, 'otto@example.com');
-      await cli(f.server.env, ['tenant', 'create', '--name', `${f.tenant}-short`]);
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', `${f.tenant}-short`, '--inactivity-days', '30']);
+      await createTenant(f, { name: `${f.tenant}-short` });
+      await setPolicy(f, { lifecycle: { inactivityDays: 30 } }, `${f.tenant}-short`);
       await create(`${f.tenant}-short`, 'sid@example.com');
     });
     after(() => disposeFixture(f));

@@ -21,11 +21,22 @@ for (const kind of BACKENDS) {
     after(() => disposeFixture(f));
     afterEach(() => clock.travel(0));
 
-    const invite = async (email: string, extra: string[] = []) => {
+    const invitationMail = async (email: string, since: number) => {
+      const mail = await waitForMail(f.server.url, email, `You are invited to ${f.tenant}`, since);
+      return { link: linkIn(mail.text, '/invitation/'), mail };
+    };
+    /** `latchkey user invite`, whose printed user and expiry the first test reads */
+    const inviteThroughCli = async (email: string, extra: string[] = []) => {
       const since = Date.now();
       const out = await cli(f.server.env, ['user', 'invite', '--tenant', f.tenant, '--email', email, '--first-name', 'Iris', ...extra]);
-      const mail = await waitForMail(f.server.url, email, `You are invited to ${f.tenant}`, since);
-      return { out, link: linkIn(mail.text, '/invitation/'), mail };
+      return { out, ...await invitationMail(email, since) };
+    };
+    /** the same invitation made in process, where the command is not what the test is about */
+    const invite = async (email: string) => {
+      const since = Date.now();
+      const { id: tenantId } = await f.server.container.tenants.getByName(f.tenant);
+      const { user } = await f.server.container.invitations.invite({ tenantId, email, firstName: 'Iris', actor: 'cli' });
+      return { user, ...await invitationMail(email, since) };
     };
     const open = async (link: string, browser = new Browser(f.server.url)): Promise<{ browser: Browser; page: Page }> => {
       const { res, url, html } = await browser.navigate(link);
@@ -38,7 +49,7 @@ for (const kind of BACKENDS) {
     const auditActions = async (userId: string) => (await f.server.container.db.em().find(AuditEventEntity, { userId }, { orderBy: { createdAt: 'asc' } })).map((e) => e.action);
 
     it('creates an invited user without a password and emails a 72-hour link', async () => {
-      const { out, mail } = await invite('iris@example.com', ['--role', 'admin']);
+      const { out, mail } = await inviteThroughCli('iris@example.com', ['--role', 'admin']);
       const user = out.user as { id: string; status: string; role: string };
       expect(user).to.include({ status: 'invited', role: 'admin' });
       const expires = Date.parse((out.invitation as { expires_at: string }).expires_at);
@@ -59,7 +70,7 @@ for (const kind of BACKENDS) {
     });
 
     it('sets the password under the rules, verifies the address, then signs in; the link works once', async () => {
-      const { out, link } = await invite('ines@example.com');
+      const { user, link } = await invite('ines@example.com');
       const { browser, page } = await open(link);
       expect(page.status).to.equal(200);
       expect(page.html).to.include('ines@example.com').and.include('autocomplete="new-password"');
@@ -70,12 +81,12 @@ for (const kind of BACKENDS) {
       step = await submit(browser, step, '/invitation/', { password: GOOD, confirm: `${GOOD}!` });
       expect(alertText(step.html)).to.equal('The two passwords do not match.');
       // a refused password leaves the link usable and the user invited
-      expect((await f.server.container.users.findById((out.user as { id: string }).id))!.status).to.equal('invited');
+      expect((await f.server.container.users.findById(user.id))!.status).to.equal('invited');
 
       step = await submit(browser, step, '/invitation/', { password: GOOD, confirm: GOOD });
       expect(step.status).to.equal(200);
       expect(step.html).to.include('Your account is ready').and.include('You can now sign in');
-      const userId = (out.user as { id: string }).id;
+      const userId = user.id;
       const stored = await f.server.container.db.em().findOneOrFail(UserEntity, { id: userId });
       expect(stored).to.include({ status: 'active', emailVerified: true, mustChangePassword: false });
       expect(await auditActions(userId)).to.include.members(['user.invited', 'user.verified']);
@@ -103,7 +114,7 @@ for (const kind of BACKENDS) {
     });
 
     it('refuses an expired link with a clear page, and a resent link replaces the old one', async () => {
-      const { link, out } = await invite('inga@example.com');
+      const { link, user } = await invite('inga@example.com');
       clock.travel(73 * HOUR);
       const expired = await open(link);
       expect(expired.page.status).to.equal(410);
@@ -122,7 +133,7 @@ for (const kind of BACKENDS) {
       expect(page.status).to.equal(200);
       const done = await submit(browser, page, '/invitation/', { password: GOOD, confirm: GOOD });
       expect(done.html).to.include('Your account is ready');
-      expect(await auditActions((out.user as { id: string }).id)).to.include('user.invitation_resent');
+      expect(await auditActions(user.id)).to.include('user.invitation_resent');
     });
 
     it('answers a made-up token with a 404 page and needs the CSRF token to accept', async () => {
@@ -139,8 +150,8 @@ for (const kind of BACKENDS) {
     });
 
     it('stops an invitation link once the invited user is deactivated', async () => {
-      const { link, out } = await invite('iona@example.com');
-      await f.server.container.lifecycle.deactivate({ userId: (out.user as { id: string }).id, actor: 'cli', reason: 'left before starting' });
+      const { link, user } = await invite('iona@example.com');
+      await f.server.container.lifecycle.deactivate({ userId: user.id, actor: 'cli', reason: 'left before starting' });
       const page = await open(link);
       expect(page.page.status).to.equal(404);
       expect(page.page.html).to.include('This link is not valid.');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText, type Page } from '../../support/sign-in-pages.ts';
 import { enrollTotpDirectly, post, recoveryCodesOn, startFlow, textOf, type Flow } from '../../support/two-factor.ts';
 import { waitForMail } from '../../support/outbox.ts';
@@ -28,7 +28,7 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       ({ f, config } = await startFixture(kind));
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['totp', 'email'] } })]);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['totp', 'email'] } });
       tenantId = (await f.server.container.tenants.getByName(f.tenant)).id;
     });
     after(() => disposeFixture(f));

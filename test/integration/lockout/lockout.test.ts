@@ -4,6 +4,7 @@ import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
 import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText, type Page } from '../../support/sign-in-pages.ts';
 import { waitForMail, linkIn } from '../../support/outbox.ts';
 import { AuditEventEntity } from '../../../src/store/entities/index.ts';
@@ -79,7 +80,7 @@ for (const kind of BACKENDS) {
     });
 
     it('throttles one IP that fails across many accounts (credential stuffing)', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"lockout":{"ipMaxFailures":5}}']);
+      await setPolicy(f, { lockout: { ipMaxFailures: 5 } });
       try {
         await f.server.container.counters.succeeded('reset', '127.0.0.1');
         for (let i = 0; i < 6; i += 1) await attempt(`victim${i}@example.com`, WRONG);
@@ -87,7 +88,7 @@ for (const kind of BACKENDS) {
         expect(page.status).to.equal(401);
         expect(await events('signin.throttled_ip')).to.be.at.least(1);
       } finally {
-        await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"lockout":{"ipMaxFailures":50}}']);
+        await setPolicy(f, { lockout: { ipMaxFailures: 50 } });
         clock.travel(16 * 60_000);
       }
     });

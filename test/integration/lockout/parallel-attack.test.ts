@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { spawnServer, type SpawnedServer } from '../../support/server.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, migrate, withServices } from '../../support/accounts.ts';
 import { discover } from '../../support/relying-party.ts';
 import { openSignIn } from '../../support/sign-in-pages.ts';
 import { findForm } from '../../support/browser.ts';
@@ -17,11 +17,13 @@ describe('lockout under a parallel attack on two replicas (PostgreSQL + Redis)',
 
   before(async () => {
     backend = await createBackend('postgres');
-    await cli(backend.env, ['migrate']);
-    await cli(backend.env, ['tenant', 'create', '--name', 'acme']);
-    await cli(backend.env, ['user', 'create', '--tenant', 'acme', '--email', email, '--password', password]);
-    const created = await cli(backend.env, ['client', 'create', '--tenant', 'acme', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9/cb']);
-    client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+    await migrate(backend.env);
+    const created = await withServices(backend.env, async (c) => {
+      await createTenant(c, { name: 'acme' });
+      await createUser(c, { tenant: 'acme', email, password });
+      return createClient(c, { tenant: 'acme', name: 'App', redirectUris: ['http://127.0.0.1:9/cb'] });
+    });
+    client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/cb' };
     servers = [await spawnServer(backend.env), await spawnServer(backend.env)];
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { alertText, type Page } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow, textOf, wrongTotpCode } from '../../support/two-factor.ts';
@@ -250,7 +250,7 @@ for (const kind of BACKENDS) {
     });
 
     it('keeps the last factor while the tenant requires two-step verification; in optional mode removing it turns 2FA off', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always' } })]);
+      await setPolicy(f, { mfa: { mode: 'always' } });
       let page = await open(browser, '/account/security');
       const totpId = factorId(page.html, 'totp');
       page = await post(browser, page, '/factors/remove', { factor: totpId });
@@ -258,7 +258,7 @@ for (const kind of BACKENDS) {
       expect(alertText(page.html)).to.include('requires two-step verification');
       expect(page.html).to.include('data-factor="totp"');
 
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'optional' } })]);
+      await setPolicy(f, { mfa: { mode: 'optional' } });
       const since = Date.now();
       page = await post(browser, page, '/factors/remove', { factor: totpId });
       expect(page.status).to.equal(200);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { createUser, setPolicy } from '../../support/accounts.ts';
 import { alertText } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, noticeText, post, recoveryCodesOn, startFlow } from '../../support/two-factor.ts';
 import type { SmtpSink } from '../../support/smtp-sink.ts';
@@ -28,7 +28,7 @@ for (const kind of BACKENDS) {
       stand = await startDeliveryStandIns();
       ({ smtp, twilio } = stand);
       ({ f, config } = await startFixture(kind, { clock, env: stand.env }));
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['email', 'sms', 'voice'] } })]);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['email', 'sms', 'voice'] } });
     });
     after(async () => {
       await disposeFixture(f);
@@ -86,7 +86,7 @@ for (const kind of BACKENDS) {
 
     it('enrolls SMS for a new user, verified by a code sent through the real twilio SDK', async () => {
       const bob = { email: `bob-${randomBytes(3).toString('hex')}@example.com`, password: 'another long passphrase for bob' };
-      await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', bob.email, '--password', bob.password]);
+      await createUser(f, bob);
       const flow = await startFlow(config, f.client, bob);
       let page = await post(flow.browser, flow.page, '/enroll/start', { type: 'sms' });
       expect(page.html).to.include('autocomplete="tel"');
@@ -113,7 +113,7 @@ for (const kind of BACKENDS) {
     it('enrolls a voice callback: the call reads the code twice, and the ID token says tel', async () => {
       const carol = { email: `carol-${randomBytes(3).toString('hex')}@example.com`, password: 'carol has a long passphrase too' };
       const carolPhone = '+447400123456'; // a valid UK mobile (libphonenumber-js's example); 07700 900xxx is a drama range no carrier serves
-      await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', carol.email, '--password', carol.password]);
+      await createUser(f, carol);
       const flow = await startFlow(config, f.client, carol);
       let page = await post(flow.browser, flow.page, '/enroll/start', { type: 'voice' });
       const since = Date.now();

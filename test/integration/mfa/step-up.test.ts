@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { createUser, setPolicy } from '../../support/accounts.ts';
 import { enrollTotpDirectly, finishFlow, post, startFlow } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { BACKENDS } from '../../support/backends.ts';
@@ -27,7 +27,7 @@ for (const kind of BACKENDS) {
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock }));
       // inside the allowlist the password suffices: sessions start without a second factor
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'outside-allowlist' }, network: { allowlist: ['127.0.0.0/8', '::1/128'] } })]);
+      await setPolicy(f, { mfa: { mode: 'outside-allowlist' }, network: { allowlist: ['127.0.0.0/8', '::1/128'] } });
       ({ secret } = await enrollTotpDirectly(f.server.container, f.tenant, f.user.email, clock.now()));
     });
     after(() => disposeFixture(f));
@@ -94,7 +94,7 @@ for (const kind of BACKENDS) {
     });
 
     it('leads a user without any factor to enrollment when an application asks for mfa', async () => {
-      await cli(f.server.env, ['user', 'create', '--tenant', f.tenant, '--email', 'dave@example.com', '--password', 'dave has a long enough passphrase']);
+      await createUser(f, { email: 'dave@example.com', password: 'dave has a long enough passphrase' });
       const flow = await startFlow(config, f.client, { email: 'dave@example.com', password: 'dave has a long enough passphrase' }, { extra: { acr_values: MFA } });
       expect(flow.page.html).to.include('Set up two-step verification');
     });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { alertText } from '../../support/sign-in-pages.ts';
 import { finishFlow, follow, post, recoveryCodesOn, startFlow, textOf } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
@@ -20,7 +20,7 @@ for (const kind of BACKENDS) {
 
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock }));
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['totp', 'email'] } })]);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['totp', 'email'] } });
     });
     after(() => disposeFixture(f));
 

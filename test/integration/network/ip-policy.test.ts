@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { Browser } from '../../support/browser.ts';
 import { finishFlow, startFlow } from '../../support/two-factor.ts';
 import { BACKENDS } from '../../support/backends.ts';
@@ -24,9 +24,7 @@ for (const kind of BACKENDS) {
 
       before(async () => {
         ({ f, config } = await startFixture(kind, proxied ? { env: { TRUST_PROXY: '127.0.0.1/32,::1' } } : {}));
-        await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({
-          mfa: { mode: 'outside-allowlist', factors: ['totp'] }, network: { allowlist: [OFFICE] },
-        })]);
+        await setPolicy(f, { mfa: { mode: 'outside-allowlist', factors: ['totp'] }, network: { allowlist: [OFFICE] } });
       });
       after(() => disposeFixture(f));
 
@@ -49,7 +47,7 @@ for (const kind of BACKENDS) {
       });
 
       it('in strict mode, denies sign-in from outside the allowlist with a clear page, even with the right password', async () => {
-        await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ network: { allowlist: [OFFICE], strict: true } })]);
+        await setPolicy(f, { network: { allowlist: [OFFICE], strict: true } });
         try {
           const outside = await startFlow(config, f.client, f.user, { browser: browserFrom(config, '198.51.100.9') });
           expect(outside.page.status).to.equal(403);
@@ -59,7 +57,7 @@ for (const kind of BACKENDS) {
           const outcome = proxied ? (await finishFlow(config, f.client, inside)).claims.amr : inside.page.status;
           expect(outcome).to.deep.equal(proxied ? ['pwd'] : 403);
         } finally {
-          await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ network: { strict: false } })]);
+          await setPolicy(f, { network: { strict: false } });
         }
       });
     });

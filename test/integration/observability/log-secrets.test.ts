@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { spawnServer, type SpawnedServer } from '../../support/server.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, migrate, setPolicy, withServices } from '../../support/accounts.ts';
 import { discover } from '../../support/relying-party.ts';
 import { openSignIn, submit } from '../../support/sign-in-pages.ts';
 import { finishFlow, post, recoveryCodesOn, startFlow, textOf, wrongTotpCode } from '../../support/two-factor.ts';
@@ -17,7 +17,7 @@ describe('logs at debug level never carry a password, code, token or secret', fu
 
   before(async () => {
     backend = await createBackend('postgres');
-    await cli(backend.env, ['migrate']);
+    await migrate(backend.env);
   });
   after(async () => {
     await server?.stop();
@@ -26,14 +26,15 @@ describe('logs at debug level never carry a password, code, token or secret', fu
 
   it('through sign-in, TOTP enrollment, token exchange, refresh, userinfo and a password reset', async () => {
     server = await spawnServer({ ...backend.env, LOG_LEVEL: 'debug' });
-    const env = server.env;
-    await cli(env, ['tenant', 'create', '--name', 'quiet']);
-    await cli(env, ['tenant', 'set-policy', '--name', 'quiet', '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['totp'] } })]);
     const email = 'quinn@example.com';
     const password = 'a quiet and secret passphrase 5';
-    await cli(env, ['user', 'create', '--tenant', 'quiet', '--email', email, '--password', password]);
-    const created = await cli(env, ['client', 'create', '--tenant', 'quiet', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9/cb']);
-    const client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+    const created = await withServices(server.env, async (c) => {
+      await createTenant(c, { name: 'quiet' });
+      await setPolicy(c, { mfa: { mode: 'always', factors: ['totp'] } }, 'quiet');
+      await createUser(c, { tenant: 'quiet', email, password });
+      return createClient(c, { tenant: 'quiet', name: 'App', redirectUris: ['http://127.0.0.1:9/cb'] });
+    });
+    const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/cb' };
     const config = await discover(server.url, client);
 
     // sign-in with TOTP enrollment: a wrong code, then the right one, then the recovery codes

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { setPolicy } from '../../support/accounts.ts';
 import { finishFlow, post, startFlow, textOf, wrongTotpCode } from '../../support/two-factor.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
@@ -76,7 +76,7 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
   });
 
   it('counts second-factor codes by factor and result', async () => {
-    await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'always', factors: ['totp'] } })]);
+    await setPolicy(f, { mfa: { mode: 'always', factors: ['totp'] } });
     const before = await scrape(f.server.url);
     const delta = (after: Sample[], labels: Record<string, string>) =>
       valueOf(after, 'latchkey_second_factor_total', labels) - valueOf(before, 'latchkey_second_factor_total', labels);
@@ -102,7 +102,7 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
   });
 
   it('counts locks', async () => {
-    await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', JSON.stringify({ mfa: { mode: 'optional' } })]);
+    await setPolicy(f, { mfa: { mode: 'optional' } });
     const before = await scrape(f.server.url);
     const opened = await openSignIn(config, f.client);
     let page = opened.page;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { spawnServer, type SpawnedServer } from '../../support/server.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, migrate, withServices } from '../../support/accounts.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
 
 interface Received {
@@ -44,7 +44,7 @@ describe('tracing: OTEL_EXPORTER_OTLP_ENDPOINT sends spans to an OTLP collector'
 
   before(async () => {
     backend = await createBackend('postgres');
-    await cli(backend.env, ['migrate']);
+    await migrate(backend.env);
     receiver = await startReceiver();
   });
   after(async () => {
@@ -55,12 +55,13 @@ describe('tracing: OTEL_EXPORTER_OTLP_ENDPOINT sends spans to an OTLP collector'
 
   it('traces a sign-in through HTTP, Koa, PostgreSQL and Redis, and sends no secret', async () => {
     server = await spawnServer({ ...backend.env, LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/`, NODE_OPTIONS: WATCH_IMPORTS });
-    const env = server.env;
-    await cli(env, ['tenant', 'create', '--name', 'traced']);
     const password = 'a traced but secret passphrase 7';
-    await cli(env, ['user', 'create', '--tenant', 'traced', '--email', 'tess@example.com', '--password', password]);
-    const created = await cli(env, ['client', 'create', '--tenant', 'traced', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9/cb']);
-    const client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+    const created = await withServices(server.env, async (c) => {
+      await createTenant(c, { name: 'traced' });
+      await createUser(c, { tenant: 'traced', email: 'tess@example.com', password });
+      return createClient(c, { tenant: 'traced', name: 'App', redirectUris: ['http://127.0.0.1:9/cb'] });
+    });
+    const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/cb' };
     const config = await discover(server.url, client);
     const result = await signIn(config, client, { email: 'tess@example.com', password });
     const tokens = await exchange(config, result);

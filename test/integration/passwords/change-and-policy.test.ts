@@ -4,6 +4,7 @@ import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
 import { cli, runCli } from '../../support/cli.ts';
+import { forcePasswordReset, setPolicy } from '../../support/accounts.ts';
 import { openSignIn, submit, alertText } from '../../support/sign-in-pages.ts';
 import { waitForMail, linkIn } from '../../support/outbox.ts';
 
@@ -65,7 +66,7 @@ for (const kind of BACKENDS) {
     });
 
     it('sends the user to the change step once the password is older than the tenant maximum age', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"password":{"maxAgeDays":90}}']);
+      await setPolicy(f, { password: { maxAgeDays: 90 } });
       clock.travel(89 * DAY);
       expect((await signIn(config, f.client, f.user)).callbackUrl.searchParams.get('code')).to.be.a('string');
       clock.travel(91 * DAY);
@@ -77,13 +78,13 @@ for (const kind of BACKENDS) {
       expect(done.url).to.match(/callback\?code=/);
       f.user.password = next;
       clock.travel(0);
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', f.tenant, '--policy', '{"password":{"maxAgeDays":0}}']);
+      await setPolicy(f, { password: { maxAgeDays: 0 } });
     });
 
     it('ends the other sessions and revokes their refresh tokens when the password changes', async () => {
       const elsewhere = await signIn(config, f.client, f.user);
       const tokens = await exchange(config, elsewhere);
-      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
+      await forcePasswordReset(f, f.user.email);
       const { browser, page } = await openSignIn(config, f.client);
       const step = await submit(browser, page, '/login', f.user);
       const next = 'seven herons counting paper boats';
@@ -98,7 +99,7 @@ for (const kind of BACKENDS) {
 
     it('lets a browser already signed in as the user change the forced password and finish the sign-in (prompt=login)', async () => {
       const first = await signIn(config, f.client, f.user);
-      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
+      await forcePasswordReset(f, f.user.email);
       const verifier = oidc.randomPKCECodeVerifier();
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: f.client.redirectUri, scope: 'openid email', prompt: 'login',
@@ -114,7 +115,7 @@ for (const kind of BACKENDS) {
 
     it('gives the reset link of a forced reset by email', async () => {
       const before = Date.now();
-      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', f.user.email]);
+      await forcePasswordReset(f, f.user.email);
       const mail = await waitForMail(f.server.url, f.user.email, 'Reset your password', before - 1000);
       expect(linkIn(mail.text, '/password/reset/')).to.match(/\/password\/reset\/[A-Za-z0-9_-]{43}$/);
     });

@@ -4,7 +4,7 @@ import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { openSignIn, submit, type Page } from '../../support/sign-in-pages.ts';
 import { Browser, findForm } from '../../support/browser.ts';
-import { cli } from '../../support/cli.ts';
+import { forcePasswordReset } from '../../support/accounts.ts';
 import { linkIn } from '../../support/outbox.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
 import { consoleSignIn, unlockSecurity } from '../console/support.ts';
@@ -127,7 +127,7 @@ for (const kind of BACKENDS) {
 
     it('refuses the link of a forced reset once the user chose a new password at sign-in', async () => {
       const user = await newUser('emil');
-      await cli(f.server.env, ['user', 'reset-password', '--tenant', f.tenant, '--email', user.email]);
+      await forcePasswordReset(f, user.email);
       const [link] = await links(user.email, 1);
 
       const { browser, page } = await openSignIn(config, f.client);

@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import { createBackend, type Backend } from '../../support/backends.ts';
 import { freePort, spawnServer, type SpawnedServer } from '../../support/server.ts';
 import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, migrate, unlockUser, withServices } from '../../support/accounts.ts';
 import { startReplicaProxy } from '../../support/replica-proxy.ts';
 import { discover } from '../../support/relying-party.ts';
 import { Browser, findForm } from '../../support/browser.ts';
@@ -23,11 +24,13 @@ describe('two replicas behind one issuer (PostgreSQL + Redis)', function () {
     backend = await createBackend('postgres');
     const port = await freePort();
     const env = { ...backend.env, ISSUER: `http://127.0.0.1:${port}`, KEYS_RELOAD_INTERVAL: '1' };
-    await cli(env, ['migrate']);
-    await cli(env, ['tenant', 'create', '--name', 'shared']);
-    await cli(env, ['user', 'create', '--tenant', 'shared', '--email', user.email, '--password', user.password]);
-    const created = await cli(env, ['client', 'create', '--tenant', 'shared', '--name', 'App', '--redirect-uri', 'http://127.0.0.1:9/cb', '--grant', 'authorization_code,refresh_token']);
-    client = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/cb' };
+    await migrate(env);
+    const created = await withServices(env, async (c) => {
+      await createTenant(c, { name: 'shared' });
+      await createUser(c, { tenant: 'shared', ...user });
+      return createClient(c, { tenant: 'shared', name: 'App', redirectUris: ['http://127.0.0.1:9/cb'], grants: ['authorization_code', 'refresh_token'] });
+    });
+    client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/cb' };
     [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
     proxy = await startReplicaProxy(port, { a: a.direct, b: b.direct });
     config = await discover(proxy.url, client);
@@ -92,7 +95,7 @@ describe('two replicas behind one issuer (PostgreSQL + Redis)', function () {
     const refused = await browser.navigate(form.action, { form: { ...form.fields, ...user } });
     expect(refused.res.status).to.equal(401);
     expect(alertText(refused.html)).to.equal('The email address or password is not correct.');
-    await cli(a.env, ['user', 'unlock', '--tenant', 'shared', '--email', user.email]);
+    await withServices(a.env, (c) => unlockUser(c, user.email, 'shared'));
   });
 
   it('publishes on both replicas a key rotated through the CLI', async () => {

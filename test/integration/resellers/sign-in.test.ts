@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
-import { cli } from '../../support/cli.ts';
+import { createClient, createTenant, createUser, setPolicy, unlockUser } from '../../support/accounts.ts';
 import { discover, type RegisteredTestClient } from '../../support/relying-party.ts';
 import { finishFlow, startFlow } from '../../support/two-factor.ts';
 import { alertText, openSignIn, submit, type Page } from '../../support/sign-in-pages.ts';
@@ -31,18 +31,17 @@ for (const kind of BACKENDS) {
     let bob: Person, carol: Person, dupInOne: Person, aliceInChild: Person, rita: Person, dave: Person;
 
     const person = async (tenant: string, email: string, password = PASSWORD): Promise<Person> => {
-      const out = await cli(f.server.env, ['user', 'create', '--tenant', tenant, '--email', email, '--password', password]);
-      return { email, password, id: String((out.user as { id: string }).id) };
+      const user = await createUser(f, { tenant, email, password });
+      return { email, password, id: user.id };
     };
-    const tenantId = async (name: string) => String(((await cli(f.server.env, ['tenant', 'show', '--name', name])).tenant as { id: string }).id);
 
     before(async () => {
       ({ f, config } = await startFixture(kind));
-      const env = f.server.env;
-      await cli(env, ['tenant', 'create', '--name', c1, '--display-name', 'Child One Corp', '--parent', f.tenant]);
-      await cli(env, ['tenant', 'create', '--name', c2, '--display-name', 'Child Two Corp', '--parent', f.tenant]);
-      await cli(env, ['tenant', 'create', '--name', other, '--display-name', 'Unrelated Corp']);
-      ids = { reseller: await tenantId(f.tenant), c1: await tenantId(c1), c2: await tenantId(c2) };
+      const reseller = await f.server.container.tenants.getByName(f.tenant);
+      const one = await createTenant(f, { name: c1, displayName: 'Child One Corp', parent: f.tenant });
+      const two = await createTenant(f, { name: c2, displayName: 'Child Two Corp', parent: f.tenant });
+      await createTenant(f, { name: other, displayName: 'Unrelated Corp' });
+      ids = { reseller: reseller.id, c1: one.id, c2: two.id };
       bob = await person(c1, 'bob@example.com');
       carol = await person(c2, 'carol@example.com');
       dupInOne = await person(c1, 'dup@example.com');
@@ -50,8 +49,8 @@ for (const kind of BACKENDS) {
       aliceInChild = await person(c1, f.user.email, OTHER_PASSWORD);
       rita = await person(f.tenant, 'rita@example.com');
       dave = await person(other, 'dave@example.com');
-      const created = await cli(env, ['client', 'create', '--tenant', c1, '--name', 'Child app', '--redirect-uri', 'http://127.0.0.1:9/child-callback']);
-      childClient = { clientId: String(created.client_id), clientSecret: String(created.client_secret), redirectUri: 'http://127.0.0.1:9/child-callback' };
+      const created = await createClient(f, { tenant: c1, name: 'Child app', redirectUris: ['http://127.0.0.1:9/child-callback'] });
+      childClient = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/child-callback' };
       childConfig = await discover(f.server.url, childClient);
     });
     after(() => disposeFixture(f));
@@ -109,7 +108,7 @@ for (const kind of BACKENDS) {
     });
 
     it('applies the user\'s own tenant\'s lockout: counted and locked in the child tenant', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', c1, '--policy', '{"lockout":{"maxFailures":2}}']);
+      await setPolicy(f, { lockout: { maxFailures: 2 } }, c1);
       for (let i = 0; i < 2; i += 1) await refused(config, f.client, { email: bob.email, password: WRONG });
       await refused(config, f.client, bob);
       await refused(childConfig, childClient, bob);
@@ -117,12 +116,12 @@ for (const kind of BACKENDS) {
       // the reseller's own limit (5) still holds for its own users
       for (let i = 0; i < 2; i += 1) await refused(config, f.client, { email: rita.email, password: WRONG });
       expect((await signsInAs(config, f.client, rita)).sub).to.equal(rita.id);
-      await cli(f.server.env, ['user', 'unlock', '--tenant', c1, '--email', bob.email]);
+      await unlockUser(f, bob.email, c1);
       expect((await signsInAs(config, f.client, bob)).sub).to.equal(bob.id);
     });
 
     it('applies the user\'s own tenant\'s second-factor policy', async () => {
-      await cli(f.server.env, ['tenant', 'set-policy', '--name', c2, '--policy', '{"mfa":{"mode":"always","factors":["totp","email"]}}']);
+      await setPolicy(f, { mfa: { mode: 'always', factors: ['totp', 'email'] } }, c2);
       const { page } = await startFlow(config, f.client, carol);
       expect(page.status).to.equal(200);
       expect(page.html).to.include('/enroll/start');
