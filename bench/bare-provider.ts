@@ -33,14 +33,16 @@ const jwks = [
 ];
 
 const configuration: Configuration = {
-  clients: [{
-    client_id: clientId,
-    client_secret: clientSecret,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  clients: [
+    {
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
   jwks: { keys: jwks as never },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   features: {

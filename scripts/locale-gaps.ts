@@ -10,7 +10,7 @@ import { SUPPORTED_LOCALES } from '../src/lib/locale-match.ts';
 const dir = join(import.meta.dirname, '..', 'views', 'locales');
 const read = (locale: string): Record<string, string> => {
   const file = join(dir, `${locale}.json`);
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, string> : {};
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
 };
 
 const english = read('en');
@@ -22,7 +22,7 @@ if (unknown.length) {
   process.stderr.write(`not a supported language: ${unknown.join(', ')} (supported: ${SUPPORTED_LOCALES.join(', ')})\n`);
   process.exit(2);
 }
-const languages = (chosen.length ? chosen : SUPPORTED_LOCALES.filter((l) => l !== 'en'));
+const languages = chosen.length ? chosen : SUPPORTED_LOCALES.filter((l) => l !== 'en');
 
 const gaps = languages.map((locale) => {
   const catalogue = read(locale);

@@ -61,7 +61,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     keys: c.keys,
     logger: c.logger,
     reloadIntervalSeconds: settings.KEYS_RELOAD_INTERVAL,
-    configuration: (jwks) => buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks, clock: c.clock }),
+    configuration: (jwks) =>
+      buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks, clock: c.clock }),
   });
 
   const app = new Koa();
@@ -85,26 +86,54 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   ];
   const codes = createCodeDelivery({ challenges: c.challenges, phone: c.phone, notifications: c.notifications, translate: renderer.translate });
   const loginDeps = {
-    host, tenants: c.tenants, users: c.users, renderer, csrf, guard: c.guard, passwords: c.passwords, recovery: c.recovery,
-    userSessions: c.userSessions, notifications: c.notifications, audit: c.audit, logger: c.logger, clock: c.clock,
+    host,
+    tenants: c.tenants,
+    users: c.users,
+    renderer,
+    csrf,
+    guard: c.guard,
+    passwords: c.passwords,
+    recovery: c.recovery,
+    userSessions: c.userSessions,
+    notifications: c.notifications,
+    audit: c.audit,
+    logger: c.logger,
+    clock: c.clock,
     loginState: createLoginStateStore(c.kv, settings.INTERACTION_TTL),
-    factors: c.factors, challenges: c.challenges, counters: c.counters, phone: c.phone, devices: c.devices, issuer: c.issuer,
+    factors: c.factors,
+    challenges: c.challenges,
+    counters: c.counters,
+    phone: c.phone,
+    devices: c.devices,
+    issuer: c.issuer,
     federation: c.federation,
     codes,
     secondFactors: createSecondFactors({ factors: c.factors, challenges: c.challenges, codes, counters: c.counters, phoneTransport: () => c.phone.transport }),
   };
   const sessionIndex = createSessionIndex(c.kv, c.clock, sessionLifetime);
   const consoleDeps = {
-    ...loginDeps, unlocks: createSecurityUnlocks(c.kv, c.clock), profiles: c.profiles, clients: c.clients, sessions: sessionIndex,
-    accountSettings: createAccountSettings({ db: c.db, audit: c.audit }), apiTokens: c.apiTokens,
+    ...loginDeps,
+    unlocks: createSecurityUnlocks(c.kv, c.clock),
+    profiles: c.profiles,
+    clients: c.clients,
+    sessions: sessionIndex,
+    accountSettings: createAccountSettings({ db: c.db, audit: c.audit }),
+    apiTokens: c.apiTokens,
     notices: createAccountNotices({ mailer: c.mailer, composer: renderer }),
   };
   const system = createSystemRouter({
-    probes, metrics: c.metrics.registry, publicDir: join(projectRoot, 'public'),
-    probeFailed: (name) => { if (name === 'database' || name === 'redis') c.metrics.storeError(name, 'readiness'); },
+    probes,
+    metrics: c.metrics.registry,
+    publicDir: join(projectRoot, 'public'),
+    probeFailed: (name) => {
+      if (name === 'database' || name === 'redis') c.metrics.storeError(name, 'readiness');
+    },
   });
   const routers: Record<string, Router> = {
-    '/healthz': system, '/readyz': system, '/metrics': system, '/assets': system,
+    '/healthz': system,
+    '/readyz': system,
+    '/metrics': system,
+    '/assets': system,
     '/interaction': createLoginRouter(loginDeps, { bodyLimitKb: settings.BODY_LIMIT_KB }),
     '/federation': createFederationCallbackRouter(loginDeps),
     '/password/reset': createResetPasswordRouter({ ...loginDeps, tokens: c.resetTokens }, { bodyLimitKb: settings.BODY_LIMIT_KB }),
@@ -118,7 +147,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   const security = createSecurityRouter(settings, c.issuer, renderer, () => c.clock.now());
   routers['/.well-known/security.txt'] = security;
   routers['/security'] = security;
-  if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox')) routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
+  if (settings.NODE_ENV !== 'production' && (c.mailer.transport === 'outbox' || c.phone.transport === 'outbox'))
+    routers['/dev/outbox'] = createDevOutboxRouter(c.db, renderer);
   if (demoEnabled(c)) routers['/demo'] = createDemoRouter(c, renderer);
   app.use(routeByPrefix(routers));
 

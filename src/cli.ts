@@ -62,14 +62,17 @@ const one = (v: unknown, name: string): string => {
 };
 const many = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
 
-const commands: Record<string, {
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-  run: Command;
-  /** checks of the command line that need no database: a refusal exits before connecting */
-  check?: (v: Values) => void;
-  /** the output without --json, when the generic rendering is not readable enough */
-  text?: (out: Out) => string;
-}> = {
+const commands: Record<
+  string,
+  {
+    options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+    run: Command;
+    /** checks of the command line that need no database: a refusal exits before connecting */
+    check?: (v: Values) => void;
+    /** the output without --json, when the generic rendering is not readable enough */
+    text?: (out: Out) => string;
+  }
+> = {
   migrate: {
     options: {},
     run: async (c) => {
@@ -79,7 +82,9 @@ const commands: Record<string, {
   },
   'tenant create': {
     options: { name: { type: 'string' }, 'display-name': { type: 'string' }, 'logo-url': { type: 'string' }, parent: { type: 'string' } },
-    check: (v) => { logoUrlOption(v); },
+    check: (v) => {
+      logoUrlOption(v);
+    },
     run: async (c, v) => {
       const parent = typeof v.parent === 'string' ? await c.tenants.getByName(v.parent) : undefined;
       const t = await c.tenants.create({
@@ -88,24 +93,40 @@ const commands: Record<string, {
         ...(parent ? { parentId: parent.id } : {}),
         logoUrl: logoUrlOption(v) ?? null,
       });
-      if (parent) await c.audit.record({ action: 'tenant.created', tenantId: parent.id, actor: 'cli', details: { childId: t.id, name: t.name, displayName: t.displayName } });
+      if (parent)
+        await c.audit.record({
+          action: 'tenant.created',
+          tenantId: parent.id,
+          actor: 'cli',
+          details: { childId: t.id, name: t.name, displayName: t.displayName },
+        });
       return { tenant: t };
     },
   },
   'user create': {
     options: {
-      tenant: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' },
-      'first-name': { type: 'string' }, 'last-name': { type: 'string' },
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      role: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
     },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
       const candidate = { id: '', email: one(v.email, 'email'), firstName: String(v['first-name'] ?? ''), lastName: String(v['last-name'] ?? '') };
       const decision = await c.passwords.evaluate(one(v.password, 'password'), { user: candidate, tenantName: tenant.displayName, policy: tenant.policy });
       if (!decision.ok) {
-        throw new AppError(400, 'user.weak_password', `The password breaks the tenant's policy: ${passwordMessages(c.renderer, 'en', decision.failures).join(' ')}`);
+        throw new AppError(
+          400,
+          'user.weak_password',
+          `The password breaks the tenant's policy: ${passwordMessages(c.renderer, 'en', decision.failures).join(' ')}`,
+        );
       }
       const user = await c.users.create({
-        tenantId: tenant.id, email: one(v.email, 'email'), password: one(v.password, 'password'),
+        tenantId: tenant.id,
+        email: one(v.email, 'email'),
+        password: one(v.password, 'password'),
         ...(typeof v.role === 'string' ? { role: v.role } : {}),
         ...(typeof v['first-name'] === 'string' ? { firstName: v['first-name'] } : {}),
         ...(typeof v['last-name'] === 'string' ? { lastName: v['last-name'] } : {}),
@@ -115,14 +136,23 @@ const commands: Record<string, {
   },
   'client create': {
     options: {
-      tenant: { type: 'string' }, name: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
-      grant: { type: 'string', multiple: true }, public: { type: 'boolean' }, 'third-party': { type: 'boolean' },
-      'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
-      'initiate-login-uri': { type: 'string' }, resource: { type: 'string', multiple: true },
+      tenant: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true },
+      public: { type: 'boolean' },
+      'third-party': { type: 'boolean' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
+      'initiate-login-uri': { type: 'string' },
+      resource: { type: 'string', multiple: true },
     },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
-      const grants = many(v.grant).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+      const grants = many(v.grant)
+        .flatMap((g) => g.split(','))
+        .map((g) => g.trim())
+        .filter(Boolean);
       const resources = many(v.resource).map((r) => {
         const [resource = '', scope = ''] = r.split('=', 2);
         return { resource, scope };
@@ -163,7 +193,10 @@ const commands: Record<string, {
   },
   'user revoke-devices': {
     options: { tenant: { type: 'string' }, email: { type: 'string' } },
-    check: (v) => { one(v.tenant, 'tenant'); one(v.email, 'email'); },
+    check: (v) => {
+      one(v.tenant, 'tenant');
+      one(v.email, 'email');
+    },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
       const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
@@ -175,7 +208,10 @@ const commands: Record<string, {
   },
   'tenant set-policy': {
     options: { name: { type: 'string' }, policy: { type: 'string' }, preset: { type: 'string' }, ...policyFlagOptions() },
-    check: (v) => { one(v.name, 'name'); readPolicyArgs(v); },
+    check: (v) => {
+      one(v.name, 'name');
+      readPolicyArgs(v);
+    },
     run: async (c, v) => {
       const name = one(v.name, 'name');
       const args = readPolicyArgs(v);
@@ -202,8 +238,18 @@ const commands: Record<string, {
     run: async (c) => c.keys.rotate(),
   },
   'token create': {
-    options: { tenant: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, 'expires-days': { type: 'string' } },
-    check: (v) => { one(v.tenant, 'tenant'); one(v.email, 'email'); tokenInput(v); },
+    options: {
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      'expires-days': { type: 'string' },
+    },
+    check: (v) => {
+      one(v.tenant, 'tenant');
+      one(v.email, 'email');
+      tokenInput(v);
+    },
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
       const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
@@ -217,7 +263,8 @@ const commands: Record<string, {
     options: { name: { type: 'string' }, 'display-name': { type: 'string' }, 'logo-url': { type: 'string' } },
     check: (v) => {
       one(v.name, 'name');
-      if (v['display-name'] === undefined && v['logo-url'] === undefined) throw new AppError(400, 'cli.missing_option', '--display-name or --logo-url is required');
+      if (v['display-name'] === undefined && v['logo-url'] === undefined)
+        throw new AppError(400, 'cli.missing_option', '--display-name or --logo-url is required');
       logoUrlOption(v);
     },
     run: async (c, v) => {
@@ -253,7 +300,10 @@ function tokenInput(v: Values): ApiTokenInput {
   const days = v['expires-days'];
   const parsed = apiTokenInputSchema.safeParse({
     name: one(v.name, 'name'),
-    scopes: many(v.scope).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    scopes: many(v.scope)
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
     ...(days === undefined ? {} : { expiresInDays: /^\d{1,4}$/.test(String(days)) ? Number(days) : String(days) }),
   });
   if (!parsed.success) {
@@ -311,9 +361,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function render(out: Out, indent = ''): string {
-  return Object.entries(out).map(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? `${indent}${k}:\n${render(v as Out, `${indent}  `)}`
-    : `${indent}${k}: ${Array.isArray(v) ? v.join(', ') || '(none)' : String(v)}`)).join('\n');
+  return Object.entries(out)
+    .map(([k, v]) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? `${indent}${k}:\n${render(v as Out, `${indent}  `)}`
+        : `${indent}${k}: ${Array.isArray(v) ? v.join(', ') || '(none)' : String(v)}`,
+    )
+    .join('\n');
 }
 
 // `kill -USR2 <pid>` on a command that seems stuck says what it is waiting on (sockets,
@@ -322,8 +376,11 @@ process.on('SIGUSR2', () => {
   process.stderr.write(`latchkey: waiting on ${process.getActiveResourcesInfo().join(', ') || 'nothing'}\n`);
 });
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  if (err instanceof ConfigError) for (const p of err.problems) process.stderr.write(`latchkey: ${p}\n`);
-  else process.stderr.write(`latchkey: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) for (const p of err.problems) process.stderr.write(`latchkey: ${p}\n`);
+    else process.stderr.write(`latchkey: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

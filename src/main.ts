@@ -17,14 +17,23 @@ async function main() {
   if (tracing) container.logger.info({ endpoint: new URL(settings.OTEL_EXPORTER_OTLP_ENDPOINT!).origin }, 'tracing to OTLP collector');
   const shutdown = (signal: string) => {
     container.logger.info({ signal }, 'shutting down');
-    running.stop()
+    running
+      .stop()
       // the last spans go out, unless the collector keeps us waiting past the drain budget
-      .then(() => tracing && Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 5000).unref())])
-        .catch((err: unknown) => container.logger.warn({ err }, 'tracing shutdown failed')))
-      .then(() => process.exit(0), (err: unknown) => {
-        container.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
+      .then(
+        () =>
+          tracing &&
+          Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 5000).unref())]).catch((err: unknown) =>
+            container.logger.warn({ err }, 'tracing shutdown failed'),
+          ),
+      )
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          container.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

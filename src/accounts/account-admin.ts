@@ -53,7 +53,10 @@ export async function assertAnotherOwner(db: Database, em: EntityManager, tenant
 }
 
 /** a first or last name: trimmed, at most 100 characters, no control characters */
-export const personNameSchema = z.string().trim().max(100, 'at most 100 characters')
+export const personNameSchema = z
+  .string()
+  .trim()
+  .max(100, 'at most 100 characters')
   .refine((s) => !/\p{Cc}/u.test(s), 'no control characters');
 
 export function parseName(value: unknown, field: 'firstName' | 'lastName'): string {

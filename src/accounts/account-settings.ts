@@ -29,14 +29,21 @@ const language = z.enum([AUTO, ...SUPPORTED_LOCALES], { error: 'is not one of th
 const orNull = (v: string) => (v === AUTO ? null : v);
 
 /** what the regional form sends: every field a fixed choice ("auto" included) */
-export const regionalSettingsSchema = z.object({
-  locale: language.transform(orNull),
-  emailLocale: language.transform(orNull),
-  timeZone: z.string().trim().max(64).refine((v) => v === AUTO || ZONES.has(v), { error: 'is not a known time zone' }).transform(orNull),
-  dateFormat: z.enum(DATE_FORMATS, { error: 'is not one of the date formats offered' }),
-  timeFormat: z.enum(TIME_FORMATS, { error: 'is not one of the time formats offered' }),
-  distanceUnit: z.enum(DISTANCE_UNITS, { error: 'is not one of the units offered' }),
-}).strict();
+export const regionalSettingsSchema = z
+  .object({
+    locale: language.transform(orNull),
+    emailLocale: language.transform(orNull),
+    timeZone: z
+      .string()
+      .trim()
+      .max(64)
+      .refine((v) => v === AUTO || ZONES.has(v), { error: 'is not a known time zone' })
+      .transform(orNull),
+    dateFormat: z.enum(DATE_FORMATS, { error: 'is not one of the date formats offered' }),
+    timeFormat: z.enum(TIME_FORMATS, { error: 'is not one of the time formats offered' }),
+    distanceUnit: z.enum(DISTANCE_UNITS, { error: 'is not one of the units offered' }),
+  })
+  .strict();
 
 const REGIONAL_FIELDS = ['locale', 'emailLocale', 'timeZone', 'dateFormat', 'timeFormat', 'distanceUnit'] as const;
 
@@ -94,7 +101,10 @@ export function createAccountSettings(deps: { db: Database; audit: AuditLog }): 
       entity.startClientId = input.clientId;
       await em.flush();
       await audit.record({
-        ...facts, tenantId: entity.tenant.id, userId: entity.id, action: 'user.start_page_changed',
+        ...facts,
+        tenantId: entity.tenant.id,
+        userId: entity.id,
+        action: 'user.start_page_changed',
         details: { before: { startClientId: previous }, after: { startClientId: input.clientId } },
       });
       return toSettings(entity);

@@ -6,21 +6,70 @@ import type { Logger } from '../lib/logger.ts';
 import { AppError } from '../lib/errors.ts';
 
 export const AUDIT_ACTIONS = [
-  'signin.succeeded', 'signin.failed', 'signin.refused_locked', 'signin.throttled_ip', 'signin.refused_inactive',
-  'user.locked', 'user.unlocked', 'password.changed', 'password.reset_requested', 'password.reset_completed',
-  'password.reset_forced', 'password.reset_limited', 'sessions.ended',
-  'signin.denied_network', 'mfa.code_sent', 'mfa.succeeded', 'mfa.failed', 'mfa.voided',
-  'factor.added', 'factor.removed', 'factor.phone_refused', 'recovery_codes.generated', 'recovery_code.used',
-  'device.remembered', 'device.revoked', 'devices.revoked_all', 'signin.new_device',
-  'user.invited', 'user.invitation_resent', 'user.verified', 'user.deactivated', 'user.reactivated',
-  'user.email_change_requested', 'user.email_changed', 'user.profile_updated', 'user.role_changed',
-  'user.settings_updated', 'user.start_page_changed', 'device.renamed', 'session.ended',
-  'security.unlocked', 'security.unlock_refused',
-  'tenant.policy_updated', 'client.created', 'client.secret_rotated', 'client.updated', 'client.deleted',
-  'api_token.created', 'api_token.rotated', 'api_token.revoked',
-  'federation.started', 'federation.succeeded', 'federation.failed', 'federation.refused', 'federation.linked',
-  'federation.provisioned', 'federation.unlinked', 'federation.provider_created', 'federation.provider_updated', 'federation.provider_deleted',
-  'tenant.created', 'tenant.updated', 'webhook.configured', 'webhook.removed',
+  'signin.succeeded',
+  'signin.failed',
+  'signin.refused_locked',
+  'signin.throttled_ip',
+  'signin.refused_inactive',
+  'user.locked',
+  'user.unlocked',
+  'password.changed',
+  'password.reset_requested',
+  'password.reset_completed',
+  'password.reset_forced',
+  'password.reset_limited',
+  'sessions.ended',
+  'signin.denied_network',
+  'mfa.code_sent',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.voided',
+  'factor.added',
+  'factor.removed',
+  'factor.phone_refused',
+  'recovery_codes.generated',
+  'recovery_code.used',
+  'device.remembered',
+  'device.revoked',
+  'devices.revoked_all',
+  'signin.new_device',
+  'user.invited',
+  'user.invitation_resent',
+  'user.verified',
+  'user.deactivated',
+  'user.reactivated',
+  'user.email_change_requested',
+  'user.email_changed',
+  'user.profile_updated',
+  'user.role_changed',
+  'user.settings_updated',
+  'user.start_page_changed',
+  'device.renamed',
+  'session.ended',
+  'security.unlocked',
+  'security.unlock_refused',
+  'tenant.policy_updated',
+  'client.created',
+  'client.secret_rotated',
+  'client.updated',
+  'client.deleted',
+  'api_token.created',
+  'api_token.rotated',
+  'api_token.revoked',
+  'federation.started',
+  'federation.succeeded',
+  'federation.failed',
+  'federation.refused',
+  'federation.linked',
+  'federation.provisioned',
+  'federation.unlinked',
+  'federation.provider_created',
+  'federation.provider_updated',
+  'federation.provider_deleted',
+  'tenant.created',
+  'tenant.updated',
+  'webhook.configured',
+  'webhook.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -78,16 +127,24 @@ export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logge
     async record(event) {
       deps.observe?.(event);
       const stored: StoredAuditEvent = {
-        ...event, id: randomUUID(), createdAt: new Date(deps.clock.now()),
-        ...(event.ip ? { ip: event.ip.slice(0, 64) } : {}), ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 512) } : {}),
+        ...event,
+        id: randomUUID(),
+        createdAt: new Date(deps.clock.now()),
+        ...(event.ip ? { ip: event.ip.slice(0, 64) } : {}),
+        ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 512) } : {}),
       };
       try {
         // one INSERT, no unit of work: this runs on every sign-in
         await deps.db.em().insert(AuditEventEntity, {
-          id: stored.id, action: stored.action, actor: stored.actor,
-          tenantId: stored.tenantId ?? null, userId: stored.userId ?? null,
-          ip: stored.ip ?? null, userAgent: stored.userAgent ?? null,
-          details: stored.details ?? null, createdAt: stored.createdAt,
+          id: stored.id,
+          action: stored.action,
+          actor: stored.actor,
+          tenantId: stored.tenantId ?? null,
+          userId: stored.userId ?? null,
+          ip: stored.ip ?? null,
+          userAgent: stored.userAgent ?? null,
+          details: stored.details ?? null,
+          createdAt: stored.createdAt,
         });
       } catch (err) {
         deps.logger.error({ err, action: event.action, tenantId: event.tenantId }, 'audit write failed');
@@ -103,21 +160,31 @@ export function createAuditLog(deps: { db: Database; clock: Clock; logger: Logge
 
     async list(query) {
       const after = query.cursor === undefined ? undefined : readCursor(query.cursor);
-      const rows = await deps.db.em().find(AuditEventEntity, {
-        tenantId: query.tenantId,
-        ...(query.action ? { action: query.action } : {}),
-        ...(query.userId ? { userId: query.userId } : {}),
-        ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lt: query.to } : {}) } } : {}),
-        // keyset paging: rows strictly older than the last one shown (id breaks ties)
-        ...(after ? { $or: [{ createdAt: { $lt: after.at } }, { createdAt: after.at, id: { $lt: after.id } }] } : {}),
-      }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
+      const rows = await deps.db.em().find(
+        AuditEventEntity,
+        {
+          tenantId: query.tenantId,
+          ...(query.action ? { action: query.action } : {}),
+          ...(query.userId ? { userId: query.userId } : {}),
+          ...(query.from || query.to ? { createdAt: { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lt: query.to } : {}) } } : {}),
+          // keyset paging: rows strictly older than the last one shown (id breaks ties)
+          ...(after ? { $or: [{ createdAt: { $lt: after.at } }, { createdAt: after.at, id: { $lt: after.id } }] } : {}),
+        },
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
+      );
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
         events: page.map((r) => ({
-          id: r.id, action: r.action as AuditAction, actor: r.actor, createdAt: r.createdAt,
-          ...(r.tenantId ? { tenantId: r.tenantId } : {}), ...(r.userId ? { userId: r.userId } : {}),
-          ...(r.ip ? { ip: r.ip } : {}), ...(r.userAgent ? { userAgent: r.userAgent } : {}), ...(r.details ? { details: r.details } : {}),
+          id: r.id,
+          action: r.action as AuditAction,
+          actor: r.actor,
+          createdAt: r.createdAt,
+          ...(r.tenantId ? { tenantId: r.tenantId } : {}),
+          ...(r.userId ? { userId: r.userId } : {}),
+          ...(r.ip ? { ip: r.ip } : {}),
+          ...(r.userAgent ? { userAgent: r.userAgent } : {}),
+          ...(r.details ? { details: r.details } : {}),
         })),
         nextCursor: rows.length > query.limit && last ? writeCursor(last.createdAt, last.id) : null,
       };
@@ -131,6 +198,8 @@ function readCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
     if (typeof at === 'number' && Number.isFinite(at) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { at: new Date(at), id };
-  } catch { /* refused below */ }
+  } catch {
+    /* refused below */
+  }
   throw new AppError(400, 'audit.invalid_cursor', 'The cursor is not one this API returned');
 }

@@ -9,45 +9,68 @@ import { AppError, conflict, notFound } from '../lib/errors.ts';
 export const CLIENT_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const SECRET_PURPOSE = 'client-secret';
 
-const redirectUri = z.string().trim().refine((v) => {
-  try {
-    const url = new URL(v);
-    return !url.hash && !url.username && !url.password && !['javascript:', 'data:', 'file:'].includes(url.protocol);
-  } catch {
-    return false;
-  }
-}, { message: 'must be an absolute URL without fragment or credentials' });
+const redirectUri = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        const url = new URL(v);
+        return !url.hash && !url.username && !url.password && !['javascript:', 'data:', 'file:'].includes(url.protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an absolute URL without fragment or credentials' },
+  );
 
 /**
  * Where the account console sends a user whose start page is this application (OpenID Connect
  * Core §4, "Initiating Login from a Third Party"): https, or http on localhost for development.
  */
-const initiateLoginUri = z.string().trim().max(2000).refine((v) => {
-  try {
-    const url = new URL(v);
-    const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    return (url.protocol === 'https:' || local) && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}, { message: 'must be an https URL (or http://localhost) without fragment or credentials' });
+const initiateLoginUri = z
+  .string()
+  .trim()
+  .max(2000)
+  .refine(
+    (v) => {
+      try {
+        const url = new URL(v);
+        const local = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+        return (url.protocol === 'https:' || local) && !url.hash && !url.username && !url.password;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an https URL (or http://localhost) without fragment or credentials' },
+  );
 
 /** what an admin says about a client; clientInputSchema adds the tenant and the cross-field rules */
-export const clientFieldsSchema = z.object({
-  name: z.string().trim().min(1, 'is required').max(200),
-  redirectUris: z.array(redirectUri).max(20).default([]),
-  postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
-  grants: z.array(z.enum(CLIENT_GRANTS)).min(1).default(['authorization_code', 'refresh_token']),
-  public: z.boolean().default(false),
-  firstParty: z.boolean().default(true),
-  backchannelLogoutUri: redirectUri.optional(),
-  initiateLoginUri: initiateLoginUri.optional(),
-  /** resource servers (RFC 8707) this client may ask tokens for, with the scopes they define */
-  resources: z.array(z.object({
-    resource: redirectUri,
-    scope: z.string().trim().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens'),
-  })).max(20).default([]),
-}).strict();
+export const clientFieldsSchema = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(200),
+    redirectUris: z.array(redirectUri).max(20).default([]),
+    postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
+    grants: z.array(z.enum(CLIENT_GRANTS)).min(1).default(['authorization_code', 'refresh_token']),
+    public: z.boolean().default(false),
+    firstParty: z.boolean().default(true),
+    backchannelLogoutUri: redirectUri.optional(),
+    initiateLoginUri: initiateLoginUri.optional(),
+    /** resource servers (RFC 8707) this client may ask tokens for, with the scopes they define */
+    resources: z
+      .array(
+        z.object({
+          resource: redirectUri,
+          scope: z
+            .string()
+            .trim()
+            .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens'),
+        }),
+      )
+      .max(20)
+      .default([]),
+  })
+  .strict();
 
 export const clientInputSchema = clientFieldsSchema.extend({ tenantId: z.uuid() }).superRefine((c, ctx) => {
   if (c.grants.includes('authorization_code') && c.redirectUris.length === 0) {
@@ -62,10 +85,12 @@ export const clientInputSchema = clientFieldsSchema.extend({ tenantId: z.uuid() 
 });
 export type ClientInput = z.input<typeof clientInputSchema>;
 
-export const clientRedirectsSchema = z.object({
-  redirectUris: z.array(redirectUri).max(20).optional(),
-  postLogoutRedirectUris: z.array(redirectUri).max(20).optional(),
-}).strict();
+export const clientRedirectsSchema = z
+  .object({
+    redirectUris: z.array(redirectUri).max(20).optional(),
+    postLogoutRedirectUris: z.array(redirectUri).max(20).optional(),
+  })
+  .strict();
 export type ClientRedirects = z.input<typeof clientRedirectsSchema>;
 
 const invalid = (issue: z.core.$ZodIssue) => new AppError(400, 'client.invalid', `${issue.path.join('.') || 'client'} ${issue.message}`);
@@ -111,7 +136,11 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
       };
       const em = db.em();
       em.create(ClientEntity, {
-        id: clientId, tenant: c.tenantId, name: c.name, firstParty: c.firstParty, metadata,
+        id: clientId,
+        tenant: c.tenantId,
+        name: c.name,
+        firstParty: c.firstParty,
+        metadata,
         secretSealed: clientSecret ? box.seal(clientSecret, `${SECRET_PURPOSE}:${clientId}`) : null,
       });
       await em.flush();
@@ -168,7 +197,14 @@ export function createClientService(deps: { db: Database; box: SealedBox }): Cli
     return row;
   }
 
-  function toRegistered(row: { id: string; tenant: { id: string }; name: string; firstParty: boolean; secretSealed?: string | null; metadata: ClientMetadata }): RegisteredClient {
+  function toRegistered(row: {
+    id: string;
+    tenant: { id: string };
+    name: string;
+    firstParty: boolean;
+    secretSealed?: string | null;
+    metadata: ClientMetadata;
+  }): RegisteredClient {
     const secret = row.secretSealed ? box.open(row.secretSealed, `${SECRET_PURPOSE}:${row.id}`) : undefined;
     return {
       clientId: row.id,

@@ -19,6 +19,6 @@ export function loadCommonPasswords(): ReadonlySet<string> {
     if (entry) common.add(entry);
     if (common.size >= COMMON_PASSWORD_COUNT) break;
   }
-  for (const entry of (commonDictionary as Record<string, string[]>)['passwords'] ?? []) common.add(entry.toLowerCase());
+  for (const entry of (commonDictionary as Record<string, string[]>).passwords ?? []) common.add(entry.toLowerCase());
   return common;
 }

@@ -90,16 +90,36 @@ const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').
 const deviceNotFound = () => notFound('device.not_found', 'No such device');
 
 type DeviceRow = {
-  id: string; name: string; uaFamily: string; os: string; lastIp: string; boundIp?: string | null;
-  lastUsedAt: Date; createdAt: Date; expiresAt: Date;
+  id: string;
+  name: string;
+  uaFamily: string;
+  os: string;
+  lastIp: string;
+  boundIp?: string | null;
+  lastUsedAt: Date;
+  createdAt: Date;
+  expiresAt: Date;
 };
 const toDevice = (d: DeviceRow): Device => ({
-  id: d.id, name: d.name, family: d.uaFamily, os: d.os, lastIp: d.lastIp,
-  lastUsedAt: d.lastUsedAt, createdAt: d.createdAt, expiresAt: d.expiresAt, boundIp: d.boundIp ?? null,
+  id: d.id,
+  name: d.name,
+  family: d.uaFamily,
+  os: d.os,
+  lastIp: d.lastIp,
+  lastUsedAt: d.lastUsedAt,
+  createdAt: d.createdAt,
+  expiresAt: d.expiresAt,
+  boundIp: d.boundIp ?? null,
 });
 
 function cleanName(input: unknown): string {
-  const name = typeof input === 'string' ? input.replace(/\p{Cc}/gu, ' ').replace(/\s+/g, ' ').trim() : '';
+  const name =
+    typeof input === 'string'
+      ? input
+          .replace(/\p{Cc}/gu, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+      : '';
   if (!name || name.length > 64) throw new AppError(400, 'device.invalid_name', 'A device name has 1 to 64 characters');
   return name;
 }
@@ -118,7 +138,11 @@ export function createDeviceService(deps: { db: Database; clock: Clock }): Devic
   async function prune(userId: string) {
     const em = db.em();
     await em.nativeDelete(TrustedDeviceEntity, { user: userId, expiresAt: { $lte: now() } });
-    const keep = await em.find(TrustedDeviceEntity, { user: userId }, { fields: ['id'], orderBy: { lastUsedAt: 'desc', id: 'asc' }, limit: MAX_DEVICES_PER_USER - 1 });
+    const keep = await em.find(
+      TrustedDeviceEntity,
+      { user: userId },
+      { fields: ['id'], orderBy: { lastUsedAt: 'desc', id: 'asc' }, limit: MAX_DEVICES_PER_USER - 1 },
+    );
     if (keep.length === MAX_DEVICES_PER_USER - 1) {
       await em.nativeDelete(TrustedDeviceEntity, { user: userId, id: { $nin: keep.map((d) => d.id) } });
     }
@@ -129,8 +153,11 @@ export function createDeviceService(deps: { db: Database; clock: Clock }): Devic
       const policy = devicePolicySchema.parse(input.policy);
       const name = input.name === undefined ? undefined : cleanName(input.name);
       const ip = requireIp(input.ip);
-      if (!isId(input.userId) || !isId(input.tenantId)
-        || !(await db.em().findOne(UserEntity, { id: input.userId, tenant: input.tenantId }, { fields: ['id'] }))) {
+      if (
+        !isId(input.userId) ||
+        !isId(input.tenantId) ||
+        !(await db.em().findOne(UserEntity, { id: input.userId, tenant: input.tenantId }, { fields: ['id'] }))
+      ) {
         throw notFound('user.not_found', 'No such user');
       }
       if (typeof input.replacing === 'string' && TOKEN_FORMAT.test(input.replacing)) {
@@ -143,10 +170,19 @@ export function createDeviceService(deps: { db: Database; clock: Clock }): Devic
       const maxAgeSeconds = policy.trustDays * DAY_SECONDS;
       const em = db.em();
       const row = em.create(TrustedDeviceEntity, {
-        id: randomUUID(), user: input.userId, tenant: input.tenantId, tokenHash: hashToken(token),
-        name: name ?? ua.suggestedName, uaFamily: ua.family, os: ua.os, ip, lastIp: ip,
+        id: randomUUID(),
+        user: input.userId,
+        tenant: input.tenantId,
+        tokenHash: hashToken(token),
+        name: name ?? ua.suggestedName,
+        uaFamily: ua.family,
+        os: ua.os,
+        ip,
+        lastIp: ip,
         boundIp: policy.binding === 'browser+ip' ? ip : null,
-        lastUsedAt: createdAt, createdAt, expiresAt: new Date(createdAt.getTime() + maxAgeSeconds * 1000),
+        lastUsedAt: createdAt,
+        createdAt,
+        expiresAt: new Date(createdAt.getTime() + maxAgeSeconds * 1000),
       });
       await em.flush();
       return { token, device: toDevice(row), maxAgeSeconds };
@@ -195,7 +231,7 @@ export function createDeviceService(deps: { db: Database; clock: Clock }): Devic
 
     async revoke(userId, id) {
       if (!isId(userId) || !isId(id)) throw deviceNotFound();
-      if (await db.em().nativeDelete(TrustedDeviceEntity, { id, user: userId }) !== 1) throw deviceNotFound();
+      if ((await db.em().nativeDelete(TrustedDeviceEntity, { id, user: userId })) !== 1) throw deviceNotFound();
     },
 
     async revokeAll(userId) {

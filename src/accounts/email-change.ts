@@ -12,9 +12,7 @@ import type { LifecycleMail } from './lifecycle-mail.ts';
 import type { InvitationService, InvalidLink } from './invitations.ts';
 import { auditFacts, loadUser, type ActorFacts } from './account-admin.ts';
 
-export type EmailChangeState =
-  | { valid: true; user: User; tenant: Tenant; newEmail: string }
-  | { valid: false; reason: InvalidLink };
+export type EmailChangeState = { valid: true; user: User; tenant: Tenant; newEmail: string } | { valid: false; reason: InvalidLink };
 
 export type EmailChangeOutcome =
   | { status: 'invalid'; reason: InvalidLink }
@@ -40,8 +38,14 @@ export interface EmailChangeService {
 const isUniqueViolation = (err: unknown) => (err as { name?: string }).name === 'UniqueConstraintViolationException';
 
 export function createEmailChangeService(deps: {
-  db: Database; issuer: string; logger: Logger; tenants: TenantService; links: VerificationLinks;
-  mail: LifecycleMail; invitations: InvitationService; audit: AuditLog;
+  db: Database;
+  issuer: string;
+  logger: Logger;
+  tenants: TenantService;
+  links: VerificationLinks;
+  mail: LifecycleMail;
+  invitations: InvitationService;
+  audit: AuditLog;
 }): EmailChangeService {
   const { db, links, audit } = deps;
   const linkFor = (token: string) => `${deps.issuer}/email-change/${token}`;
@@ -62,7 +66,7 @@ export function createEmailChangeService(deps: {
       const newEmail = parsed.data;
       const entity = await loadUser(db.em(), input.userId);
       const user = toUser(entity);
-      if (user.email === newEmail) throw new AppError(400, 'user.email_unchanged', 'That is already the user\'s email address');
+      if (user.email === newEmail) throw new AppError(400, 'user.email_unchanged', "That is already the user's email address");
       if (await taken(user.tenantId, newEmail)) throw conflict('user.exists', 'A user with this email already exists in the tenant');
       const tenant = await tenantOf(user.tenantId);
       const base = { ...facts, tenantId: tenant.id, userId: user.id };
@@ -74,14 +78,22 @@ export function createEmailChangeService(deps: {
           throw err;
         }
         const moved = { ...user, email: newEmail };
-        await audit.record({ ...base, action: 'user.email_changed', details: { before: { email: user.email }, after: { email: newEmail }, via: 'invitation' } });
+        await audit.record({
+          ...base,
+          action: 'user.email_changed',
+          details: { before: { email: user.email }, after: { email: newEmail }, via: 'invitation' },
+        });
         const expiresAt = await deps.invitations.sendLink(moved, tenant);
         return { user: moved, pending: false, expiresAt };
       }
       const hours = tenant.policy.lifecycle.invitationHours;
       const { token, expiresAt } = await links.issue(user.id, 'email_change', hours * 60, newEmail);
       await deps.mail.emailChange({ email: newEmail, firstName: user.firstName }, { tenant: tenant.displayName, link: linkFor(token), hours });
-      await audit.record({ ...base, action: 'user.email_change_requested', details: { before: { email: user.email }, after: { email: newEmail }, expiresAt: expiresAt.toISOString() } });
+      await audit.record({
+        ...base,
+        action: 'user.email_change_requested',
+        details: { before: { email: user.email }, after: { email: newEmail }, expiresAt: expiresAt.toISOString() },
+      });
       return { user, pending: true, expiresAt };
     },
 
@@ -109,8 +121,12 @@ export function createEmailChangeService(deps: {
       }
       if (updated !== 1) return { status: 'invalid', reason: 'replaced' };
       await audit.record({
-        tenantId: tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'user.email_changed',
-        ...(input.ip ? { ip: input.ip } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+        tenantId: tenant.id,
+        userId: user.id,
+        actor: `user:${user.id}`,
+        action: 'user.email_changed',
+        ...(input.ip ? { ip: input.ip } : {}),
+        ...(input.userAgent ? { userAgent: input.userAgent } : {}),
         details: { before: { email: user.email }, after: { email: newEmail }, via: 'verification' },
       });
       sendInBackground(deps.logger, 'email-changed email', () => deps.mail.emailChanged(user, { tenant: tenant.displayName, newEmail }));

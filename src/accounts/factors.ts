@@ -69,15 +69,36 @@ const isId = (id: unknown): id is string => z.guid().safeParse(id).success;
 const sealPurpose = (factorId: string) => `totp-secret:${factorId}`;
 const factorNotFound = () => notFound('factor.not_found', 'No such factor');
 
-type FactorRow = { id: string; type: FactorType; label: string; phone?: string | null; confirmedAt?: Date | null; preferred: boolean; createdAt: Date; lastUsedAt?: Date | null };
+type FactorRow = {
+  id: string;
+  type: FactorType;
+  label: string;
+  phone?: string | null;
+  confirmedAt?: Date | null;
+  preferred: boolean;
+  createdAt: Date;
+  lastUsedAt?: Date | null;
+};
 const toFactor = (f: FactorRow): Factor => ({
-  id: f.id, type: f.type, label: f.label, phone: f.phone ?? null, confirmedAt: f.confirmedAt ?? null,
-  preferred: f.preferred, createdAt: f.createdAt, lastUsedAt: f.lastUsedAt ?? null,
+  id: f.id,
+  type: f.type,
+  label: f.label,
+  phone: f.phone ?? null,
+  confirmedAt: f.confirmedAt ?? null,
+  preferred: f.preferred,
+  createdAt: f.createdAt,
+  lastUsedAt: f.lastUsedAt ?? null,
 });
 
 function cleanLabel(input: unknown, type: FactorType): string {
   if (input === undefined) return DEFAULT_LABELS[type];
-  const label = typeof input === 'string' ? input.replace(/\p{Cc}/gu, ' ').replace(/\s+/g, ' ').trim() : '';
+  const label =
+    typeof input === 'string'
+      ? input
+          .replace(/\p{Cc}/gu, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+      : '';
   if (!label || label.length > 64) throw new AppError(400, 'factor.invalid_label', 'A factor name has 1 to 64 characters');
   return label;
 }
@@ -110,11 +131,13 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
    */
   async function claimStep(factorId: string, step: number, confirming: boolean): Promise<boolean> {
     const at = now();
-    const updated = await db.em().nativeUpdate(
-      MfaFactorEntity,
-      { id: factorId, confirmedAt: confirming ? null : { $ne: null }, $or: [{ lastUsedStep: null }, { lastUsedStep: { $lt: step } }] },
-      confirming ? { lastUsedStep: step, lastUsedAt: at, confirmedAt: at } : { lastUsedStep: step, lastUsedAt: at },
-    );
+    const updated = await db
+      .em()
+      .nativeUpdate(
+        MfaFactorEntity,
+        { id: factorId, confirmedAt: confirming ? null : { $ne: null }, $or: [{ lastUsedStep: null }, { lastUsedStep: { $lt: step } }] },
+        confirming ? { lastUsedStep: step, lastUsedAt: at, confirmedAt: at } : { lastUsedStep: step, lastUsedAt: at },
+      );
     return updated === 1;
   }
 
@@ -150,8 +173,17 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
       await db.em().transactional(async (em) => {
         await em.nativeDelete(MfaFactorEntity, { user: userId, type: 'totp', confirmedAt: null });
         em.create(MfaFactorEntity, {
-          id, user: userId, type: 'totp', label, secretSealed: box.seal(secret, sealPurpose(id)), phone: null,
-          confirmedAt: null, lastUsedStep: null, lastUsedAt: null, preferred: false, createdAt: now(),
+          id,
+          user: userId,
+          type: 'totp',
+          label,
+          secretSealed: box.seal(secret, sealPurpose(id)),
+          phone: null,
+          confirmedAt: null,
+          lastUsedStep: null,
+          lastUsedAt: null,
+          preferred: false,
+          createdAt: now(),
         });
       });
       const uri = totpUri({ secret, accountName: options.accountName, ...(options.issuer ? { issuer: options.issuer } : {}) });
@@ -179,7 +211,7 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
       for (const factor of await confirmedFactors(userId)) {
         if (factor.type !== 'totp' || !factor.secretSealed) continue;
         const step = await verifyTotp(box.open(factor.secretSealed, sealPurpose(factor.id)), code, clock.now());
-        if (step !== null && await claimStep(factor.id, step, false)) return true;
+        if (step !== null && (await claimStep(factor.id, step, false))) return true;
       }
       return false;
     },
@@ -200,8 +232,17 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
       const row = await em.transactional(async (tx) => {
         await tx.nativeDelete(MfaFactorEntity, { user: userId, type, confirmedAt: null });
         return tx.create(MfaFactorEntity, {
-          id: randomUUID(), user: userId, type, label, secretSealed: null, phone,
-          confirmedAt: null, lastUsedStep: null, lastUsedAt: null, preferred: false, createdAt: now(),
+          id: randomUUID(),
+          user: userId,
+          type,
+          label,
+          secretSealed: null,
+          phone,
+          confirmedAt: null,
+          lastUsedStep: null,
+          lastUsedAt: null,
+          preferred: false,
+          createdAt: now(),
         });
       });
       return toFactor(row);
@@ -218,7 +259,7 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
 
     async remove(userId, factorId) {
       if (!isId(userId) || !isId(factorId)) throw factorNotFound();
-      if (await db.em().nativeDelete(MfaFactorEntity, { id: factorId, user: userId }) !== 1) throw factorNotFound();
+      if ((await db.em().nativeDelete(MfaFactorEntity, { id: factorId, user: userId })) !== 1) throw factorNotFound();
     },
 
     async setPreferred(userId, factorId) {

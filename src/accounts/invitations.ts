@@ -14,9 +14,7 @@ import { auditFacts, loadUser, parseName, type ActorFacts } from './account-admi
 
 export type InvalidLink = Extract<LinkState, { valid: false }>['reason'];
 
-export type InvitationState =
-  | { valid: true; user: User; tenant: Tenant }
-  | { valid: false; reason: InvalidLink };
+export type InvitationState = { valid: true; user: User; tenant: Tenant } | { valid: false; reason: InvalidLink };
 
 export type AcceptOutcome =
   | { status: 'invalid'; reason: InvalidLink }
@@ -30,7 +28,9 @@ export interface InvitationService {
    * /invitation/<token>, valid for the tenant's lifecycle.invitationHours. 409 user.exists when
    * the tenant has a user with this email; 400 for a bad email, role or name.
    */
-  invite(input: { tenantId: string; email: string; firstName?: string; lastName?: string; role?: string } & ActorFacts): Promise<{ user: User; expiresAt: Date }>;
+  invite(
+    input: { tenantId: string; email: string; firstName?: string; lastName?: string; role?: string } & ActorFacts,
+  ): Promise<{ user: User; expiresAt: Date }>;
   /** a new link for an invited user; the older ones stop working. 409 user.not_invited otherwise */
   resendInvitation(input: { userId: string } & ActorFacts): Promise<{ user: User; expiresAt: Date }>;
   /** what the invitation page shows for a token */
@@ -46,8 +46,14 @@ export interface InvitationService {
 }
 
 export function createInvitationService(deps: {
-  db: Database; clock: Clock; issuer: string; tenants: TenantService; passwords: PasswordService;
-  links: VerificationLinks; mail: LifecycleMail; audit: AuditLog;
+  db: Database;
+  clock: Clock;
+  issuer: string;
+  tenants: TenantService;
+  passwords: PasswordService;
+  links: VerificationLinks;
+  mail: LifecycleMail;
+  audit: AuditLog;
 }): InvitationService {
   const { db, clock, links, audit } = deps;
   const linkFor = (token: string) => `${deps.issuer}/invitation/${token}`;
@@ -79,14 +85,23 @@ export function createInvitationService(deps: {
         throw conflict('user.exists', 'A user with this email already exists in the tenant');
       }
       const entity = em.create(UserEntity, {
-        id: randomUUID(), tenant: tenant.id, email, emailVerified: false, firstName, lastName, role,
-        status: 'invited', mustChangePassword: false, createdAt: new Date(clock.now()),
+        id: randomUUID(),
+        tenant: tenant.id,
+        email,
+        emailVerified: false,
+        firstName,
+        lastName,
+        role,
+        status: 'invited',
+        mustChangePassword: false,
+        createdAt: new Date(clock.now()),
       });
       try {
         await em.flush();
       } catch (err) {
         // the same email invited twice at once: the unique index decides
-        if ((err as { name?: string }).name === 'UniqueConstraintViolationException') throw conflict('user.exists', 'A user with this email already exists in the tenant');
+        if ((err as { name?: string }).name === 'UniqueConstraintViolationException')
+          throw conflict('user.exists', 'A user with this email already exists in the tenant');
         throw err;
       }
       const user = toUser(entity);
@@ -111,7 +126,7 @@ export function createInvitationService(deps: {
       if (!state.valid) return state;
       const entity = await db.em().findOne(UserEntity, { id: state.userId });
       // deactivated (or otherwise changed) since the link was sent
-      if (!entity || entity.status !== 'invited') return { valid: false, reason: 'unknown' };
+      if (entity?.status !== 'invited') return { valid: false, reason: 'unknown' };
       const user = toUser(entity);
       return { valid: true, user, tenant: await tenantOf(user.tenantId) };
     },
@@ -129,8 +144,12 @@ export function createInvitationService(deps: {
       const activated = await db.em().nativeUpdate(UserEntity, { id: user.id, status: 'invited' }, { status: 'active', emailVerified: true });
       if (activated !== 1) return { status: 'invalid', reason: 'unknown' };
       await audit.record({
-        tenantId: tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'user.verified',
-        ...(input.ip ? { ip: input.ip } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+        tenantId: tenant.id,
+        userId: user.id,
+        actor: `user:${user.id}`,
+        action: 'user.verified',
+        ...(input.ip ? { ip: input.ip } : {}),
+        ...(input.userAgent ? { userAgent: input.userAgent } : {}),
         details: { via: 'invitation', email: user.email },
       });
       return { status: 'accepted', user: { ...user, status: 'active', emailVerified: true }, tenant };

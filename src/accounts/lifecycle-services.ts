@@ -24,8 +24,16 @@ export interface LifecycleServices {
 }
 
 export function createLifecycleServices(deps: {
-  db: Database; clock: Clock; logger: Logger; issuer: string; tenants: TenantService; passwords: PasswordService;
-  userSessions: UserSessions; mailer: Mailer; composer: EmailComposer; audit: AuditLog;
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  issuer: string;
+  tenants: TenantService;
+  passwords: PasswordService;
+  userSessions: UserSessions;
+  mailer: Mailer;
+  composer: EmailComposer;
+  audit: AuditLog;
 }): LifecycleServices {
   const { db, clock, logger, issuer, tenants, audit } = deps;
   const links = createVerificationLinks({ db, clock });

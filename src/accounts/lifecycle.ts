@@ -50,8 +50,13 @@ const DAY_MS = 86_400_000;
 const BATCH = 200;
 
 export function createLifecycleService(deps: {
-  db: Database; clock: Clock; logger: Logger; tenants: TenantService; userSessions: UserSessions;
-  invitations: InvitationService; audit: AuditLog;
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  tenants: TenantService;
+  userSessions: UserSessions;
+  invitations: InvitationService;
+  audit: AuditLog;
 }): LifecycleService {
   const { db, audit } = deps;
 
@@ -73,7 +78,13 @@ export function createLifecycleService(deps: {
       });
       if (updated !== 1) throw conflict('user.changed', 'The user was changed at the same time; try again');
       const ended = await endEverything(entity.id);
-      await audit.record({ ...facts, tenantId: entity.tenant.id, userId: entity.id, action: 'user.deactivated', details: { reason, previousStatus: from, ...ended } });
+      await audit.record({
+        ...facts,
+        tenantId: entity.tenant.id,
+        userId: entity.id,
+        action: 'user.deactivated',
+        details: { reason, previousStatus: from, ...ended },
+      });
       return { user: { ...toUser(entity), status: 'deactivated' }, ended };
     },
 
@@ -84,7 +95,11 @@ export function createLifecycleService(deps: {
       if (entity.status !== 'deactivated') throw conflict('user.not_deactivated', 'Only a deactivated user can be reactivated');
       const hasPassword = entity.emailVerified && (await em.count(PasswordCredentialEntity, { user: entity.id })) > 0;
       const to: UserStatus = hasPassword ? 'active' : 'invited';
-      const updated = await em.nativeUpdate(UserEntity, { id: entity.id, status: 'deactivated' }, { status: to, ...(hasPassword ? { mustChangePassword: true } : {}) });
+      const updated = await em.nativeUpdate(
+        UserEntity,
+        { id: entity.id, status: 'deactivated' },
+        { status: to, ...(hasPassword ? { mustChangePassword: true } : {}) },
+      );
       if (updated !== 1) throw conflict('user.changed', 'The user was changed at the same time; try again');
       const user: User = { ...toUser(entity), status: to };
       let invitationExpiresAt: Date | undefined;
@@ -93,7 +108,10 @@ export function createLifecycleService(deps: {
         if (tenant) invitationExpiresAt = await deps.invitations.sendLink(user, tenant);
       }
       await audit.record({
-        ...facts, tenantId: user.tenantId, userId: user.id, action: 'user.reactivated',
+        ...facts,
+        tenantId: user.tenantId,
+        userId: user.id,
+        action: 'user.reactivated',
         details: { status: to, mustChangePassword: hasPassword, ...(invitationExpiresAt ? { invitationExpiresAt: invitationExpiresAt.toISOString() } : {}) },
       });
       return { user, mustChangePassword: hasPassword, invitationSent: !!invitationExpiresAt };
@@ -121,13 +139,18 @@ export function createLifecycleService(deps: {
     let count = 0;
     let after = '';
     for (;;) {
-      const batch = await db.em().find(UserEntity, { tenant: tenantId, status: 'active', ...(after ? { id: { $gt: after } } : {}), ...stale }, { orderBy: { id: 'asc' }, limit: BATCH });
+      const batch = await db
+        .em()
+        .find(UserEntity, { tenant: tenantId, status: 'active', ...(after ? { id: { $gt: after } } : {}), ...stale }, { orderBy: { id: 'asc' }, limit: BATCH });
       for (const user of batch) {
         if ((await db.em().nativeUpdate(UserEntity, { id: user.id, status: 'active', ...stale }, { status: 'deactivated' })) !== 1) continue;
         const ended = await endEverything(user.id);
         count += 1;
         await audit.record({
-          tenantId, userId: user.id, actor: 'system', action: 'user.deactivated',
+          tenantId,
+          userId: user.id,
+          actor: 'system',
+          action: 'user.deactivated',
           details: { reason: 'inactivity', inactivityDays: days, lastLoginAt: user.lastLoginAt?.toISOString() ?? null, previousStatus: 'active', ...ended },
         });
       }

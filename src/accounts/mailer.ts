@@ -38,8 +38,13 @@ export function createMailer(deps: { smtpUrl?: string; from: string; db: Databas
     async send(message) {
       const em = deps.db.em();
       em.create(OutboxMessageEntity, {
-        id: randomUUID(), channel: 'email', recipient: message.to, subject: message.subject,
-        text: message.text, html: message.html ?? null, createdAt: new Date(deps.clock.now()),
+        id: randomUUID(),
+        channel: 'email',
+        recipient: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html ?? null,
+        createdAt: new Date(deps.clock.now()),
       });
       await em.flush();
       deps.logger.info({ channel: 'email', transport: 'outbox' }, 'email kept in the dev outbox');

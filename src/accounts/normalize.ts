@@ -10,6 +10,13 @@ export function normalizePassword(input: string): string {
   return input.normalize('NFKC');
 }
 
-export const emailSchema = z.string().max(320).transform(normalizeEmail).pipe(z.email({ message: 'must be a valid email address' }));
-export const tenantNameSchema = z.string().trim().toLowerCase()
+export const emailSchema = z
+  .string()
+  .max(320)
+  .transform(normalizeEmail)
+  .pipe(z.email({ message: 'must be a valid email address' }));
+export const tenantNameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'letters, digits and dashes, starting with a letter or digit, at most 63 characters');

@@ -21,7 +21,12 @@ export interface PasswordRecovery {
 }
 
 export function createPasswordRecovery(deps: {
-  issuer: string; users: UserService; tokens: PasswordResetTokens; notifications: Notifications; audit: AuditLog; logger: Logger;
+  issuer: string;
+  users: UserService;
+  tokens: PasswordResetTokens;
+  notifications: Notifications;
+  audit: AuditLog;
+  logger: Logger;
   limits: ResetRequestLimits;
   forceChange(userId: string): Promise<void>;
 }): PasswordRecovery {
@@ -43,8 +48,11 @@ export function createPasswordRecovery(deps: {
       const verdict = await deps.limits.admit(tenant, email, context.ip);
       const user = await deps.users.findByEmail(tenant.id, email);
       const facts = {
-        tenantId: tenant.id, actor: 'anonymous',
-        ...(user ? { userId: user.id } : {}), ...(context.ip ? { ip: context.ip } : {}), ...(context.userAgent ? { userAgent: context.userAgent } : {}),
+        tenantId: tenant.id,
+        actor: 'anonymous',
+        ...(user ? { userId: user.id } : {}),
+        ...(context.ip ? { ip: context.ip } : {}),
+        ...(context.userAgent ? { userAgent: context.userAgent } : {}),
       };
       if (!verdict.ok) {
         await deps.audit.record({ ...facts, action: 'password.reset_limited', details: { limit: verdict.limit } });

@@ -62,7 +62,13 @@ export function createProfileService(deps: { db: Database; audit: AuditLog }): P
         return em.nativeUpdate(UserEntity, { id: entity.id, role: previous }, { role });
       });
       if (updated !== 1) throw conflict('user.changed', 'The user was changed at the same time; try again');
-      await audit.record({ ...facts, tenantId: entity.tenant.id, userId: entity.id, action: 'user.role_changed', details: { before: { role: previous }, after: { role } } });
+      await audit.record({
+        ...facts,
+        tenantId: entity.tenant.id,
+        userId: entity.id,
+        action: 'user.role_changed',
+        details: { before: { role: previous }, after: { role } },
+      });
       return { ...toUser(entity), role };
     },
   };

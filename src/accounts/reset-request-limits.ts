@@ -25,10 +25,11 @@ export function createResetRequestLimits(limits: SendLimits): ResetRequestLimits
       const policy = tenant.policy.password;
       // keyed by a hash of the normalised address: no email in clear in the store
       const address = `address:${createHash('sha256').update(normalizeEmail(email)).digest('base64url')}`;
-      const verdict = await limits.take(`password-reset:${tenant.id}`, [
-        ...(ip ? [{ key: `ip:${ip}`, limit: policy.resetRequestsPerIpPerHour }] : []),
-        { key: address, limit: policy.resetEmailsPerAddressPerHour },
-      ], HOUR_MS);
+      const verdict = await limits.take(
+        `password-reset:${tenant.id}`,
+        [...(ip ? [{ key: `ip:${ip}`, limit: policy.resetRequestsPerIpPerHour }] : []), { key: address, limit: policy.resetEmailsPerAddressPerHour }],
+        HOUR_MS,
+      );
       if (verdict.ok) return verdict;
       return { ok: false, limit: verdict.refusedBy === address ? 'address' : 'ip' };
     },

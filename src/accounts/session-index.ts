@@ -81,9 +81,16 @@ export function createSessionIndex(kv: OidcKvStore, clock: Clock, lifetime: Sess
     async saved(session, facts) {
       if (session.oldId && session.oldId !== session.id) await records.destroy(session.oldId);
       if (!session.accountId || !facts) return;
-      await write(session.id, {
-        account: session.accountId, ip: facts.ip, userAgent: (facts.userAgent ?? '').slice(0, MAX_UA), lastSeenAt: clock.now(),
-      }, session.exp);
+      await write(
+        session.id,
+        {
+          account: session.accountId,
+          ip: facts.ip,
+          userAgent: (facts.userAgent ?? '').slice(0, MAX_UA),
+          lastSeenAt: clock.now(),
+        },
+        session.exp,
+      );
     },
 
     destroyed: (sessionId) => records.destroy(sessionId),
@@ -93,7 +100,11 @@ export function createSessionIndex(kv: OidcKvStore, clock: Clock, lifetime: Sess
       if (!record || clock.now() - record.lastSeenAt < SEEN_EVERY_MS) return;
       const session = await liveSession(record.account, sessionId);
       if (!session) return;
-      await write(sessionId, { ...record, ip: facts.ip, userAgent: (facts.userAgent ?? '').slice(0, MAX_UA), lastSeenAt: clock.now() }, session.exp as number | undefined);
+      await write(
+        sessionId,
+        { ...record, ip: facts.ip, userAgent: (facts.userAgent ?? '').slice(0, MAX_UA), lastSeenAt: clock.now() },
+        session.exp as number | undefined,
+      );
     },
 
     async list(accountId) {

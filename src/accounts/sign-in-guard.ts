@@ -14,9 +14,7 @@ export interface AttemptContext {
   userAgent?: string;
 }
 
-export type SignInOutcome =
-  | { ok: true; user: VerifiedUser }
-  | { ok: false; reason: 'failed' | 'locked' | 'throttled'; retryAfterMs?: number };
+export type SignInOutcome = { ok: true; user: VerifiedUser } | { ok: false; reason: 'failed' | 'locked' | 'throttled'; retryAfterMs?: number };
 
 export type CompletionOutcome = { ok: true; user: User } | { ok: false; reason: 'inactive' | 'locked' };
 
@@ -44,7 +42,12 @@ export function lockoutKey(tenantId: string, email: string): string {
 }
 
 export function createSignInGuard(deps: {
-  counters: AttemptCounters; users: UserService; audit: AuditLog; recovery: PasswordRecovery; clock: Clock; logger: Logger;
+  counters: AttemptCounters;
+  users: UserService;
+  audit: AuditLog;
+  recovery: PasswordRecovery;
+  clock: Clock;
+  logger: Logger;
 }): SignInGuard {
   const { counters, users, audit, clock } = deps;
   return {
@@ -84,7 +87,13 @@ export function createSignInGuard(deps: {
       const lock = decideAfterFailure(policy, snapshot.userAttempts, now);
       if (lock.lockUntil !== undefined) {
         await counters.lock(key, lock.lockUntil);
-        await audit.record({ ...base, action: 'user.locked', ...(known ? { userId: known.id } : {}), actor: 'system', details: { until: new Date(lock.lockUntil).toISOString() } });
+        await audit.record({
+          ...base,
+          action: 'user.locked',
+          ...(known ? { userId: known.id } : {}),
+          actor: 'system',
+          details: { until: new Date(lock.lockUntil).toISOString() },
+        });
         if (known && known.status === 'active') await deps.recovery.notifyLocked(tenant, known, policy.lockMinutes);
       }
       return { ok: false, reason: 'failed' };
@@ -97,8 +106,11 @@ export function createSignInGuard(deps: {
       if (decision.allow) return { ok: true, user: user! };
       await audit.record({
         action: decision.reason === 'locked' ? 'signin.refused_locked' : 'signin.refused_inactive',
-        ...(user ? { tenantId: user.tenantId, userId: user.id } : {}), actor: `user:${userId}`,
-        ip: context.ip, ...(context.userAgent ? { userAgent: context.userAgent } : {}), details: { step: context.step },
+        ...(user ? { tenantId: user.tenantId, userId: user.id } : {}),
+        actor: `user:${userId}`,
+        ip: context.ip,
+        ...(context.userAgent ? { userAgent: context.userAgent } : {}),
+        details: { step: context.step },
       });
       return { ok: false, reason: decision.reason };
     },

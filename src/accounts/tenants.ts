@@ -27,9 +27,15 @@ export const LOGO_URL_MAX = 2048;
  * A logo is an https URL (the pages are served over https and their CSP admits only this
  * image's origin), without credentials, at most 2048 characters.
  */
-export const logoUrlSchema = z.string().trim().max(LOGO_URL_MAX, `must be at most ${LOGO_URL_MAX} characters`)
+export const logoUrlSchema = z
+  .string()
+  .trim()
+  .max(LOGO_URL_MAX, `must be at most ${LOGO_URL_MAX} characters`)
   .pipe(z.url({ protocol: /^https$/, hostname: z.regexes.domain, error: 'must be an https URL with a host name' }))
-  .refine((u) => { const url = new URL(u); return !url.username && !url.password; }, 'must not carry a user name or password');
+  .refine((u) => {
+    const url = new URL(u);
+    return !url.username && !url.password;
+  }, 'must not carry a user name or password');
 
 /** the logo URL checked, or an AppError naming what is wrong (null clears the logo) */
 export function checkLogoUrl(value: string | null): string | null {
@@ -57,9 +63,10 @@ function mergeSections(stored: Record<string, unknown>, overrides: Record<string
   const out: Record<string, unknown> = { ...stored };
   for (const [section, value] of Object.entries(overrides)) {
     const base = out[section];
-    out[section] = value && typeof value === 'object' && !Array.isArray(value) && base && typeof base === 'object'
-      ? { ...(base as Record<string, unknown>), ...(value as Record<string, unknown>) }
-      : value;
+    out[section] =
+      value && typeof value === 'object' && !Array.isArray(value) && base && typeof base === 'object'
+        ? { ...(base as Record<string, unknown>), ...(value as Record<string, unknown>) }
+        : value;
   }
   return out;
 }
@@ -74,12 +81,23 @@ function tenantPolicySafeParse(policy: unknown): { ok: true } | { ok: false; mes
   }
 }
 
-type TenantRow = { id: string; name: string; displayName: string; policy: unknown; parentId?: string | null; hasChildren?: unknown; hasProviders?: unknown; logoUrl?: string | null };
+type TenantRow = {
+  id: string;
+  name: string;
+  displayName: string;
+  policy: unknown;
+  parentId?: string | null;
+  hasChildren?: unknown;
+  hasProviders?: unknown;
+  logoUrl?: string | null;
+};
 // a formula: PostgreSQL answers a boolean, SQLite 0 or 1 (undefined right after an insert)
 const formulaTrue = (v: unknown) => v === true || v === 1 || v === '1';
 
 const toTenant = (t: TenantRow): Tenant => ({
-  id: t.id, name: t.name, displayName: t.displayName,
+  id: t.id,
+  name: t.name,
+  displayName: t.displayName,
   policy: effectivePolicy(typeof t.policy === 'string' ? JSON.parse(t.policy) : t.policy),
   parentId: t.parentId ?? null,
   hasChildren: formulaTrue(t.hasChildren),
@@ -127,7 +145,9 @@ export function createTenantService(db: Database): TenantService {
       return tenant ? toTenant(tenant) : undefined;
     },
     async listChildren(parentId, page) {
-      const rows = await db.em().find(TenantEntity, { parentId, ...(page.after ? { name: { $gt: page.after } } : {}) }, { orderBy: { name: 'asc' }, limit: page.limit });
+      const rows = await db
+        .em()
+        .find(TenantEntity, { parentId, ...(page.after ? { name: { $gt: page.after } } : {}) }, { orderBy: { name: 'asc' }, limit: page.limit });
       return rows.map(toTenant);
     },
     async updatePolicy(id, overrides) {

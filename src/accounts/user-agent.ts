@@ -30,7 +30,11 @@ export function describeUserAgent(ua: string | undefined): UserAgentDescription 
 }
 
 function clean(value: string | undefined): string | undefined {
-  const text = value?.replace(/\p{Cc}/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_PART_LENGTH);
+  const text = value
+    ?.replace(/\p{Cc}/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, MAX_PART_LENGTH);
   return text || undefined;
 }
 

@@ -71,14 +71,34 @@ export interface UserService {
 }
 
 type UserRow = {
-  id: string; tenant: { id: string }; email: string; emailVerified: boolean; firstName: string; lastName: string; role: UserRole; status: UserStatus;
-  locale?: string | null; emailLocale?: string | null; timeZone?: string | null; dateFormat?: DateFormat; timeFormat?: TimeFormat;
+  id: string;
+  tenant: { id: string };
+  email: string;
+  emailVerified: boolean;
+  firstName: string;
+  lastName: string;
+  role: UserRole;
+  status: UserStatus;
+  locale?: string | null;
+  emailLocale?: string | null;
+  timeZone?: string | null;
+  dateFormat?: DateFormat;
+  timeFormat?: TimeFormat;
 };
 export const toUser = (u: UserRow): User => ({
-  id: u.id, tenantId: u.tenant.id, email: u.email, emailVerified: u.emailVerified,
-  firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status,
-  locale: u.locale ?? null, emailLocale: u.emailLocale ?? null, timeZone: u.timeZone ?? null,
-  dateFormat: u.dateFormat ?? 'auto', timeFormat: u.timeFormat ?? 'auto',
+  id: u.id,
+  tenantId: u.tenant.id,
+  email: u.email,
+  emailVerified: u.emailVerified,
+  firstName: u.firstName,
+  lastName: u.lastName,
+  role: u.role,
+  status: u.status,
+  locale: u.locale ?? null,
+  emailLocale: u.emailLocale ?? null,
+  timeZone: u.timeZone ?? null,
+  dateFormat: u.dateFormat ?? 'auto',
+  timeFormat: u.timeFormat ?? 'auto',
 });
 
 /** The email and role of a user about to be created (password or invitation), or a 400. */
@@ -109,13 +129,20 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
     // one joined query for the credential and its user; the tenant and its children come from a
     // subquery so each is an index lookup on (tenant_id, email) rather than a scan of the users.
     // At most one row per tenant, since emails are unique within a tenant.
-    const rows = await db.em().find(PasswordCredentialEntity, {
-      user: { email: parsed.data, [raw((u) => `${u}.tenant_id in (select t.id from tenants t where t.id = ? or t.parent_id = ?)`, [tenantId, tenantId])]: [] },
-    }, { populate: ['user'] });
+    const rows = await db.em().find(
+      PasswordCredentialEntity,
+      {
+        user: {
+          email: parsed.data,
+          [raw((u) => `${u}.tenant_id in (select t.id from tenants t where t.id = ? or t.parent_id = ?)`, [tenantId, tenantId])]: [],
+        },
+      },
+      { populate: ['user'] },
+    );
     const own = rows.find((r) => r.user.tenant.id === tenantId);
     if (own) return { kind: 'user', credential: own } as const;
     if (rows.length > 1) return { kind: 'ambiguous' } as const;
-    return rows[0] ? { kind: 'user', credential: rows[0] } as const : { kind: 'none' } as const;
+    return rows[0] ? ({ kind: 'user', credential: rows[0] } as const) : ({ kind: 'none' } as const);
   };
 
   const service: UserService = {
@@ -128,8 +155,15 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       }
       const hash = await hasher.hash(input.password);
       const user = em.create(UserEntity, {
-        id: randomUUID(), tenant: input.tenantId, email, emailVerified: true,
-        firstName: input.firstName ?? '', lastName: input.lastName ?? '', role, status: 'active', createdAt: new Date(clock.now()),
+        id: randomUUID(),
+        tenant: input.tenantId,
+        email,
+        emailVerified: true,
+        firstName: input.firstName ?? '',
+        lastName: input.lastName ?? '',
+        role,
+        status: 'active',
+        createdAt: new Date(clock.now()),
       });
       em.create(PasswordCredentialEntity, { id: randomUUID(), user, hash, changedAt: new Date(clock.now()) });
       await em.flush();
@@ -174,7 +208,12 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       remember(verified);
       return {
         ok: true,
-        user: { ...verified, mustChangePassword: user.mustChangePassword, passwordChangedAt: credential.changedAt, lastSecondFactorAt: user.lastSecondFactorAt ?? null },
+        user: {
+          ...verified,
+          mustChangePassword: user.mustChangePassword,
+          passwordChangedAt: credential.changedAt,
+          lastSecondFactorAt: user.lastSecondFactorAt ?? null,
+        },
       };
     },
 

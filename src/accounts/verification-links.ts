@@ -51,8 +51,14 @@ export function createVerificationLinks(deps: { db: Database; clock: Clock }): V
         await lockUser(em, userId);
         await voidOpenLinks(em, userId, purpose, new Date(now));
         em.create(VerificationLinkEntity, {
-          id: hashToken(token), user: userId, purpose, newEmail: newEmail ?? null,
-          createdAt: new Date(now), expiresAt, usedAt: null, voidedAt: null,
+          id: hashToken(token),
+          user: userId,
+          purpose,
+          newEmail: newEmail ?? null,
+          createdAt: new Date(now),
+          expiresAt,
+          usedAt: null,
+          voidedAt: null,
         });
       });
       return { token, expiresAt };

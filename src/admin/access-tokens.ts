@@ -43,7 +43,10 @@ export function createAccessTokenVerifier(deps: {
     return cached!.set;
   };
   const options = () => ({
-    issuer: deps.issuer, audience: deps.audience, typ: 'at+jwt', algorithms: ['ES256', 'RS256'],
+    issuer: deps.issuer,
+    audience: deps.audience,
+    typ: 'at+jwt',
+    algorithms: ['ES256', 'RS256'],
     currentDate: new Date(deps.clock.now()),
   });
   const check = async (token: string): Promise<JWTPayload> => {
@@ -66,7 +69,8 @@ export function createAccessTokenVerifier(deps: {
       const { sub, client_id: clientId, scope, cnf, jti } = payload as JWTPayload & { client_id?: unknown; scope?: unknown; cnf?: unknown };
       if (typeof sub !== 'string' || typeof clientId !== 'string' || cnf !== undefined) return undefined;
       return {
-        userId: sub, clientId,
+        userId: sub,
+        clientId,
         scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
         ...(typeof jti === 'string' ? { tokenId: jti } : {}),
       };

@@ -8,13 +8,18 @@ import { AppError, conflict, notFound } from '../lib/errors.ts';
 import { ADMIN_ROLES, ADMIN_SCOPES } from './scopes.ts';
 import { formatToken, hashSecret, newSecret, parseToken, secretMatches } from './token-secret.ts';
 
-export const apiTokenInputSchema = z.object({
-  name: z.string().trim().min(1, 'is required').max(100),
-  scopes: z.array(z.enum(ADMIN_SCOPES)).min(1).max(ADMIN_SCOPES.length)
-    .refine((s) => new Set(s).size === s.length, 'list each scope once'),
-  /** days until the token stops working */
-  expiresInDays: z.number().int().min(1).max(365).default(90),
-}).strict();
+export const apiTokenInputSchema = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(100),
+    scopes: z
+      .array(z.enum(ADMIN_SCOPES))
+      .min(1)
+      .max(ADMIN_SCOPES.length)
+      .refine((s) => new Set(s).size === s.length, 'list each scope once'),
+    /** days until the token stops working */
+    expiresInDays: z.number().int().min(1).max(365).default(90),
+  })
+  .strict();
 export type ApiTokenInput = z.input<typeof apiTokenInputSchema>;
 
 export type ApiTokenStatus = 'active' | 'expired' | 'revoked';
@@ -66,7 +71,7 @@ export interface ApiTokenOptions {
 /** lastUsedAt is written at most this often per token: a busy token would otherwise write on every call */
 const LAST_USED_EVERY_MS = 60_000;
 
-type Row = InstanceType<typeof ApiTokenEntity['class']>;
+type Row = InstanceType<(typeof ApiTokenEntity)['class']>;
 
 export function createApiTokenService(deps: { db: Database; clock: Clock; audit: AuditLog } & ApiTokenOptions): ApiTokenService {
   const { db, clock, audit } = deps;
@@ -78,9 +83,16 @@ export function createApiTokenService(deps: { db: Database; clock: Clock; audit:
   const view = (row: Row): ApiToken => {
     const at = clock.now();
     return {
-      id: row.id, userId: row.user.id, tenantId: row.tenant.id, name: row.name, scopes: [...row.scopes],
+      id: row.id,
+      userId: row.user.id,
+      tenantId: row.tenant.id,
+      name: row.name,
+      scopes: [...row.scopes],
       status: row.revokedAt ? 'revoked' : row.expiresAt.getTime() <= at ? 'expired' : 'active',
-      createdAt: row.createdAt, expiresAt: row.expiresAt, lastUsedAt: row.lastUsedAt ?? null, revokedAt: row.revokedAt ?? null,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      lastUsedAt: row.lastUsedAt ?? null,
+      revokedAt: row.revokedAt ?? null,
       previousValidUntil: row.previousHash && row.graceUntil && row.graceUntil.getTime() > at ? row.graceUntil : null,
     };
   };
@@ -110,9 +122,18 @@ export function createApiTokenService(deps: { db: Database; clock: Clock; audit:
       if (live >= maxPerUser) throw conflict('token.limit', `A user may hold at most ${maxPerUser} live tokens; revoke one first`);
       const secret = newSecret();
       const row = em.create(ApiTokenEntity, {
-        id: randomUUID(), user, tenant: user.tenant, name: parsed.data.name, scopes: parsed.data.scopes,
-        tokenHash: hashSecret(secret), previousHash: null, graceUntil: null,
-        expiresAt: new Date(clock.now() + parsed.data.expiresInDays * 86_400_000), createdAt: now(), lastUsedAt: null, revokedAt: null,
+        id: randomUUID(),
+        user,
+        tenant: user.tenant,
+        name: parsed.data.name,
+        scopes: parsed.data.scopes,
+        tokenHash: hashSecret(secret),
+        previousHash: null,
+        graceUntil: null,
+        expiresAt: new Date(clock.now() + parsed.data.expiresInDays * 86_400_000),
+        createdAt: now(),
+        lastUsedAt: null,
+        revokedAt: null,
       });
       await em.flush();
       await record(row, 'api_token.created', actor, { scopes: row.scopes, expiresAt: row.expiresAt.toISOString() });

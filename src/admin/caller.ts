@@ -45,7 +45,15 @@ export async function identifyCaller(ctx: Context, deps: CallerDeps): Promise<Ca
     const holder = await deps.apiTokens.authenticate(token);
     if (!holder) throw unauthorized('auth.invalid_token', INVALID);
     requireAdminRole(holder.role);
-    return { userId: holder.userId, tenantId: holder.tenantId, role: holder.role, scopes: holder.scopes, via: 'api_token', tokenId: holder.tokenId, actor: `token:${holder.tokenId}` };
+    return {
+      userId: holder.userId,
+      tenantId: holder.tenantId,
+      role: holder.role,
+      scopes: holder.scopes,
+      via: 'api_token',
+      tokenId: holder.tokenId,
+      actor: `token:${holder.tokenId}`,
+    };
   }
   const claims = await deps.accessTokens.verify(token);
   const user = claims && /^[0-9a-f-]{36}$/.test(claims.userId) ? await deps.users.findById(claims.userId) : undefined;

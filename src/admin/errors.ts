@@ -12,7 +12,10 @@ export type InputPart = 'path' | 'query' | 'body';
 
 export function invalidInput(part: InputPart, error: z.ZodError): AppError {
   const issues = error.issues.slice(0, 50).map((issue) => ({
-    in: part, path: issue.path.map(String).join('.'), code: issue.code, message: issue.message,
+    in: part,
+    path: issue.path.map(String).join('.'),
+    code: issue.code,
+    message: issue.message,
   }));
   const first = issues[0];
   const where = first ? `${first.in}${first.path ? ` ${first.path}` : ''}` : part;

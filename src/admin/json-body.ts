@@ -8,13 +8,18 @@ import { AppError } from '../lib/errors.ts';
  */
 export function jsonBody(limitKb: number): Middleware {
   const parse = koaBody({
-    json: true, urlencoded: false, text: false, multipart: false,
-    jsonLimit: `${limitKb}kb`, jsonStrict: true,
+    json: true,
+    urlencoded: false,
+    text: false,
+    multipart: false,
+    jsonLimit: `${limitKb}kb`,
+    jsonStrict: true,
     parsedMethods: ['POST', 'PATCH', 'PUT', 'DELETE'] as never,
     onError: (err) => {
       const status = (err as { status?: number }).status;
       // co-body marks unparsable and non-object JSON 400; too large is 413 (raw-body)
-      if (status === 400 || err instanceof SyntaxError) throw new AppError(400, 'request.invalid_json', 'The request body is not valid JSON (an object is expected)');
+      if (status === 400 || err instanceof SyntaxError)
+        throw new AppError(400, 'request.invalid_json', 'The request body is not valid JSON (an object is expected)');
       throw err;
     },
   }) as Middleware;

@@ -46,10 +46,17 @@ export interface AdminRoute extends Spec<AnyObject, AnyObject, z.ZodType, z.ZodT
 type Out<S extends z.ZodType> = z.output<S>;
 type Result<R extends z.ZodType> = R extends z.ZodUndefined ? Promise<void> : Promise<z.input<R>>;
 
+/** the schema of a route without parameters: an object with no keys */
+// biome-ignore lint/complexity/noBannedTypes: zod's own spelling of an object schema with no keys
+type NoParams = z.ZodObject<{}>;
+
 /** a route of the caller's own (such as /tokens) */
-export function route<P extends AnyObject = z.ZodObject<{}>, Q extends AnyObject = z.ZodObject<{}>, B extends z.ZodType = z.ZodUndefined, R extends z.ZodType = z.ZodUndefined>(
-  spec: Spec<P, Q, B, R> & { handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Result<R> },
-): AdminRoute {
+export function route<
+  P extends AnyObject = NoParams,
+  Q extends AnyObject = NoParams,
+  B extends z.ZodType = z.ZodUndefined,
+  R extends z.ZodType = z.ZodUndefined,
+>(spec: Spec<P, Q, B, R> & { handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Result<R> }): AdminRoute {
   return { ...spec, tenantScoped: false, handle: spec.handle as AdminRoute['handle'] } as AdminRoute;
 }
 
@@ -58,11 +65,18 @@ export const tenantParam = z.object({
 });
 
 /** a route below /tenants/{tenant}: the router checks the caller may administer the tenant first */
-export function tenantRoute<P extends AnyObject = z.ZodObject<{}>, Q extends AnyObject = z.ZodObject<{}>, B extends z.ZodType = z.ZodUndefined, R extends z.ZodType = z.ZodUndefined>(
-  spec: Spec<P, Q, B, R> & { handle(input: RouteInput<Out<P>, Out<Q>, Out<B>> & { tenant: Tenant }): Result<R> },
-): AdminRoute {
+export function tenantRoute<
+  P extends AnyObject = NoParams,
+  Q extends AnyObject = NoParams,
+  B extends z.ZodType = z.ZodUndefined,
+  R extends z.ZodType = z.ZodUndefined,
+>(spec: Spec<P, Q, B, R> & { handle(input: RouteInput<Out<P>, Out<Q>, Out<B>> & { tenant: Tenant }): Result<R> }): AdminRoute {
   const params = spec.params ? tenantParam.extend(spec.params.shape) : tenantParam;
   return {
-    ...spec, path: `/tenants/{tenant}${spec.path}`, params, tenantScoped: true, handle: spec.handle as AdminRoute['handle'],
+    ...spec,
+    path: `/tenants/{tenant}${spec.path}`,
+    params,
+    tenantScoped: true,
+    handle: spec.handle as AdminRoute['handle'],
   } as AdminRoute;
 }

@@ -90,10 +90,20 @@ function handle(deps: AdminDeps, route: AdminRoute): Middleware {
     const query = validate('query', route.query, { ...ctx.query }) ?? {};
     const input = ctx.request.body as unknown;
     if (!route.body && input !== undefined && !isEmptyObject(input)) {
-      throw new AppError(400, 'request.invalid', 'The request is not valid: body: this call takes no body', { details: { issues: [{ in: 'body', path: '', code: 'unexpected', message: 'this call takes no body' }] } });
+      throw new AppError(400, 'request.invalid', 'The request is not valid: body: this call takes no body', {
+        details: { issues: [{ in: 'body', path: '', code: 'unexpected', message: 'this call takes no body' }] },
+      });
     }
     const body = route.body ? validate('body', route.body, input) : undefined;
-    const result = await route.handle({ ctx, deps, caller, params: (params ?? {}) as Record<string, unknown>, query: query as Record<string, unknown>, body, ...(tenant ? { tenant } : {}) });
+    const result = await route.handle({
+      ctx,
+      deps,
+      caller,
+      params: (params ?? {}) as Record<string, unknown>,
+      query: query as Record<string, unknown>,
+      body,
+      ...(tenant ? { tenant } : {}),
+    });
     ctx.status = route.status;
     if (route.status !== 204) ctx.body = result;
   };

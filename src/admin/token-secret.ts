@@ -28,6 +28,6 @@ export function hashSecret(secret: string): string {
 
 /** constant time over equal-length digests */
 export function secretMatches(secret: string, storedHash: string | null | undefined): boolean {
-  if (!storedHash || storedHash.length !== 64) return false;
+  if (storedHash?.length !== 64) return false;
   return timingSafeEqual(Buffer.from(hashSecret(secret), 'hex'), Buffer.from(storedHash, 'hex'));
 }

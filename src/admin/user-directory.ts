@@ -27,10 +27,18 @@ export interface UserDirectory {
   get(tenantId: string, userId: string): Promise<DirectoryUser>;
 }
 
-type Row = InstanceType<typeof UserEntity['class']>;
+type Row = InstanceType<(typeof UserEntity)['class']>;
 const toDirectoryUser = (u: Row): DirectoryUser => ({
-  id: u.id, email: u.email, emailVerified: u.emailVerified, firstName: u.firstName, lastName: u.lastName,
-  role: u.role, status: u.status, mustChangePassword: u.mustChangePassword, createdAt: u.createdAt, lastLoginAt: u.lastLoginAt ?? null,
+  id: u.id,
+  email: u.email,
+  emailVerified: u.emailVerified,
+  firstName: u.firstName,
+  lastName: u.lastName,
+  role: u.role,
+  status: u.status,
+  mustChangePassword: u.mustChangePassword,
+  createdAt: u.createdAt,
+  lastLoginAt: u.lastLoginAt ?? null,
 });
 
 /** LIKE with '!' as the escape character: PostgreSQL and SQLite both take an explicit ESCAPE */
@@ -41,15 +49,24 @@ export function createUserDirectory(db: Database): UserDirectory {
     async list(tenantId, query) {
       const after = query.cursor === undefined ? undefined : readCursor(query.cursor);
       const pattern = query.search ? likePrefix(query.search.normalize('NFKC').trim()) : undefined;
-      const rows = await db.em().find(UserEntity, {
-        tenant: tenantId,
-        ...(query.role ? { role: query.role } : {}),
-        ...(query.status ? { status: query.status } : {}),
-        ...(after ? { email: { $gt: after } } : {}),
-        ...(pattern ? {
-          [raw((a) => `(${a}.email like ? escape '!' or lower(${a}.first_name) like ? escape '!' or lower(${a}.last_name) like ? escape '!')`, [pattern, pattern, pattern])]: [],
-        } : {}),
-      }, { orderBy: { email: 'asc' }, limit: query.limit + 1 });
+      const rows = await db.em().find(
+        UserEntity,
+        {
+          tenant: tenantId,
+          ...(query.role ? { role: query.role } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(after ? { email: { $gt: after } } : {}),
+          ...(pattern
+            ? {
+                [raw(
+                  (a) => `(${a}.email like ? escape '!' or lower(${a}.first_name) like ? escape '!' or lower(${a}.last_name) like ? escape '!')`,
+                  [pattern, pattern, pattern],
+                )]: [],
+              }
+            : {}),
+        },
+        { orderBy: { email: 'asc' }, limit: query.limit + 1 },
+      );
       const page = rows.slice(0, query.limit);
       return {
         users: page.map(toDirectoryUser),

@@ -103,19 +103,30 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger, metrics) : undefined;
   const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
   const argon2Limiter = createWorkLimiter({
-    concurrency: settings.ARGON2_MAX_CONCURRENCY, maxQueue: settings.ARGON2_MAX_QUEUE, onRefused: () => metrics.argon2Refused(),
+    concurrency: settings.ARGON2_MAX_CONCURRENCY,
+    maxQueue: settings.ARGON2_MAX_QUEUE,
+    onRefused: () => metrics.argon2Refused(),
   });
-  const hasher = await createPasswordHasher({
-    memoryKiB: settings.ARGON2_MEMORY_KIB, iterations: settings.ARGON2_ITERATIONS, parallelism: settings.ARGON2_PARALLELISM,
-  }, argon2Limiter);
+  const hasher = await createPasswordHasher(
+    {
+      memoryKiB: settings.ARGON2_MEMORY_KIB,
+      iterations: settings.ARGON2_ITERATIONS,
+      parallelism: settings.ARGON2_PARALLELISM,
+    },
+    argon2Limiter,
+  );
   const issuer = issuerOf(settings);
   const renderer = createRenderer(join(projectRoot, 'views'));
   const users = createUserService({ db, hasher, clock });
   const passwords = createPasswordService({ db, hasher, strength: createPasswordStrength(), clock });
   const resetTokens = createPasswordResetTokens({ db, links: createVerificationLinks({ db, clock }) });
-  const webhooks = createWebhooks({ db, box, clock, logger }, {
-    allowPrivateAddresses: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, requireHttps: settings.NODE_ENV === 'production',
-  });
+  const webhooks = createWebhooks(
+    { db, box, clock, logger },
+    {
+      allowPrivateAddresses: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES,
+      requireHttps: settings.NODE_ENV === 'production',
+    },
+  );
   const audit = createAuditLog({ db, clock, logger, outbox: webhooks.outbox, observe: (e) => metrics.securityEvent(e.action, e.details) });
   const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
   const notifications = createNotifications({ mailer, composer: renderer, logger });
@@ -123,23 +134,36 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const userSessions = createUserSessions(kv, devices);
   const sendLimits = redis ? createRedisSendLimits(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemorySendLimits(clock);
   const recovery = createPasswordRecovery({
-    issuer, users, tokens: resetTokens, notifications, audit, logger, limits: createResetRequestLimits(sendLimits),
+    issuer,
+    users,
+    tokens: resetTokens,
+    notifications,
+    audit,
+    logger,
+    limits: createResetRequestLimits(sendLimits),
     // an admin-forced reset ends every session and forgets every device at once
     forceChange: async (id) => {
       await passwords.forceChange(id);
       await userSessions.endAll(id);
     },
   });
-  const counters = redis
-    ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock)
-    : createMemoryAttemptCounters(clock, createDatabaseLockReleases(db));
+  const counters = redis ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock) : createMemoryAttemptCounters(clock, createDatabaseLockReleases(db));
   // one-time codes are kept as HMACs under a key derived from KEY_ENCRYPTION_KEY, the same on every replica
   const challengeSecret = Buffer.from(hkdfSync('sha256', secrets.keyEncryptionKey, Buffer.alloc(0), 'latchkey code challenges', 32));
   const challenges = redis
     ? createRedisCodeChallenges(redis, { prefix: settings.REDIS_PREFIX, clock, secret: challengeSecret })
     : createMemoryCodeChallenges({ clock, secret: challengeSecret });
   const lifecycleServices = createLifecycleServices({
-    db, clock, logger, issuer, tenants: createTenantService(db), passwords, userSessions, mailer, composer: renderer, audit,
+    db,
+    clock,
+    logger,
+    issuer,
+    tenants: createTenantService(db),
+    passwords,
+    userSessions,
+    mailer,
+    composer: renderer,
+    audit,
   });
   return {
     ...lifecycleServices,
@@ -148,17 +172,37 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     factors: createFactorService({ db, box, clock }),
     phone: createPhoneSender({ settings, db, clock, logger }),
     challenges,
-    secrets, clock, logger, box, db, redis, kv, hasher, metrics, renderer, argon2Limiter, counters,
-    passwords, resetTokens, audit, mailer, notifications, recovery, users,
+    secrets,
+    clock,
+    logger,
+    box,
+    db,
+    redis,
+    kv,
+    hasher,
+    metrics,
+    renderer,
+    argon2Limiter,
+    counters,
+    passwords,
+    resetTokens,
+    audit,
+    mailer,
+    notifications,
+    recovery,
+    users,
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
-    userSessions, devices,
+    userSessions,
+    devices,
     apiTokens: createApiTokenService({ db, clock, audit }),
     webhooks,
     federation: createFederation({ settings, issuer, db, kv, box, clock }),
     tenants: createTenantService(db),
     clients: createClientService({ db, box }),
     keys: createSigningKeyService({
-      db, box, clock,
+      db,
+      box,
+      clock,
       // a retired key stays published while anything it signed may still be presented, plus clock skew
       retiredKeyPublishSeconds: Math.max(settings.ID_TOKEN_TTL, settings.ACCESS_TOKEN_TTL) + 300,
     }),
@@ -174,7 +218,9 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -193,6 +239,8 @@ function connectRedis(url: string, logger: Logger, metrics: Pick<Metrics, 'store
     if (err.message !== lastError) logger.warn({ err: err.message }, 'redis connection error');
     lastError = err.message;
   });
-  redis.on('ready', () => { lastError = ''; });
+  redis.on('ready', () => {
+    lastError = '';
+  });
   return redis;
 }

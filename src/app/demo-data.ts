@@ -14,13 +14,16 @@ export function demoEnabled(c: Container): boolean {
 }
 
 export async function ensureDemoData(c: Container): Promise<void> {
-  if (!demoEnabled(c) || await c.tenants.findByName(DEMO_TENANT)) return;
+  if (!demoEnabled(c) || (await c.tenants.findByName(DEMO_TENANT))) return;
   const tenant = await c.tenants.create({ name: DEMO_TENANT, displayName: 'Demo' });
   const password = randomBytes(12).toString('base64url');
   await c.users.create({ tenantId: tenant.id, email: DEMO_EMAIL, password, role: 'owner', firstName: 'Demo', lastName: 'User' });
   const redirectUri = `${c.issuer}/demo/callback`;
   const client = await c.clients.create({
-    tenantId: tenant.id, name: 'Demo application', redirectUris: [redirectUri], postLogoutRedirectUris: [`${c.issuer}/demo`],
+    tenantId: tenant.id,
+    name: 'Demo application',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: [`${c.issuer}/demo`],
     grants: ['authorization_code', 'refresh_token'],
   });
   const lines = [

@@ -17,10 +17,9 @@ export interface RuntimeSecrets {
  * (mode 0600) so restarts keep sessions and keys readable.
  */
 export function resolveSecrets(settings: Settings): RuntimeSecrets {
-  const missing = [
-    settings.COOKIE_KEYS.length ? undefined : 'COOKIE_KEYS',
-    settings.KEY_ENCRYPTION_KEY ? undefined : 'KEY_ENCRYPTION_KEY',
-  ].filter((x): x is string => Boolean(x));
+  const missing = [settings.COOKIE_KEYS.length ? undefined : 'COOKIE_KEYS', settings.KEY_ENCRYPTION_KEY ? undefined : 'KEY_ENCRYPTION_KEY'].filter(
+    (x): x is string => Boolean(x),
+  );
   if (settings.NODE_ENV === 'production') {
     // reset links and lock notices go by email; in production they must really leave
     const required = settings.SMTP_URL ? missing : [...missing, 'SMTP_URL'];
@@ -50,8 +49,14 @@ function readOrCreateDevSecrets(dataDir: string): DevSecretsFile {
   const path = join(dataDir, 'secrets.json');
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as DevSecretsFile;
-    if (Array.isArray(parsed.cookieKeys) && parsed.cookieKeys.length > 0 && parsed.cookieKeys.every((k) => typeof k === 'string' && k.length >= 32)
-      && typeof parsed.keyEncryptionKey === 'string' && Buffer.from(parsed.keyEncryptionKey, 'base64').length === 32) return parsed;
+    if (
+      Array.isArray(parsed.cookieKeys) &&
+      parsed.cookieKeys.length > 0 &&
+      parsed.cookieKeys.every((k) => typeof k === 'string' && k.length >= 32) &&
+      typeof parsed.keyEncryptionKey === 'string' &&
+      Buffer.from(parsed.keyEncryptionKey, 'base64').length === 32
+    )
+      return parsed;
     throw new Error('incomplete secrets file'); // reported as damaged below, never overwritten
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {

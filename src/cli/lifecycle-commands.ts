@@ -28,7 +28,10 @@ const one = (v: unknown, name: string): string => {
 };
 const usage = (message: string) => new AppError(400, 'cli.invalid_option', message);
 
-const checkUser = (v: Values) => { one(v.tenant, 'tenant'); one(v.email, 'email'); };
+const checkUser = (v: Values) => {
+  one(v.tenant, 'tenant');
+  one(v.email, 'email');
+};
 const userOptions = { tenant: { type: 'string' }, email: { type: 'string' } } as const;
 
 async function findUser(c: Container, v: Values): Promise<{ user: User; tenant: string }> {
@@ -50,7 +53,9 @@ export const LIFECYCLE_COMMANDS: Record<string, CliCommand> = {
     run: async (c, v) => {
       const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
       const { user, expiresAt } = await c.invitations.invite({
-        tenantId: tenant.id, email: one(v.email, 'email'), actor: 'cli',
+        tenantId: tenant.id,
+        email: one(v.email, 'email'),
+        actor: 'cli',
         ...(typeof v.role === 'string' ? { role: v.role } : {}),
         ...(typeof v['first-name'] === 'string' ? { firstName: v['first-name'] } : {}),
         ...(typeof v['last-name'] === 'string' ? { lastName: v['last-name'] } : {}),
@@ -102,7 +107,9 @@ export const LIFECYCLE_COMMANDS: Record<string, CliCommand> = {
     },
     text: (out) => {
       const tenants = out.tenants as { tenant: string; inactivity_days: number; deactivated: number }[];
-      const rows = tenants.map((t) => `  ${t.tenant}: ${t.inactivity_days ? `${t.deactivated} deactivated (no sign-in for ${t.inactivity_days} days)` : 'off (inactivityDays 0)'}`);
+      const rows = tenants.map(
+        (t) => `  ${t.tenant}: ${t.inactivity_days ? `${t.deactivated} deactivated (no sign-in for ${t.inactivity_days} days)` : 'off (inactivityDays 0)'}`,
+      );
       return [`deactivated: ${String(out.deactivated)}`, ...(rows.length ? ['tenants:', ...rows] : ['tenants: (none)'])].join('\n');
     },
   },

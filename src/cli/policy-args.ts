@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AppError } from '../lib/errors.ts';
 import { POLICY_PRESETS, PRESET_NAMES, isPresetName } from '../policy/presets.ts';
 import { tenantPolicySchema, type TenantPolicy } from '../policy/tenant-policy.ts';
-import {
-  POLICY_FLAGS, allowedValues, defaultText, mergePolicyLayers, policyFlagOverrides, usageError, type PolicyFlag,
-} from './policy-flags.ts';
+import { POLICY_FLAGS, allowedValues, defaultText, mergePolicyLayers, policyFlagOverrides, usageError, type PolicyFlag } from './policy-flags.ts';
 
 /** What `tenant set-policy` was asked for: the three layers and their merge. */
 export interface PolicyArgs {
@@ -36,7 +34,9 @@ function policyJson(value: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
-  } catch { /* refused below */ }
+  } catch {
+    /* refused below */
+  }
   if (!isObject(parsed)) throw new AppError(400, 'cli.invalid_policy', '--policy must be a JSON object');
   return parsed;
 }
@@ -61,7 +61,10 @@ export function checkPolicyArgs(current: TenantPolicy, args: PolicyArgs): void {
   if (result.success) return;
   const issue = result.error.issues[0]!;
   const [section = '', field = ''] = issue.path.map(String);
-  const sets = (layer: Record<string, unknown>) => { const s = layer[section]; return isObject(s) && field in s; };
+  const sets = (layer: Record<string, unknown>) => {
+    const s = layer[section];
+    return isObject(s) && field in s;
+  };
   const flag = args.setBy.get(`${section}.${field}`);
   const where = `policy${issue.path.map((p) => `.${String(p)}`).join('')}`;
   const source = flag ? `--${flag}` : sets(args.json) ? `--policy: ${where}` : sets(args.preset) ? `--preset: ${where}` : where;
@@ -92,8 +95,10 @@ function flagPlaceholder(flag: PolicyFlag): string {
 export function policyFlagUsage(): string {
   const left = (f: PolicyFlag) => `${[f.flag, ...(f.aliases ?? [])].map((n) => `--${n}`).join(', ')} ${flagPlaceholder(f)}`;
   const width = Math.max(...POLICY_FLAGS.map((f) => left(f).length));
-  const range = (f: PolicyFlag) => (f.value.kind === 'int' ? ` (${f.value.min}-${f.value.max})`
-    : f.value.kind === 'list' && f.value.choices ? ` (any of ${f.value.choices.join(',')})` : '');
-  return POLICY_FLAGS.map((f, i) => `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}`
-    + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`).join('\n');
+  const range = (f: PolicyFlag) =>
+    f.value.kind === 'int' ? ` (${f.value.min}-${f.value.max})` : f.value.kind === 'list' && f.value.choices ? ` (any of ${f.value.choices.join(',')})` : '';
+  return POLICY_FLAGS.map(
+    (f, i) =>
+      `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}` + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`,
+  ).join('\n');
 }

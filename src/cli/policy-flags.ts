@@ -51,7 +51,10 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     phoneSendsPerNumberPerHour: { flag: 'phone-sends-per-number-per-hour', help: 'SMS and calls per number per hour' },
     phoneSendsPerTenantPerHour: { flag: 'phone-sends-per-tenant-per-hour', help: 'SMS and calls per tenant per hour' },
     phoneSendsPerIpPerHour: { flag: 'phone-sends-per-ip-per-hour', help: 'SMS and calls asked from one client IP (an IPv6 /64) per hour' },
-    phoneSendsPerPrefixPerHour: { flag: 'phone-sends-per-prefix-per-hour', help: 'SMS and calls per number block (the number without its last 4 digits) per hour' },
+    phoneSendsPerPrefixPerHour: {
+      flag: 'phone-sends-per-prefix-per-hour',
+      help: 'SMS and calls per number block (the number without its last 4 digits) per hour',
+    },
     phoneCountries: { flag: 'phone-countries', help: "ISO 3166-1 alpha-2 codes of countries whose numbers may get SMS and calls; '' allows any" },
     recoveryCodeCount: { flag: 'recovery-code-count', help: 'recovery codes generated at a time' },
   },
@@ -88,8 +91,8 @@ export interface PolicyFlag extends FlagNaming {
   readonly schema: z.ZodType;
 }
 
-function valueOf(schema: z.ZodType, where: string): FlagValue {
-  let inner: z.ZodType = schema instanceof z.ZodDefault ? schema.unwrap() as z.ZodType : schema;
+function flagValueOf(schema: z.ZodType, where: string): FlagValue {
+  let inner: z.ZodType = schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema;
   const nullable = inner instanceof z.ZodNullable;
   if (inner instanceof z.ZodNullable) inner = inner.unwrap() as z.ZodType;
   if (inner instanceof z.ZodNumber && inner.isInt && inner.minValue !== null && inner.maxValue !== null) {
@@ -115,7 +118,7 @@ export const POLICY_FLAGS: readonly PolicyFlag[] = (() => {
     return Object.entries(NAMING[section] as Record<string, FlagNaming>).map(([field, naming]) => {
       const schema = shape[field];
       if (!schema) throw new Error(`policy flag --${naming.flag}: ${section}.${field} is not in the schema`);
-      return { ...naming, section, field, schema, value: valueOf(schema, `${section}.${field}`), default: defaults[section]?.[field] };
+      return { ...naming, section, field, schema, value: flagValueOf(schema, `${section}.${field}`), default: defaults[section]?.[field] };
     });
   });
 })();
@@ -127,10 +130,14 @@ export const usageError = (message: string) => new AppError(400, 'cli.invalid_op
 export function allowedValues(flag: PolicyFlag): string {
   const v = flag.value;
   switch (v.kind) {
-    case 'int': return `${v.min}-${v.max}${v.nullable ? '|default' : ''}`;
-    case 'bool': return 'true|false';
-    case 'enum': return v.choices.join('|');
-    case 'list': return v.choices ? `any of ${v.choices.join(',')}` : 'comma-separated list';
+    case 'int':
+      return `${v.min}-${v.max}${v.nullable ? '|default' : ''}`;
+    case 'bool':
+      return 'true|false';
+    case 'enum':
+      return v.choices.join('|');
+    case 'list':
+      return v.choices ? `any of ${v.choices.join(',')}` : 'comma-separated list';
   }
 }
 
@@ -142,7 +149,10 @@ export function defaultText(flag: PolicyFlag): string {
 }
 
 const listItems = (raw: string | readonly string[]) =>
-  (typeof raw === 'string' ? [raw] : raw).flatMap((r) => r.split(',')).map((s) => s.trim()).filter(Boolean);
+  (typeof raw === 'string' ? [raw] : raw)
+    .flatMap((r) => r.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Parses one flag's text into the field's value; `given` is the name the user typed (an alias, maybe). */
 export function parseFlagValue(flag: PolicyFlag, raw: string | readonly string[], given = flag.flag): unknown {
@@ -186,7 +196,8 @@ export function policyFlagOverrides(values: Readonly<Record<string, unknown>>): 
     if (!given.length) continue;
     const raws = given.flatMap((name) => values[name] as string | string[]);
     const value = parseFlagValue(flag, flag.value.kind === 'list' ? raws : raws[raws.length - 1]!, given[0]);
-    (overrides[flag.section] ??= {})[flag.field] = value;
+    overrides[flag.section] ??= {};
+    overrides[flag.section]![flag.field] = value;
     setBy.set(`${flag.section}.${flag.field}`, given[0]!);
   }
   return { overrides, setBy };
@@ -194,8 +205,14 @@ export function policyFlagOverrides(values: Readonly<Record<string, unknown>>): 
 
 /** Options for node:util parseArgs: every flag and alias takes a value; lists may repeat. */
 export function policyFlagOptions(): Record<string, { type: 'string'; multiple?: boolean }> {
-  return Object.fromEntries(POLICY_FLAGS.flatMap((f) => [f.flag, ...(f.aliases ?? [])]
-    .map((name) => [name, f.value.kind === 'list' ? { type: 'string', multiple: true } as const : { type: 'string' } as const])));
+  return Object.fromEntries(
+    POLICY_FLAGS.flatMap((f) =>
+      [f.flag, ...(f.aliases ?? [])].map((name) => [
+        name,
+        f.value.kind === 'list' ? ({ type: 'string', multiple: true } as const) : ({ type: 'string' } as const),
+      ]),
+    ),
+  );
 }
 
 /** Later layers win, field by field within a section (as the stored policy is merged). */

@@ -48,9 +48,21 @@ export function createAccountRouter(deps: ConsoleDeps, options: { bodyLimitKb: n
     return beginSignIn(deps, ctx, target);
   });
   router.get('/callback', (ctx) => finishSignIn(deps, ctx, finishReauthentication(deps)));
-  router.post('/profile', ...form, signedIn((ctx, who) => changeOwnName(deps, ctx, who, renderOverview)));
-  router.post('/regional', ...form, signedIn((ctx, who) => saveRegionalSettings(deps, ctx, who)));
-  router.post('/start-page', ...form, signedIn((ctx, who) => chooseStartPage(deps, ctx, who)));
+  router.post(
+    '/profile',
+    ...form,
+    signedIn((ctx, who) => changeOwnName(deps, ctx, who, renderOverview)),
+  );
+  router.post(
+    '/regional',
+    ...form,
+    signedIn((ctx, who) => saveRegionalSettings(deps, ctx, who)),
+  );
+  router.post(
+    '/start-page',
+    ...form,
+    signedIn((ctx, who) => chooseStartPage(deps, ctx, who)),
+  );
   return router;
 }
 

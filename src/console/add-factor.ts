@@ -60,11 +60,13 @@ export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocke
   const t = translator(deps, ctx);
   const adding = who.unlock.adding;
   const base = {
-    title: t('account.add.title'), cancelAction: `${SECURITY_PATH}/factors/cancel`,
-    ...(options.error ? { error: options.error } : {}), ...(options.notice ? { notice: options.notice } : {}),
+    title: t('account.add.title'),
+    cancelAction: `${SECURITY_PATH}/factors/cancel`,
+    ...(options.error ? { error: options.error } : {}),
+    ...(options.notice ? { notice: options.notice } : {}),
   };
   if (adding?.type === 'totp') {
-    let totp;
+    let totp: Awaited<ReturnType<ConsoleDeps['factors']['pendingTotp']>>;
     try {
       totp = await deps.factors.pendingTotp(who.user.id, adding.factorId, { accountName: who.user.email, issuer: who.tenant.displayName });
     } catch (err) {
@@ -76,13 +78,18 @@ export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocke
   if (adding?.destination) {
     const shown = adding.type === 'email' ? adding.destination : maskPhoneNumber(adding.destination);
     return renderPage(deps, ctx, who, 'account-add-code', {
-      ...base, lead: t(`account.add.code.${adding.type}`, { destination: shown }),
-      action: `${SECURITY_PATH}/factors/confirm`, resendAction: `${SECURITY_PATH}/factors/resend`,
+      ...base,
+      lead: t(`account.add.code.${adding.type}`, { destination: shown }),
+      action: `${SECURITY_PATH}/factors/confirm`,
+      resendAction: `${SECURITY_PATH}/factors/resend`,
     });
   }
   if (options.phoneType) {
     return renderPage(deps, ctx, who, 'account-add-phone', {
-      ...base, type: options.phoneType, lead: t(`account.add.phone.${options.phoneType}`), action: `${SECURITY_PATH}/factors/add`,
+      ...base,
+      type: options.phoneType,
+      lead: t(`account.add.phone.${options.phoneType}`),
+      action: `${SECURITY_PATH}/factors/add`,
     });
   }
   return renderSecurity(deps, ctx, who, options);

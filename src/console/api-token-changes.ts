@@ -32,7 +32,7 @@ export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked
     ctx.status = 400;
     return renderSecurity(deps, ctx, who, { tokenErrors: errors });
   }
-  let issued;
+  let issued: Awaited<ReturnType<ConsoleDeps['apiTokens']['create']>>;
   try {
     issued = await deps.apiTokens.create(who.user.id, { name, scopes: [...new Set(scopes)], expiresInDays: days }, `user:${who.user.id}`);
   } catch (err) {
@@ -43,8 +43,12 @@ export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked
   const { apiToken } = issued;
   sendInBackground(deps.logger, 'api-token email', () => deps.notices.apiTokenCreated(who.user, apiToken));
   return renderPage(deps, ctx, who, 'account-api-token', {
-    title: t('account.tokens.createdTitle'), token: issued.token, name: apiToken.name, scopes: apiToken.scopes.join(', '),
-    expiresAt: apiToken.expiresAt.toISOString(), back: SECURITY_PATH,
+    title: t('account.tokens.createdTitle'),
+    token: issued.token,
+    name: apiToken.name,
+    scopes: apiToken.scopes.join(', '),
+    expiresAt: apiToken.expiresAt.toISOString(),
+    back: SECURITY_PATH,
   });
 }
 

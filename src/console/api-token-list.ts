@@ -11,7 +11,13 @@ export const mayHoldTokens = (who: SignedIn) => ADMIN_ROLES.includes(who.user.ro
 export async function tokenEntries(deps: ConsoleDeps, who: SignedIn) {
   if (!mayHoldTokens(who)) return [];
   return (await deps.apiTokens.list(who.user.id)).map((token) => ({
-    id: token.id, name: token.name, scopes: token.scopes.join(', '), status: token.status, active: token.status === 'active',
-    createdAt: token.createdAt.toISOString(), expiresAt: token.expiresAt.toISOString(), lastUsedAt: token.lastUsedAt?.toISOString() ?? '',
+    id: token.id,
+    name: token.name,
+    scopes: token.scopes.join(', '),
+    status: token.status,
+    active: token.status === 'active',
+    createdAt: token.createdAt.toISOString(),
+    expiresAt: token.expiresAt.toISOString(),
+    lastUsedAt: token.lastUsedAt?.toISOString() ?? '',
   }));
 }

@@ -90,15 +90,27 @@ export function translator(deps: ConsoleDeps, ctx: Context) {
 
 export function renderPage(deps: ConsoleDeps, ctx: Context, who: SignedIn, page: string, data: Record<string, unknown>) {
   ctx.type = 'html';
-  ctx.body = deps.renderer.render(page, {
-    tenantName: who.tenant.displayName, csrf: deps.csrf.token(ctx), base: SECURITY_PATH, ...data,
-  }, ctx.state.locale, ctx.state.regional);
+  ctx.body = deps.renderer.render(
+    page,
+    {
+      tenantName: who.tenant.displayName,
+      csrf: deps.csrf.token(ctx),
+      base: SECURITY_PATH,
+      ...data,
+    },
+    ctx.state.locale,
+    ctx.state.regional,
+  );
 }
 
 /** records an event the user caused on the account page, with the request's IP and browser */
 export function audit(deps: ConsoleDeps, ctx: Context, who: SignedIn, action: AuditAction, details: Record<string, unknown>) {
   return deps.audit.record({
-    tenantId: who.tenant.id, userId: who.user.id, actor: `user:${who.user.id}`, action, ...requestFacts(ctx),
+    tenantId: who.tenant.id,
+    userId: who.user.id,
+    actor: `user:${who.user.id}`,
+    action,
+    ...requestFacts(ctx),
     details: { ...details, via: 'account-security' },
   });
 }

@@ -12,13 +12,23 @@ export async function deviceEntries(deps: ConsoleDeps, ctx: Context, who: Signed
   const policy = who.tenant.policy.devices;
   const now = deps.clock.now();
   const [devices, current] = await Promise.all([deps.devices.list(who.user.id), currentDevice(deps, ctx, who)]);
-  return devices.map((d) => ({ d, ends: new Date(deviceTrustEnds(d, policy)) })).filter(({ ends }) => ends.getTime() > now).map(({ d, ends }) => ({
-    id: d.id, name: d.name, family: d.family, os: d.os, lastIp: d.lastIp, boundIp: d.boundIp ?? '',
-    // Dates: the page formats them in the reader's zone and formats ({{datetime}})
-    lastUsed: d.lastUsedAt, lastUsedIso: d.lastUsedAt.toISOString(),
-    expires: ends, expiresIso: ends.toISOString(),
-    current: d.id === current?.id,
-  }));
+  return devices
+    .map((d) => ({ d, ends: new Date(deviceTrustEnds(d, policy)) }))
+    .filter(({ ends }) => ends.getTime() > now)
+    .map(({ d, ends }) => ({
+      id: d.id,
+      name: d.name,
+      family: d.family,
+      os: d.os,
+      lastIp: d.lastIp,
+      boundIp: d.boundIp ?? '',
+      // Dates: the page formats them in the reader's zone and formats ({{datetime}})
+      lastUsed: d.lastUsedAt,
+      lastUsedIso: d.lastUsedAt.toISOString(),
+      expires: ends,
+      expiresIso: ends.toISOString(),
+      current: d.id === current?.id,
+    }));
 }
 
 /** this browser's device, when its cookie names one of the user's unexpired devices */

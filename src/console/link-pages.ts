@@ -49,15 +49,16 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
   };
   const token = (ctx: Context) => String(ctx.params.token);
 
-  const invitationForm = (ctx: Context, subject: { user: User; tenant: Tenant }, errors: string[] = []) => render(ctx, 'invitation', 'invitation.title', {
-    tenantName: subject.tenant.displayName,
-    email: subject.user.email,
-    advice: t(ctx, 'password.advice', { min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode) }),
-    action: ctx.path,
-    strengthAction: `${ctx.path}/password-strength`,
-    csrf: deps.csrf.token(ctx),
-    errors,
-  });
+  const invitationForm = (ctx: Context, subject: { user: User; tenant: Tenant }, errors: string[] = []) =>
+    render(ctx, 'invitation', 'invitation.title', {
+      tenantName: subject.tenant.displayName,
+      email: subject.user.email,
+      advice: t(ctx, 'password.advice', { min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode) }),
+      action: ctx.path,
+      strengthAction: `${ctx.path}/password-strength`,
+      csrf: deps.csrf.token(ctx),
+      errors,
+    });
 
   router.get('/invitation/:token', async (ctx) => {
     const state = await deps.invitations.inspect(token(ctx));
@@ -72,7 +73,10 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
     if (!state.valid) return invalid(ctx, 'invitation', state.reason);
     if (password !== body.confirm || !password || password.length > MAX_PASSWORD_INPUT) {
       ctx.status = 400;
-      const rule = password.length > MAX_PASSWORD_INPUT ? t(ctx, 'password.rule.tooLong', { max: state.tenant.policy.password.maxLength }) : t(ctx, 'password.rule.mismatch');
+      const rule =
+        password.length > MAX_PASSWORD_INPUT
+          ? t(ctx, 'password.rule.tooLong', { max: state.tenant.policy.password.maxLength })
+          : t(ctx, 'password.rule.mismatch');
       return invitationForm(ctx, state, [rule]);
     }
     const outcome = await deps.invitations.accept({ token: token(ctx), password, ...requestFacts(ctx) });
@@ -101,7 +105,11 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
     const state = await deps.emailChanges.inspect(token(ctx));
     if (!state.valid) return invalid(ctx, 'email_change', state.reason);
     render(ctx, 'email-change-confirm', 'emailChange.title', {
-      tenantName: state.tenant.displayName, newEmail: state.newEmail, oldEmail: state.user.email, action: ctx.path, csrf: deps.csrf.token(ctx),
+      tenantName: state.tenant.displayName,
+      newEmail: state.newEmail,
+      oldEmail: state.user.email,
+      action: ctx.path,
+      csrf: deps.csrf.token(ctx),
     });
   });
 

@@ -17,7 +17,11 @@ export async function changeOwnName<W extends SignedIn>(deps: ConsoleDeps, ctx: 
   const t = translator(deps, ctx);
   try {
     const user = await deps.profiles.updateProfile({
-      userId: who.user.id, firstName: text(body.firstName), lastName: text(body.lastName), actor: `user:${who.user.id}`, ...requestFacts(ctx),
+      userId: who.user.id,
+      firstName: text(body.firstName),
+      lastName: text(body.lastName),
+      actor: `user:${who.user.id}`,
+      ...requestFacts(ctx),
     });
     return render(deps, ctx, { ...who, user }, { notice: t('account.profile.saved') });
   } catch (err) {

@@ -25,7 +25,11 @@ export async function startReauthentication(deps: ConsoleDeps, ctx: Context, who
   }
   const state = startSignIn(deps, ctx, who.tenant, 'unlock', { prompt: 'login', max_age: '0', provider_hint: provider.id, login_hint: who.user.email });
   await deps.unlocks.request(state, {
-    userId: who.user.id, sessionUid: who.sessionUid, sessionId: who.sessionId, requestedAt: epochSeconds(deps.clock), providerId: provider.id,
+    userId: who.user.id,
+    sessionUid: who.sessionUid,
+    sessionId: who.sessionId,
+    requestedAt: epochSeconds(deps.clock),
+    providerId: provider.id,
   });
 }
 
@@ -42,8 +46,10 @@ export function finishReauthentication(deps: ConsoleDeps): FinishUnlock {
       ctx.status = 401;
       return renderOrganisationForm(deps, ctx, { page: 'account-signed-out', returnTo: 'security' });
     }
-    const decision = !request ? { unlock: false as const, reason: 'expired' }
-      : outcome !== 'code' ? { unlock: false as const, reason: outcome }
+    const decision = !request
+      ? { unlock: false as const, reason: 'expired' }
+      : outcome !== 'code'
+        ? { unlock: false as const, reason: outcome }
         : decideReauthentication(request, { userId: who.user.id, sessionUid: who.sessionUid, sessionId: who.sessionId, authTime: who.authTime });
     const provider = request?.providerId;
     if (!decision.unlock) {

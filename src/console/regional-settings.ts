@@ -27,7 +27,10 @@ export async function saveRegionalSettings(deps: ConsoleDeps, ctx: Context, who:
     return renderOverview(deps, ctx, who, { errors });
   }
   const settings = await deps.accountSettings.updateRegional({
-    userId: who.user.id, settings: parsed.data, actor: `user:${who.user.id}`, ...requestFacts(ctx),
+    userId: who.user.id,
+    settings: parsed.data,
+    actor: `user:${who.user.id}`,
+    ...requestFacts(ctx),
   });
   // the answer already speaks the language just chosen
   applyLocale(ctx, { user: settings });

@@ -27,8 +27,12 @@ export interface SecurityPageOptions {
 export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: SignedIn, options: SecurityPageOptions = {}) {
   const t = translator(deps, ctx);
   const [all, remaining, devices, sessions, tokens, linkedIdentities, hasPassword] = await Promise.all([
-    deps.factors.list(who.user.id), deps.factors.recoveryCodes.remaining(who.user.id), deviceEntries(deps, ctx, who),
-    sessionEntries(deps, who), tokenEntries(deps, who), linkedIdentityEntries(deps, who),
+    deps.factors.list(who.user.id),
+    deps.factors.recoveryCodes.remaining(who.user.id),
+    deviceEntries(deps, ctx, who),
+    sessionEntries(deps, who),
+    tokenEntries(deps, who),
+    linkedIdentityEntries(deps, who),
     deps.federation.identities.hasPassword(who.user.id),
   ]);
   const confirmed = all.filter((f) => f.confirmedAt);

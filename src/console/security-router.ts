@@ -37,39 +37,123 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
     return handler(ctx, who);
   };
   /** as signedIn, and the section must be unlocked; else the password is asked again (401) */
-  const unlocked = (handler: (ctx: Context, who: Unlocked) => Promise<void>) => signedIn(async (ctx, who) => {
-    const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
-    if (unlock) return handler(ctx, { ...who, unlock });
-    ctx.status = 401;
-    return renderUnlock(deps, ctx, who, { again: true });
-  });
+  const unlocked = (handler: (ctx: Context, who: Unlocked) => Promise<void>) =>
+    signedIn(async (ctx, who) => {
+      const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
+      if (unlock) return handler(ctx, { ...who, unlock });
+      ctx.status = 401;
+      return renderUnlock(deps, ctx, who, { again: true });
+    });
 
-  router.get('/', signedIn(async (ctx, who) => {
-    const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
-    if (!unlock) return renderUnlock(deps, ctx, who);
-    const open = { ...who, unlock };
-    return unlock.adding ? renderAdding(deps, ctx, open) : renderSecurity(deps, ctx, open);
-  }));
-  router.post('/unlock', ...form, signedIn((ctx, who) => submitUnlock(deps, ctx, who)));
-  router.post('/reauthenticate', ...form, signedIn((ctx, who) => startReauthentication(deps, ctx, who)));
-  router.post('/lock', ...form, signedIn((ctx, who) => lockSection(deps, ctx, who)));
-  router.post('/factors/add', ...form, unlocked((ctx, who) => startAdding(deps, ctx, who)));
-  router.post('/factors/confirm', ...form, unlocked((ctx, who) => confirmAdding(deps, ctx, who)));
-  router.post('/factors/resend', ...form, unlocked((ctx, who) => resendCode(deps, ctx, who)));
-  router.post('/factors/cancel', ...form, unlocked((ctx, who) => cancelAdding(deps, ctx, who)));
-  router.post('/factors/remove', ...form, unlocked((ctx, who) => removeFactor(deps, ctx, who)));
-  router.post('/factors/preferred', ...form, unlocked((ctx, who) => makePreferred(deps, ctx, who)));
-  router.post('/recovery-codes', ...form, unlocked((ctx, who) => regenerateRecoveryCodes(deps, ctx, who)));
-  router.post('/devices/revoke', ...form, unlocked((ctx, who) => forgetDevice(deps, ctx, who)));
-  router.post('/devices/revoke-all', ...form, unlocked((ctx, who) => forgetAllDevices(deps, ctx, who)));
-  router.post('/devices/rename', ...form, unlocked((ctx, who) => renameDevice(deps, ctx, who)));
-  router.post('/profile', ...form, unlocked((ctx, who) => changeOwnName(deps, ctx, who, renderSecurity)));
-  router.post('/password', ...form, unlocked((ctx, who) => changePassword(deps, ctx, who)));
-  router.post('/sessions/end', ...form, unlocked((ctx, who) => endSession(deps, ctx, who)));
-  router.post('/sessions/end-others', ...form, unlocked((ctx, who) => endOtherSessions(deps, ctx, who)));
-  router.post('/tokens', ...form, unlocked((ctx, who) => createToken(deps, ctx, who)));
-  router.post('/tokens/revoke', ...form, unlocked((ctx, who) => revokeToken(deps, ctx, who)));
-  router.post('/identities/remove', ...form, unlocked((ctx, who) => removeLinkedIdentity(deps, ctx, who)));
+  router.get(
+    '/',
+    signedIn(async (ctx, who) => {
+      const unlock = await deps.unlocks.find(who.sessionId, who.user.id);
+      if (!unlock) return renderUnlock(deps, ctx, who);
+      const open = { ...who, unlock };
+      return unlock.adding ? renderAdding(deps, ctx, open) : renderSecurity(deps, ctx, open);
+    }),
+  );
+  router.post(
+    '/unlock',
+    ...form,
+    signedIn((ctx, who) => submitUnlock(deps, ctx, who)),
+  );
+  router.post(
+    '/reauthenticate',
+    ...form,
+    signedIn((ctx, who) => startReauthentication(deps, ctx, who)),
+  );
+  router.post(
+    '/lock',
+    ...form,
+    signedIn((ctx, who) => lockSection(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/add',
+    ...form,
+    unlocked((ctx, who) => startAdding(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/confirm',
+    ...form,
+    unlocked((ctx, who) => confirmAdding(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/resend',
+    ...form,
+    unlocked((ctx, who) => resendCode(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/cancel',
+    ...form,
+    unlocked((ctx, who) => cancelAdding(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/remove',
+    ...form,
+    unlocked((ctx, who) => removeFactor(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/preferred',
+    ...form,
+    unlocked((ctx, who) => makePreferred(deps, ctx, who)),
+  );
+  router.post(
+    '/recovery-codes',
+    ...form,
+    unlocked((ctx, who) => regenerateRecoveryCodes(deps, ctx, who)),
+  );
+  router.post(
+    '/devices/revoke',
+    ...form,
+    unlocked((ctx, who) => forgetDevice(deps, ctx, who)),
+  );
+  router.post(
+    '/devices/revoke-all',
+    ...form,
+    unlocked((ctx, who) => forgetAllDevices(deps, ctx, who)),
+  );
+  router.post(
+    '/devices/rename',
+    ...form,
+    unlocked((ctx, who) => renameDevice(deps, ctx, who)),
+  );
+  router.post(
+    '/profile',
+    ...form,
+    unlocked((ctx, who) => changeOwnName(deps, ctx, who, renderSecurity)),
+  );
+  router.post(
+    '/password',
+    ...form,
+    unlocked((ctx, who) => changePassword(deps, ctx, who)),
+  );
+  router.post(
+    '/sessions/end',
+    ...form,
+    unlocked((ctx, who) => endSession(deps, ctx, who)),
+  );
+  router.post(
+    '/sessions/end-others',
+    ...form,
+    unlocked((ctx, who) => endOtherSessions(deps, ctx, who)),
+  );
+  router.post(
+    '/tokens',
+    ...form,
+    unlocked((ctx, who) => createToken(deps, ctx, who)),
+  );
+  router.post(
+    '/tokens/revoke',
+    ...form,
+    unlocked((ctx, who) => revokeToken(deps, ctx, who)),
+  );
+  router.post(
+    '/identities/remove',
+    ...form,
+    unlocked((ctx, who) => removeLinkedIdentity(deps, ctx, who)),
+  );
   return router;
 }
 

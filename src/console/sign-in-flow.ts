@@ -77,7 +77,8 @@ function readPending(deps: ConsoleDeps, ctx: Context): PendingSignIn | undefined
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingSignIn>;
     if (typeof parsed.state !== 'string' || !STATE.test(parsed.state) || typeof parsed.tenantId !== 'string') return undefined;
-    if (!(isReturnTarget(parsed.returnTo) || parsed.returnTo === 'unlock') || typeof parsed.until !== 'number' || parsed.until <= deps.clock.now()) return undefined;
+    if (!(isReturnTarget(parsed.returnTo) || parsed.returnTo === 'unlock') || typeof parsed.until !== 'number' || parsed.until <= deps.clock.now())
+      return undefined;
     return parsed as PendingSignIn;
   } catch {
     return undefined;
@@ -100,17 +101,22 @@ export async function finishSignIn(deps: ConsoleDeps, ctx: Context, finishUnlock
   const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
   if (!pending || !sameState(pending.state, state)) return renderFlowProblem(deps, ctx, 400, 'account.signIn.expired');
   if (pending.returnTo === 'unlock') {
-    const outcome = ctx.query.error !== undefined ? (ctx.query.error === 'access_denied' ? 'cancelled' : 'failed')
-      : typeof ctx.query.code === 'string' && ctx.query.code ? 'code' : 'failed';
+    const outcome =
+      ctx.query.error !== undefined
+        ? ctx.query.error === 'access_denied'
+          ? 'cancelled'
+          : 'failed'
+        : typeof ctx.query.code === 'string' && ctx.query.code
+          ? 'code'
+          : 'failed';
     return finishUnlock(ctx, pending.state, outcome);
   }
-  if (ctx.query.error !== undefined) return renderFlowProblem(deps, ctx, 400, ctx.query.error === 'access_denied' ? 'account.signIn.cancelled' : 'account.signIn.failed');
+  if (ctx.query.error !== undefined)
+    return renderFlowProblem(deps, ctx, 400, ctx.query.error === 'access_denied' ? 'account.signIn.cancelled' : 'account.signIn.failed');
   if (typeof ctx.query.code !== 'string' || !ctx.query.code) return renderFlowProblem(deps, ctx, 400, 'account.signIn.failed');
   const who = await findSignedIn(deps, ctx);
   if (!who) return renderFlowProblem(deps, ctx, 401, 'account.signIn.failed');
-  const target = pending.returnTo === 'security' ? SECURITY_PATH
-    : pending.returnTo === 'overview' ? ACCOUNT_PATH
-      : await startDestination(deps, who);
+  const target = pending.returnTo === 'security' ? SECURITY_PATH : pending.returnTo === 'overview' ? ACCOUNT_PATH : await startDestination(deps, who);
   ctx.status = 303;
   ctx.redirect(target);
 }
@@ -121,15 +127,30 @@ function renderFlowProblem(deps: ConsoleDeps, ctx: Context, status: number, key:
 }
 
 /** "Which organisation?": the page that starts the console's sign-in for a tenant named by the user */
-export function renderOrganisationForm(deps: ConsoleDeps, ctx: Context, options: {
-  page?: 'account-sign-in' | 'account-signed-out'; returnTo?: ReturnTarget; tenant?: string; error?: string; fieldError?: string;
-} = {}) {
+export function renderOrganisationForm(
+  deps: ConsoleDeps,
+  ctx: Context,
+  options: {
+    page?: 'account-sign-in' | 'account-signed-out';
+    returnTo?: ReturnTarget;
+    tenant?: string;
+    error?: string;
+    fieldError?: string;
+  } = {},
+) {
   const t = translator(deps, ctx);
   const page = options.page ?? 'account-sign-in';
   ctx.type = 'html';
-  ctx.body = deps.renderer.render(page, {
-    title: t(page === 'account-sign-in' ? 'account.signIn.title' : 'account.signedOut.title'),
-    signInAction: `${ACCOUNT_PATH}/sign-in`, returnTo: options.returnTo ?? 'start', tenant: options.tenant ?? '',
-    ...(options.error ? { error: options.error } : {}), ...(options.fieldError ? { fieldError: options.fieldError } : {}),
-  }, ctx.state.locale);
+  ctx.body = deps.renderer.render(
+    page,
+    {
+      title: t(page === 'account-sign-in' ? 'account.signIn.title' : 'account.signedOut.title'),
+      signInAction: `${ACCOUNT_PATH}/sign-in`,
+      returnTo: options.returnTo ?? 'start',
+      tenant: options.tenant ?? '',
+      ...(options.error ? { error: options.error } : {}),
+      ...(options.fieldError ? { fieldError: options.fieldError } : {}),
+    },
+    ctx.state.locale,
+  );
 }

@@ -12,7 +12,7 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   const session = await deps.host.findSession(ctx);
   if (!session?.accountId) return undefined;
   const user = await deps.users.findById(session.accountId);
-  if (!user || user.status !== 'active') return undefined;
+  if (user?.status !== 'active') return undefined;
   const tenant = await deps.tenants.findById(user.tenantId);
   if (!tenant) return undefined;
   ctx.state.tenantId = tenant.id;
@@ -21,7 +21,11 @@ export async function findSignedIn(deps: ConsoleDeps, ctx: Context): Promise<Sig
   applyLocale(ctx, { user: settings });
   await deps.sessions.seen(session.id, requestFacts(ctx));
   return {
-    sessionId: session.id, sessionUid: session.uid, user, tenant, settings,
+    sessionId: session.id,
+    sessionUid: session.uid,
+    user,
+    tenant,
+    settings,
     ...(session.authTime === undefined ? {} : { authTime: session.authTime }),
   };
 }

@@ -15,7 +15,10 @@ export async function chooseStartPage(deps: ConsoleDeps, ctx: Context, who: Sign
     return renderOverview(deps, ctx, who, { errors: { startClientId: t('account.start.invalid') } });
   }
   const settings = await deps.accountSettings.setStartClient({
-    userId: who.user.id, clientId: value || null, actor: `user:${who.user.id}`, ...requestFacts(ctx),
+    userId: who.user.id,
+    clientId: value || null,
+    actor: `user:${who.user.id}`,
+    ...requestFacts(ctx),
   });
   return renderOverview(deps, ctx, { ...who, settings }, { notice: t('account.start.saved') });
 }

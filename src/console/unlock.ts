@@ -8,14 +8,12 @@ import { unlockMethod } from '../policy/reauthentication.ts';
 const MAX_PASSWORD_INPUT = 1024;
 
 /** how this user opens the section: the password, or a sign-in again at one of the linked identities' providers */
-export type UnlockOptions =
-  | { method: 'password' }
-  | { method: 'upstream'; providers: { id: string; label: string }[] }
-  | { method: 'none' };
+export type UnlockOptions = { method: 'password' } | { method: 'upstream'; providers: { id: string; label: string }[] } | { method: 'none' };
 
 export async function unlockOptions(deps: ConsoleDeps, who: SignedIn): Promise<UnlockOptions> {
   const [hasPassword, identities] = await Promise.all([
-    deps.federation.identities.hasPassword(who.user.id), deps.federation.identities.listForUser(who.user.id),
+    deps.federation.identities.hasPassword(who.user.id),
+    deps.federation.identities.listForUser(who.user.id),
   ]);
   const method = unlockMethod({ hasPassword, linkedIdentities: identities.length });
   if (method !== 'upstream') return { method };
@@ -34,11 +32,16 @@ export async function renderUnlock(deps: ConsoleDeps, ctx: Context, who: SignedI
   const upstream = how.method !== 'password';
   const notice = options.again ? t(upstream ? 'account.unlock.upstreamAgain' : 'account.unlock.again') : options.notice;
   renderPage(deps, ctx, who, 'account-unlock', {
-    title: t(upstream ? 'account.unlock.upstreamTitle' : 'account.unlock.title'), email: who.user.email, action: `${SECURITY_PATH}/unlock`,
-    minutes: Math.round(deps.unlocks.seconds / 60), password: how.method === 'password', noMethod: how.method === 'none',
+    title: t(upstream ? 'account.unlock.upstreamTitle' : 'account.unlock.title'),
+    email: who.user.email,
+    action: `${SECURITY_PATH}/unlock`,
+    minutes: Math.round(deps.unlocks.seconds / 60),
+    password: how.method === 'password',
+    noMethod: how.method === 'none',
     providers: how.method === 'upstream' ? how.providers.map((p) => ({ id: p.id, text: t('account.unlock.upstreamButton', { provider: p.label }) })) : [],
     providerAction: `${SECURITY_PATH}/reauthenticate`,
-    ...(options.error ? { error: options.error } : {}), ...(notice ? { notice } : {}),
+    ...(options.error ? { error: options.error } : {}),
+    ...(notice ? { notice } : {}),
   });
 }
 

@@ -47,13 +47,18 @@ export type Translate = (key: string, vars?: Record<string, unknown>) => string;
 /** the page's message for a refused code; `fatal` when the sign-in (or enrollment) cannot go on */
 export function refusalMessage(t: Translate, refusal: { reason: VerifyRefusal; attemptsLeft?: number }): { message: string; fatal: boolean } {
   switch (refusal.reason) {
-    case 'voided': return { message: t('mfa.voided'), fatal: true };
-    case 'user-locked': return { message: t('mfa.locked'), fatal: false };
-    case 'expired': return { message: t('mfa.expired'), fatal: false };
-    case 'none': return { message: t('mfa.none'), fatal: false };
-    default: return {
-      message: refusal.attemptsLeft !== undefined ? t('mfa.wrong', { left: refusal.attemptsLeft }) : t('mfa.wrongNoCount'),
-      fatal: false,
-    };
+    case 'voided':
+      return { message: t('mfa.voided'), fatal: true };
+    case 'user-locked':
+      return { message: t('mfa.locked'), fatal: false };
+    case 'expired':
+      return { message: t('mfa.expired'), fatal: false };
+    case 'none':
+      return { message: t('mfa.none'), fatal: false };
+    default:
+      return {
+        message: refusal.attemptsLeft !== undefined ? t('mfa.wrong', { left: refusal.attemptsLeft }) : t('mfa.wrongNoCount'),
+        fatal: false,
+      };
   }
 }

@@ -44,8 +44,14 @@ export interface IssueInput {
 }
 
 export type IssueRefusal =
-  | 'resend-too-soon' | 'user-hourly-limit' | 'number-hourly-limit' | 'tenant-hourly-limit' | 'ip-hourly-limit' | 'prefix-hourly-limit'
-  | 'voided' | 'user-locked';
+  | 'resend-too-soon'
+  | 'user-hourly-limit'
+  | 'number-hourly-limit'
+  | 'tenant-hourly-limit'
+  | 'ip-hourly-limit'
+  | 'prefix-hourly-limit'
+  | 'voided'
+  | 'user-locked';
 /** retryAfterSeconds is 0 for 'voided': no wait helps, the sign-in must start over. */
 export type IssueResult = { ok: true; code: string; expiresAt: number } | { ok: false; reason: IssueRefusal; retryAfterSeconds: number };
 
@@ -98,7 +104,12 @@ export function generateCode(): string {
   return String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
 }
 
-interface MacInput { purpose: string; uid: string; userId: string; code: string }
+interface MacInput {
+  purpose: string;
+  uid: string;
+  userId: string;
+  code: string;
+}
 
 /** The sign-in, the user and the purpose are part of the MAC, so a code never matches elsewhere. */
 export function codeMac(secret: Buffer, input: MacInput): Buffer {

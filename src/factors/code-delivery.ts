@@ -16,18 +16,26 @@ export function challengeLimits(policy: MfaPolicy, channel: CodeChannel): Challe
     failureWindowSeconds: policy.codeFailureWindowMinutes * 60,
     resendIntervalSeconds: policy.resendIntervalSeconds,
     sendsPerHour: policy.sendsPerHour,
-    ...(phone ? {
-      perNumberPerHour: policy.phoneSendsPerNumberPerHour, perTenantPerHour: policy.phoneSendsPerTenantPerHour,
-      perIpPerHour: policy.phoneSendsPerIpPerHour, perPrefixPerHour: policy.phoneSendsPerPrefixPerHour,
-    } : {}),
+    ...(phone
+      ? {
+          perNumberPerHour: policy.phoneSendsPerNumberPerHour,
+          perTenantPerHour: policy.phoneSendsPerTenantPerHour,
+          perIpPerHour: policy.phoneSendsPerIpPerHour,
+          perPrefixPerHour: policy.phoneSendsPerPrefixPerHour,
+        }
+      : {}),
   };
 }
 
 export type SendOutcome =
   | { ok: true; expiresAt: number }
-  | { ok: false; reason: IssueRefusal | 'delivery-failed' | 'number-refused'; retryAfterSeconds?: number;
-    /** a number the screening refused (nothing was sent); absent when the carrier refused it */
-    refused?: PhoneRefused };
+  | {
+      ok: false;
+      reason: IssueRefusal | 'delivery-failed' | 'number-refused';
+      retryAfterSeconds?: number;
+      /** a number the screening refused (nothing was sent); absent when the carrier refused it */
+      refused?: PhoneRefused;
+    };
 
 export interface CodeDelivery {
   /**
@@ -38,9 +46,15 @@ export interface CodeDelivery {
    * gets nothing and counts nothing.
    */
   send(input: {
-    purpose: 'signin' | 'enroll' | 'account'; uid: string; user: { id: string } & Recipient; tenant: { id: string; displayName: string };
+    purpose: 'signin' | 'enroll' | 'account';
+    uid: string;
+    user: { id: string } & Recipient;
+    tenant: { id: string; displayName: string };
     /** the page's language: SMS and calls speak it; an email follows the user's email language first */
-    channel: CodeChannel; destination: string; policy: MfaPolicy; locale?: string;
+    channel: CodeChannel;
+    destination: string;
+    policy: MfaPolicy;
+    locale?: string;
     /** the client address the request came from (per-IP limit of SMS and calls) */
     ip: string;
   }): Promise<SendOutcome>;
@@ -64,8 +78,14 @@ export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: Ph
         counted = { ip: sendLimitScope(input.ip), prefix: screened.prefix };
       }
       const issued = await deps.challenges.issue({
-        purpose: input.purpose, uid: input.uid, userId: input.user.id, tenantId: input.tenant.id,
-        channel: input.channel, destination: input.destination, limits, ...counted,
+        purpose: input.purpose,
+        uid: input.uid,
+        userId: input.user.id,
+        tenantId: input.tenant.id,
+        channel: input.channel,
+        destination: input.destination,
+        limits,
+        ...counted,
       });
       if (!issued.ok) return issued;
       const minutes = Math.round(limits.ttlSeconds / 60);
@@ -78,7 +98,10 @@ export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: Ph
         } else {
           // the placeholder stays for the phone sender, which spells the digits out
           const digits = { digits: '{digits}' };
-          await deps.phone.placeCall(input.destination, issued.code, locale, { first: translate('voice.code.first', locale, digits), again: translate('voice.code.again', locale, digits) });
+          await deps.phone.placeCall(input.destination, issued.code, locale, {
+            first: translate('voice.code.first', locale, digits),
+            again: translate('voice.code.again', locale, digits),
+          });
         }
       } catch (err) {
         // the code was issued but never reached the user: void it so it cannot be used later

@@ -14,9 +14,17 @@ export function normalizePhoneNumber(input: unknown): string | null {
 }
 
 const TYPES: Readonly<Record<LibraryType, PhoneNumberType>> = {
-  MOBILE: 'mobile', FIXED_LINE_OR_MOBILE: 'fixed-line-or-mobile', FIXED_LINE: 'fixed-line', PREMIUM_RATE: 'premium-rate',
-  SHARED_COST: 'shared-cost', UAN: 'uan', TOLL_FREE: 'toll-free', VOIP: 'voip', PERSONAL_NUMBER: 'personal-number',
-  PAGER: 'pager', VOICEMAIL: 'voicemail',
+  MOBILE: 'mobile',
+  FIXED_LINE_OR_MOBILE: 'fixed-line-or-mobile',
+  FIXED_LINE: 'fixed-line',
+  PREMIUM_RATE: 'premium-rate',
+  SHARED_COST: 'shared-cost',
+  UAN: 'uan',
+  TOLL_FREE: 'toll-free',
+  VOIP: 'voip',
+  PERSONAL_NUMBER: 'personal-number',
+  PAGER: 'pager',
+  VOICEMAIL: 'voicemail',
 };
 /** the metadata names these apart; ISO 3166-1 counts them as part of Saint Helena (SH) */
 const ISO_COUNTRY: Readonly<Record<string, string>> = { AC: 'SH', TA: 'SH' };
@@ -39,11 +47,13 @@ export function describePhoneNumber(e164: string): DescribedPhoneNumber {
   if (!parsed) return { phone: e164, prefix: phonePrefix(e164, ''), valid: false, type: 'unknown', country: null };
   const valid = parsed.isValid();
   const type = valid ? parsed.getType() : undefined;
-  const country = parsed.country ? ISO_COUNTRY[parsed.country] ?? parsed.country : null;
+  const country = parsed.country ? (ISO_COUNTRY[parsed.country] ?? parsed.country) : null;
   return {
     phone: valid ? parsed.number : e164,
     prefix: phonePrefix(`+${parsed.countryCallingCode}`, parsed.nationalNumber),
-    valid, type: type ? TYPES[type] : 'unknown', country,
+    valid,
+    type: type ? TYPES[type] : 'unknown',
+    country,
   };
 }
 

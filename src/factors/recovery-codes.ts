@@ -23,7 +23,11 @@ const isId = (id: unknown): id is string => z.guid().safeParse(id).success;
 /** lower case without separators; letters people confuse with digits are read as the digits */
 export function normalizeRecoveryCode(input: unknown): string | null {
   if (typeof input !== 'string' || input.length > 40) return null;
-  const code = input.toLowerCase().replace(/[\s-]+/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
+  const code = input
+    .toLowerCase()
+    .replace(/[\s-]+/g, '')
+    .replace(/o/g, '0')
+    .replace(/[il]/g, '1');
   if (code.length !== 2 * HALF) return null;
   for (const ch of code) if (!ALPHABET.includes(ch)) return null;
   return code;
@@ -64,11 +68,9 @@ export function createRecoveryCodes(deps: { db: Database; clock: Clock }): Recov
     async consume(userId, code) {
       const normalized = normalizeRecoveryCode(code);
       if (!normalized || !isId(userId)) return false;
-      const updated = await db.em().nativeUpdate(
-        RecoveryCodeEntity,
-        { user: userId, codeHash: hashCode(userId, normalized), usedAt: null },
-        { usedAt: new Date(clock.now()) },
-      );
+      const updated = await db
+        .em()
+        .nativeUpdate(RecoveryCodeEntity, { user: userId, codeHash: hashCode(userId, normalized), usedAt: null }, { usedAt: new Date(clock.now()) });
       return updated === 1;
     },
 

@@ -28,25 +28,50 @@ async function proven(method: SecondFactorMethod, check: Promise<CodeCheck>): Pr
 
 function totp(deps: SecondFactorDeps): SecondFactor {
   return {
-    type: 'totp', kind: FACTOR_KINDS.totp, deliverable: () => true,
-    verify: (scope, code) => proven('totp', verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.verifyTotp(scope.user.id, code))),
-    confirm: (scope, factorId, code) => proven('totp', verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.confirmTotp(scope.user.id, factorId, code))),
+    type: 'totp',
+    kind: FACTOR_KINDS.totp,
+    deliverable: () => true,
+    verify: (scope, code) =>
+      proven(
+        'totp',
+        verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.verifyTotp(scope.user.id, code)),
+      ),
+    confirm: (scope, factorId, code) =>
+      proven(
+        'totp',
+        verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.confirmTotp(scope.user.id, factorId, code)),
+      ),
   };
 }
 
 /** email, SMS and voice: a code sent for one scope, checked by the challenge store (attempts and sends counted there) */
 function sentCode(deps: SecondFactorDeps, type: CodeFactorType): SecondFactor {
   const verify = async (scope: FactorScope, code: string): Promise<ProofCheck> => {
-    const result = await deps.challenges.verify({ purpose: scope.purpose, uid: scope.uid, userId: scope.user.id, code, limits: challengeLimits(scope.tenant.policy.mfa, type) });
+    const result = await deps.challenges.verify({
+      purpose: scope.purpose,
+      uid: scope.uid,
+      userId: scope.user.id,
+      code,
+      limits: challengeLimits(scope.tenant.policy.mfa, type),
+    });
     return result.ok ? { ok: true, method: result.channel } : result;
   };
   return {
-    type, kind: FACTOR_KINDS[type],
+    type,
+    kind: FACTOR_KINDS[type],
     deliverable: () => !isPhoneFactor(type) || deps.phoneTransport() !== 'none',
-    issue: (scope, destination) => deps.codes.send({
-      purpose: scope.purpose, uid: scope.uid, user: scope.user, tenant: scope.tenant, channel: type, destination,
-      policy: scope.tenant.policy.mfa, locale: scope.locale, ip: scope.ip,
-    }),
+    issue: (scope, destination) =>
+      deps.codes.send({
+        purpose: scope.purpose,
+        uid: scope.uid,
+        user: scope.user,
+        tenant: scope.tenant,
+        channel: type,
+        destination,
+        policy: scope.tenant.policy.mfa,
+        locale: scope.locale,
+        ip: scope.ip,
+      }),
     verify,
     async confirm(scope, factorId, code) {
       const checked = await verify(scope, code);
@@ -58,8 +83,14 @@ function sentCode(deps: SecondFactorDeps, type: CodeFactorType): SecondFactor {
 
 function recoveryCodes(deps: SecondFactorDeps): SecondFactor {
   return {
-    type: 'recovery', kind: { amr: 'otp', phishingResistant: false }, deliverable: () => true,
-    verify: (scope, code) => proven('recovery', verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.recoveryCodes.consume(scope.user.id, code))),
+    type: 'recovery',
+    kind: { amr: 'otp', phishingResistant: false },
+    deliverable: () => true,
+    verify: (scope, code) =>
+      proven(
+        'recovery',
+        verifyWithAttemptLimit(deps.counters, attemptScope(scope), () => deps.factors.recoveryCodes.consume(scope.user.id, code)),
+      ),
   };
 }
 

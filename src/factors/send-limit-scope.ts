@@ -10,6 +10,10 @@ export function sendLimitScope(ip: string): string {
   const address = parseAddress(ip);
   if (!address) return 'unreadable';
   if (address.kind() === 'ipv4') return address.toString();
-  const parts = (address.toNormalizedString().split(':')).slice(0, 4).map((p) => p.replace(/^0+(?=.)/, ''));
+  const parts = address
+    .toNormalizedString()
+    .split(':')
+    .slice(0, 4)
+    .map((p) => p.replace(/^0+(?=.)/, ''));
   return `${parts.join(':')}::/64`;
 }

@@ -38,8 +38,12 @@ export async function verifyTotp(secret: string, code: unknown, nowMs: number): 
   const token = normalizeTotpCode(code);
   if (!token) return null;
   const result = await verify({
-    secret, token, digits: DIGITS, period: TOTP_PERIOD_SECONDS,
-    epoch: Math.floor(nowMs / 1000), epochTolerance: TOLERANCE_SECONDS,
+    secret,
+    token,
+    digits: DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    epoch: Math.floor(nowMs / 1000),
+    epochTolerance: TOLERANCE_SECONDS,
   });
   return result.valid && 'timeStep' in result ? result.timeStep : null;
 }

@@ -32,7 +32,7 @@ export function createFederationAttempts(kv: OidcKvStore, ttlSeconds: number): F
   const read = async (state: string) => {
     if (!STATE.test(state)) return undefined;
     const found = await model.find(state);
-    return found && !found.consumed ? found as unknown as FederationAttempt : undefined;
+    return found && !found.consumed ? (found as unknown as FederationAttempt) : undefined;
   };
   return {
     save: (attempt) => model.upsert(attempt.state, { ...attempt }, ttlSeconds),

@@ -52,11 +52,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createIdentityService(deps: { db: Database; clock: Clock }): IdentityService {
   const { db, clock } = deps;
   const now = () => new Date(clock.now());
-  const linked = (em: ReturnType<Database['em']>, userId: string, identity: UpstreamIdentity) => em.insert(FederatedIdentityEntity, {
-    id: randomUUID(), user: userId, ...keyOf(identity), email: identity.email ?? null, createdAt: now(), lastUsedAt: now(),
-  });
-  const alreadyLinked = (err: unknown) => (err as { name?: string }).name === 'UniqueConstraintViolationException'
-    ? conflict('federation.already_linked', 'This identity is already linked to an account') : err;
+  const linked = (em: ReturnType<Database['em']>, userId: string, identity: UpstreamIdentity) =>
+    em.insert(FederatedIdentityEntity, {
+      id: randomUUID(),
+      user: userId,
+      ...keyOf(identity),
+      email: identity.email ?? null,
+      createdAt: now(),
+      lastUsedAt: now(),
+    });
+  const alreadyLinked = (err: unknown) =>
+    (err as { name?: string }).name === 'UniqueConstraintViolationException'
+      ? conflict('federation.already_linked', 'This identity is already linked to an account')
+      : err;
 
   return {
     async findUser(identity) {
@@ -76,17 +84,28 @@ export function createIdentityService(deps: { db: Database; clock: Clock }): Ide
     },
 
     async link(userId, identity) {
-      await linked(db.em(), userId, identity).catch((err: unknown) => { throw alreadyLinked(err); });
+      await linked(db.em(), userId, identity).catch((err: unknown) => {
+        throw alreadyLinked(err);
+      });
     },
 
     async provision(tenantId, input, identity) {
       const id = randomUUID();
       try {
         await db.em().transactional(async (em) => {
-          if (await em.findOne(UserEntity, { tenant: tenantId, email: input.email })) throw conflict('user.exists', 'A user with this email already exists in the tenant');
+          if (await em.findOne(UserEntity, { tenant: tenantId, email: input.email }))
+            throw conflict('user.exists', 'A user with this email already exists in the tenant');
           await em.insert(UserEntity, {
-            id, tenant: tenantId, email: input.email, emailVerified: true, firstName: (input.firstName ?? '').slice(0, 100), lastName: (input.lastName ?? '').slice(0, 100),
-            role: input.role, status: 'active', mustChangePassword: false, createdAt: now(),
+            id,
+            tenant: tenantId,
+            email: input.email,
+            emailVerified: true,
+            firstName: (input.firstName ?? '').slice(0, 100),
+            lastName: (input.lastName ?? '').slice(0, 100),
+            role: input.role,
+            status: 'active',
+            mustChangePassword: false,
+            createdAt: now(),
           });
           await linked(em, id, identity);
         });
@@ -107,7 +126,14 @@ export function createIdentityService(deps: { db: Database; clock: Clock }): Ide
 
     async listForUser(userId) {
       const rows = await db.em().find(FederatedIdentityEntity, { user: userId }, { populate: ['provider'], orderBy: { createdAt: 'asc' } });
-      return rows.map((r) => ({ id: r.id, providerId: r.provider.id, providerLabel: r.provider.label, email: r.email ?? null, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt ?? null }));
+      return rows.map((r) => ({
+        id: r.id,
+        providerId: r.provider.id,
+        providerLabel: r.provider.label,
+        email: r.email ?? null,
+        createdAt: r.createdAt,
+        lastUsedAt: r.lastUsedAt ?? null,
+      }));
     },
 
     async hasPassword(userId) {

@@ -44,9 +44,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Row = InferEntity<typeof UpstreamProviderEntity>;
 const view = (r: Row): UpstreamProvider => ({
-  id: r.id, tenantId: r.tenant.id, slug: r.slug, label: r.label, logoUrl: r.logoUrl ?? null, issuer: r.issuer, clientId: r.clientId,
-  scopes: r.scopes.split(' ').filter(Boolean), domains: [...r.domains], exclusive: r.exclusive, provisionRole: (r.provisionRole ?? null) as UserRole | null,
-  mfaAmr: [...r.mfaAmr], mfaAcr: [...r.mfaAcr], createdAt: r.createdAt, updatedAt: r.updatedAt,
+  id: r.id,
+  tenantId: r.tenant.id,
+  slug: r.slug,
+  label: r.label,
+  logoUrl: r.logoUrl ?? null,
+  issuer: r.issuer,
+  clientId: r.clientId,
+  scopes: r.scopes.split(' ').filter(Boolean),
+  domains: [...r.domains],
+  exclusive: r.exclusive,
+  provisionRole: (r.provisionRole ?? null) as UserRole | null,
+  mfaAmr: [...r.mfaAmr],
+  mfaAcr: [...r.mfaAcr],
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 /**
@@ -58,7 +70,11 @@ export function createProviderService(deps: { db: Database; box: SealedBox; cloc
 
   const checkIssuer = (issuer: string) => {
     if (!issuer.startsWith('https://') && !(deps.allowHttpIssuers && issuer.startsWith('http://'))) {
-      throw new AppError(400, 'provider.insecure_issuer', deps.allowHttpIssuers ? 'The issuer must be an http or https URL' : 'The issuer must be an https URL');
+      throw new AppError(
+        400,
+        'provider.insecure_issuer',
+        deps.allowHttpIssuers ? 'The issuer must be an http or https URL' : 'The issuer must be an https URL',
+      );
     }
   };
 
@@ -94,10 +110,17 @@ export function createProviderService(deps: { db: Database; box: SealedBox; cloc
       const { clientSecret, scopes, ...rest } = fields;
       try {
         await db.em().insert(UpstreamProviderEntity, {
-          ...rest, id, tenant: tenantId, scopes: scopes.join(' '), clientSecretSealed: box.seal(clientSecret, sealPurpose(id)), createdAt: now, updatedAt: now,
+          ...rest,
+          id,
+          tenant: tenantId,
+          scopes: scopes.join(' '),
+          clientSecretSealed: box.seal(clientSecret, sealPurpose(id)),
+          createdAt: now,
+          updatedAt: now,
         });
       } catch (err) {
-        if ((err as { name?: string }).name === 'UniqueConstraintViolationException') throw conflict('provider.exists', `A provider named ${fields.slug} already exists in this tenant`);
+        if ((err as { name?: string }).name === 'UniqueConstraintViolationException')
+          throw conflict('provider.exists', `A provider named ${fields.slug} already exists in this tenant`);
         throw err;
       }
       return (await service.find(tenantId, id))!;
@@ -114,12 +137,16 @@ export function createProviderService(deps: { db: Database; box: SealedBox; cloc
         throw new AppError(400, 'provider.exclusive_without_domains', 'An exclusive provider needs at least one domain');
       }
       const { clientSecret, scopes, ...rest } = change;
-      await db.em().nativeUpdate(UpstreamProviderEntity, { id: row.id }, {
-        ...rest,
-        ...(scopes ? { scopes: scopes.join(' ') } : {}),
-        ...(clientSecret !== undefined ? { clientSecretSealed: box.seal(clientSecret, sealPurpose(row.id)) } : {}),
-        updatedAt: new Date(Math.max(clock.now(), before.updatedAt.getTime() + 1)),
-      });
+      await db.em().nativeUpdate(
+        UpstreamProviderEntity,
+        { id: row.id },
+        {
+          ...rest,
+          ...(scopes ? { scopes: scopes.join(' ') } : {}),
+          ...(clientSecret !== undefined ? { clientSecretSealed: box.seal(clientSecret, sealPurpose(row.id)) } : {}),
+          updatedAt: new Date(Math.max(clock.now(), before.updatedAt.getTime() + 1)),
+        },
+      );
       return { before, after: (await service.find(tenantId, row.id))! };
     },
 

@@ -31,7 +31,10 @@ export function createFederation(deps: { settings: Settings; issuer: string; db:
     // the upstream sign-in must end within the interaction's life
     attempts: createFederationAttempts(deps.kv, Math.min(settings.INTERACTION_TTL, 900)),
     upstream: createUpstreamClient({
-      callbackUrl, allowHttp, clock: deps.clock, timeoutMs: settings.FEDERATION_TIMEOUT_MS,
+      callbackUrl,
+      allowHttp,
+      clock: deps.clock,
+      timeoutMs: settings.FEDERATION_TIMEOUT_MS,
       fetch: createUpstreamFetch({ allowPrivate: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, timeoutMs: settings.FEDERATION_TIMEOUT_MS }),
       clientSecret: (p) => providers.clientSecret(p),
     }),

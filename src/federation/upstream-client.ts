@@ -47,7 +47,11 @@ const DISCOVERY_MAX = 500;
  * provider version for DISCOVERY_TTL_MS, at most DISCOVERY_MAX entries.
  */
 export function createUpstreamClient(deps: {
-  callbackUrl: string; fetch: UpstreamFetch; timeoutMs: number; allowHttp: boolean; clock: Clock;
+  callbackUrl: string;
+  fetch: UpstreamFetch;
+  timeoutMs: number;
+  allowHttp: boolean;
+  clock: Clock;
   clientSecret(provider: UpstreamProvider): Promise<string>;
 }): UpstreamClient {
   const cache = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
@@ -61,7 +65,9 @@ export function createUpstreamClient(deps: {
       const secret = await deps.clientSecret(provider);
       const execute = [oidc.enableNonRepudiationChecks, ...(deps.allowHttp ? [oidc.allowInsecureRequests] : [])];
       return oidc.discovery(new URL(provider.issuer), provider.clientId, { redirect_uri: deps.callbackUrl }, oidc.ClientSecretBasic(secret), {
-        execute, timeout: deps.timeoutMs / 1000, [oidc.customFetch]: deps.fetch as never,
+        execute,
+        timeout: deps.timeoutMs / 1000,
+        [oidc.customFetch]: deps.fetch as never,
       });
     })();
     // a failed discovery is not kept: the next attempt asks again
@@ -75,9 +81,13 @@ export function createUpstreamClient(deps: {
       const config = await configure(provider);
       const checks = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: deps.callbackUrl, scope: provider.scopes.join(' '), response_type: 'code',
-        state: checks.state, nonce: checks.nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(checks.codeVerifier), code_challenge_method: 'S256',
+        redirect_uri: deps.callbackUrl,
+        scope: provider.scopes.join(' '),
+        response_type: 'code',
+        state: checks.state,
+        nonce: checks.nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(checks.codeVerifier),
+        code_challenge_method: 'S256',
         ...(options.fresh ? { prompt: 'login', max_age: '0' } : {}),
       });
       return { url, checks };
@@ -86,7 +96,10 @@ export function createUpstreamClient(deps: {
     async complete(provider, callback, checks, options = {}) {
       const config = await configure(provider);
       const tokens = await oidc.authorizationCodeGrant(config, callback, {
-        pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true,
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
         ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
       });
       const claims = tokens.claims();
@@ -112,7 +125,22 @@ export function failureOf(err: unknown): { failure: UpstreamFailure; detail?: st
   const codes = chain.map((e) => String(e.code ?? ''));
   const messages = chain.map((e) => String(e.message ?? ''));
   if (codes.includes('ETIMEDOUT') || codes.includes('OAUTH_TIMEOUT') || chain.some((e) => e.name === 'TimeoutError')) return { failure: 'timeout' };
-  if (codes.some((c) => ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPRIVATEADDRESS', 'EPROTO', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT'].includes(c))) {
+  if (
+    codes.some((c) =>
+      [
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ENOTFOUND',
+        'EAI_AGAIN',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'EPRIVATEADDRESS',
+        'EPROTO',
+        'CERT_HAS_EXPIRED',
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+      ].includes(c),
+    )
+  ) {
     return { failure: 'unreachable', detail: codes.find(Boolean) };
   }
   if (messages.includes('JWT signature verification failed') || codes.includes('OAUTH_KEY_SELECTION_FAILED')) return { failure: 'bad-signature' };

@@ -23,35 +23,45 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
  * a hanging sign-in, a bounded body, and no redirects followed.
  */
 export function createUpstreamFetch(options: { allowPrivate: boolean; timeoutMs: number }): UpstreamFetch {
-  return (href, init) => new Promise<Response>((resolve, reject) => {
-    const url = new URL(href);
-    if (!options.allowPrivate && isPrivateLiteral(url)) {
-      return reject(Object.assign(new Error(`${hostOf(url)} is a private or reserved address`), { code: 'EPRIVATEADDRESS' }));
-    }
-    const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const outgoing = send(url, {
-      method: init.method, headers: init.headers, agent: false, signal,
-      ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup }),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      let seen = 0;
-      res.on('data', (chunk: Buffer) => {
-        seen += chunk.length;
-        if (seen > MAX_RESPONSE_BYTES) outgoing.destroy(Object.assign(new Error('upstream response too large'), { code: 'ETOOLARGE' }));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const status = res.statusCode ?? 502;
-        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-        resolve(new Response(body, { status: status < 200 || status > 599 ? 502 : status, headers: headersOf(res.headers) }));
-      });
-      res.on('error', reject);
+  return (href, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(href);
+      if (!options.allowPrivate && isPrivateLiteral(url)) {
+        return reject(Object.assign(new Error(`${hostOf(url)} is a private or reserved address`), { code: 'EPRIVATEADDRESS' }));
+      }
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const outgoing = send(
+        url,
+        {
+          method: init.method,
+          headers: init.headers,
+          agent: false,
+          signal,
+          ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup }),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let seen = 0;
+          res.on('data', (chunk: Buffer) => {
+            seen += chunk.length;
+            if (seen > MAX_RESPONSE_BYTES) outgoing.destroy(Object.assign(new Error('upstream response too large'), { code: 'ETOOLARGE' }));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => {
+            const status = res.statusCode ?? 502;
+            const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status: status < 200 || status > 599 ? 502 : status, headers: headersOf(res.headers) }));
+          });
+          res.on('error', reject);
+        },
+      );
+      outgoing.on('error', (err: NodeJS.ErrnoException) =>
+        reject(deadline.aborted ? Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT', cause: err }) : err),
+      );
+      outgoing.end(bodyOf(init.body));
     });
-    outgoing.on('error', (err: NodeJS.ErrnoException) => reject(deadline.aborted ? Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT', cause: err }) : err));
-    outgoing.end(bodyOf(init.body));
-  });
 }
 
 function bodyOf(body: unknown): string | Buffer | undefined {

@@ -12,7 +12,14 @@ export function createDevOutboxRouter(db: Database, renderer: Renderer): Router 
   router.get('/', async (ctx) => {
     const to = typeof ctx.query.to === 'string' ? ctx.query.to.toLowerCase() : undefined;
     const rows = await db.em().find(OutboxMessageEntity, to ? { recipient: to } : {}, { orderBy: { createdAt: 'desc' }, limit: 50 });
-    const messages = rows.map((m) => ({ id: m.id, channel: m.channel, to: m.recipient, subject: m.subject, text: m.text, createdAt: m.createdAt.toISOString() }));
+    const messages = rows.map((m) => ({
+      id: m.id,
+      channel: m.channel,
+      to: m.recipient,
+      subject: m.subject,
+      text: m.text,
+      createdAt: m.createdAt.toISOString(),
+    }));
     ctx.set('Cache-Control', 'no-store');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = { messages };

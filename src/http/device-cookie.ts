@@ -27,6 +27,7 @@ export interface DeviceCookieOptions {
  * To forget the device in the browser, set the value to null with the same options.
  */
 export function deviceCookieOptions(issuer: string, maxAgeSeconds: number): DeviceCookieOptions {
-  if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw new TypeError('deviceCookieOptions: maxAgeSeconds must be a whole number of seconds, 0 or more');
+  if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 0)
+    throw new TypeError('deviceCookieOptions: maxAgeSeconds must be a whole number of seconds, 0 or more');
   return { ...hostCookie(issuer, 'lk.device').options, maxAge: maxAgeSeconds * 1000, signed: false };
 }

@@ -42,22 +42,24 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
   }
   if (wantsJson(ctx)) {
     // the admin API documents one error shape for everything under /admin (src/admin/errors.ts)
-    ctx.body = ctx.path.startsWith('/admin/')
-      ? { error: { code, message } }
-      : { error: code, message, request_id: ctx.state.requestId };
+    ctx.body = ctx.path.startsWith('/admin/') ? { error: { code, message } } : { error: code, message, request_id: ctx.state.requestId };
     return;
   }
   ctx.type = 'html';
   const known = KNOWN_ERROR_PAGES.includes(code);
-  ctx.body = renderer.render('error', {
-    ...ctx.state.brand,
-    title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
-    heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
-    message: known ? renderer.translate(`${code}.message`, locale) : message,
-    next: renderer.translate(known && code !== 'error.notFound' ? `${code}.next` : 'error.generic.next', locale),
-    code,
-    requestId: ctx.state.requestId,
-  }, locale);
+  ctx.body = renderer.render(
+    'error',
+    {
+      ...ctx.state.brand,
+      title: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
+      heading: renderer.translate(known ? `${code}.heading` : 'error.generic.heading', locale),
+      message: known ? renderer.translate(`${code}.message`, locale) : message,
+      next: renderer.translate(known && code !== 'error.notFound' ? `${code}.next` : 'error.generic.next', locale),
+      code,
+      requestId: ctx.state.requestId,
+    },
+    locale,
+  );
 }
 
 /**
@@ -65,8 +67,14 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
  * what happened and what to do next, in the reader's language.
  */
 const KNOWN_ERROR_PAGES = [
-  'error.csrf', 'error.session', 'error.notFound', 'error.unavailable', 'error.insecure', 'error.busy',
-  'error.network', 'error.mfaVoided',
+  'error.csrf',
+  'error.session',
+  'error.notFound',
+  'error.unavailable',
+  'error.insecure',
+  'error.busy',
+  'error.network',
+  'error.mfaVoided',
 ];
 
 /** the store error behind `thrown`: itself, or the cause of the 503 a lower layer already made of it */

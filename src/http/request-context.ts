@@ -21,12 +21,23 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      if (!logger.isLevelEnabled('info')) return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info({
-        method: ctx.method, path: loggedPath(ctx), status: ctx.status, route: routeTemplateOf(ctx.req), ms: Math.round(ms * 10) / 10,
-        ip: ctx.state.clientIp, clientId: ctx.state.clientId, tenantId: ctx.state.tenantId,
-      }, 'request');
+      // never a return in here: it would swallow what next() threw
+      if (logger.isLevelEnabled('info')) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        ctx.state.log.info(
+          {
+            method: ctx.method,
+            path: loggedPath(ctx),
+            status: ctx.status,
+            route: routeTemplateOf(ctx.req),
+            ms: Math.round(ms * 10) / 10,
+            ip: ctx.state.clientIp,
+            clientId: ctx.state.clientId,
+            tenantId: ctx.state.tenantId,
+          },
+          'request',
+        );
+      }
     }
   };
 }

@@ -32,11 +32,16 @@ export function createSecurityRouter(settings: Settings, issuer: string, rendere
   router.get('/security', (ctx) => {
     const locale = ctx.state.locale;
     ctx.type = 'html';
-    ctx.body = renderer.render('security', {
-      title: renderer.translate('security.title', locale),
-      contact, contactText: contact.replace(/^(mailto|tel):/, ''),
-      ...(settings.SECURITY_POLICY_URL ? { policy: settings.SECURITY_POLICY_URL } : {}),
-    }, locale);
+    ctx.body = renderer.render(
+      'security',
+      {
+        title: renderer.translate('security.title', locale),
+        contact,
+        contactText: contact.replace(/^(mailto|tel):/, ''),
+        ...(settings.SECURITY_POLICY_URL ? { policy: settings.SECURITY_POLICY_URL } : {}),
+      },
+      locale,
+    );
   });
   return router;
 }

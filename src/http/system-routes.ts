@@ -51,7 +51,9 @@ export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; p
 
 async function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([check.catch(() => false), timeout]);
   } finally {

@@ -45,11 +45,12 @@ export function createRenderer(viewsDir: string): Renderer {
     return translate(key, locale, options.hash as Record<string, unknown>);
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  const instant = (what: 'datetime' | 'date') => function format(value: unknown, options: Handlebars.HelperOptions) {
-    const root = options.data.root as { locale?: string; regional?: Regional };
-    const date = toDate(value);
-    return date ? formatInstant(date, root.locale, root.regional, what) : '';
-  };
+  const instant = (what: 'datetime' | 'date') =>
+    function format(value: unknown, options: Handlebars.HelperOptions) {
+      const root = options.data.root as { locale?: string; regional?: Regional };
+      const date = toDate(value);
+      return date ? formatInstant(date, root.locale, root.regional, what) : '';
+    };
   hbs.registerHelper('datetime', instant('datetime'));
   hbs.registerHelper('date', instant('date'));
 

@@ -76,6 +76,8 @@ function numericDate(value: Date, lang: string, timeZone: string, order: 'ymd' |
 /** the separator the language puts between the numbers of a date ("." in German, "/" in English) */
 function numericSeparator(lang: string): string {
   const literal = new Intl.DateTimeFormat(lang, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: UTC })
-    .formatToParts(0).find((p) => p.type === 'literal')?.value.trim();
+    .formatToParts(0)
+    .find((p) => p.type === 'literal')
+    ?.value.trim();
   return literal === '.' || literal === '-' ? literal : '/';
 }

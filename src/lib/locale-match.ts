@@ -84,13 +84,16 @@ export interface LocaleInputs {
 
 /** The page's language: ui_locales, then the user's setting, then Accept-Language, then English. */
 export function resolveLocale(inputs: LocaleInputs): SupportedLocale {
-  return firstMatch(parseUiLocales(inputs.uiLocales))
-    ?? matchLocale(inputs.userLocale)
-    ?? firstMatch(parseAcceptLanguage(inputs.acceptLanguage))
-    ?? DEFAULT_LOCALE;
+  return (
+    firstMatch(parseUiLocales(inputs.uiLocales)) ?? matchLocale(inputs.userLocale) ?? firstMatch(parseAcceptLanguage(inputs.acceptLanguage)) ?? DEFAULT_LOCALE
+  );
 }
 
 /** An email's language: the recipient's email language, else their language, else the request's, else English. */
-export function resolveEmailLocale(recipient: { emailLocale?: string | null | undefined; locale?: string | null | undefined; requestLocale?: string | undefined }): SupportedLocale {
+export function resolveEmailLocale(recipient: {
+  emailLocale?: string | null | undefined;
+  locale?: string | null | undefined;
+  requestLocale?: string | undefined;
+}): SupportedLocale {
   return matchLocale(recipient.emailLocale) ?? matchLocale(recipient.locale) ?? matchLocale(recipient.requestLocale) ?? DEFAULT_LOCALE;
 }

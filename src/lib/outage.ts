@@ -1,9 +1,31 @@
 import { AppError } from './errors.ts';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 const MESSAGES = [
-  /connection is closed/i, /max retries per request/i, /stream isn't writeable/i, /connection terminated/i,
-  /timeout acquiring a connection/i, /connect ECONNREFUSED/i, /Client has encountered a connection error/i, /Connection ended unexpectedly/i,
+  /connection is closed/i,
+  /max retries per request/i,
+  /stream isn't writeable/i,
+  /connection terminated/i,
+  /timeout acquiring a connection/i,
+  /connect ECONNREFUSED/i,
+  /Client has encountered a connection error/i,
+  /Connection ended unexpectedly/i,
 ];
 
 /**
@@ -12,7 +34,11 @@ const MESSAGES = [
  * and recovers by itself when the service is back.
  */
 export function isStoreOutage(err: unknown): boolean {
-  for (let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth += 1) {
+  for (
+    let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth += 1
+  ) {
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
     if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ConnectionException') return true;
     if (typeof e.message === 'string' && MESSAGES.some((m) => m.test(e!.message as string))) return true;

@@ -7,7 +7,10 @@
 
 /** a segment of 32+ characters, or of 16+ with a digit or a capital letter, is an id or a token, not a route word */
 export function redactPath(path: string): string {
-  return path.split('/').map((segment) => (segment.length >= 32 || (segment.length >= 16 && /[0-9A-Z]/.test(segment)) ? ':id' : segment)).join('/');
+  return path
+    .split('/')
+    .map((segment) => (segment.length >= 32 || (segment.length >= 16 && /[0-9A-Z]/.test(segment)) ? ':id' : segment))
+    .join('/');
 }
 
 /** the parameter names of a query string, every value replaced */

@@ -63,9 +63,12 @@ export async function startTracing(options: { endpoint: string; serviceName: str
       // one span per middleware of src/app.ts (each named), so time spent in each layer shows
       new KoaInstrumentation(),
       new PgInstrumentation({
-        requireParentSpan: true, enhancedDatabaseReporting: false,
+        requireParentSpan: true,
+        enhancedDatabaseReporting: false,
         // MikroORM sends SQL with its values written in (emails, hashes, sealed secrets, mail bodies)
-        requestHook: (span, info) => { if (info.query.text) span.setAttribute('db.query.text', redactSql(info.query.text)); },
+        requestHook: (span, info) => {
+          if (info.query.text) span.setAttribute('db.query.text', redactSql(info.query.text));
+        },
       }),
       new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
     ],

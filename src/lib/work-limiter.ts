@@ -23,8 +23,12 @@ export function createWorkLimiter(options: { concurrency: number; maxQueue: numb
     }
   };
   return {
-    get active() { return active; },
-    get queued() { return waiting.length; },
+    get active() {
+      return active;
+    },
+    get queued() {
+      return waiting.length;
+    },
     async run(job) {
       if (active >= options.concurrency) {
         if (waiting.length >= options.maxQueue) {

@@ -11,15 +11,19 @@ function render(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: 
   const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('change-password', pageData(ic, {
-    title: t('changePassword.title'),
-    lead: t(options.reason === 'expired' ? 'changePassword.expired' : 'changePassword.forced'),
-    advice: t('password.advice', { min: minimumLength(ic.tenant.policy.password, ic.tenant.policy.mfa.mode) }),
-    action: `/interaction/${ic.view.uid}/change-password`,
-    strengthAction: `/interaction/${ic.view.uid}/password-strength`,
-    csrf: deps.csrf.token(ctx),
-    errors: options.errors ?? [],
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'change-password',
+    pageData(ic, {
+      title: t('changePassword.title'),
+      lead: t(options.reason === 'expired' ? 'changePassword.expired' : 'changePassword.forced'),
+      advice: t('password.advice', { min: minimumLength(ic.tenant.policy.password, ic.tenant.policy.mfa.mode) }),
+      action: `/interaction/${ic.view.uid}/change-password`,
+      strengthAction: `/interaction/${ic.view.uid}/password-strength`,
+      csrf: deps.csrf.token(ctx),
+      errors: options.errors ?? [],
+    }),
+    locale,
+  );
   return shown;
 }
 
@@ -50,7 +54,14 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   // this browser's own session (a re-authentication of a signed-in user) is the one the sign-in
   // continues in: ending it would strand the interaction; it is re-established by the result
   const ended = await deps.userSessions.endAll(user.id, ic.view.sessionId ? { keepSessionId: ic.view.sessionId } : {});
-  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.changed', ...requestFacts(ctx), details: { reason: state.changeReason ?? 'forced', ...ended } });
+  await deps.audit.record({
+    tenantId: ic.tenant.id,
+    userId: user.id,
+    actor: `user:${user.id}`,
+    action: 'password.changed',
+    ...requestFacts(ctx),
+    details: { reason: state.changeReason ?? 'forced', ...ended },
+  });
   sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
   const { changeReason: _done, ...rest } = state;
   return { kind: 'progress', state: rest };

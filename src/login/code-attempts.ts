@@ -4,7 +4,11 @@ import * as shared from '../factors/code-attempts.ts';
 import { sendRefusalMessage } from '../factors/send-refusal.ts';
 import type { SendOutcome } from '../factors/code-delivery.ts';
 
-export function refusalMessage(deps: LoginDeps, locale: string, refusal: { reason: VerifyRefusal; attemptsLeft?: number }): { message: string; fatal: boolean } {
+export function refusalMessage(
+  deps: LoginDeps,
+  locale: string,
+  refusal: { reason: VerifyRefusal; attemptsLeft?: number },
+): { message: string; fatal: boolean } {
   return shared.refusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), refusal);
 }
 

@@ -7,12 +7,16 @@ export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionCont
   const details = ic.view.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
   const scopes = [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()];
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('consent', pageData(ic, {
-    title: deps.renderer.translate('consent.title', locale),
-    action: `/interaction/${ic.view.uid}/consent`,
-    csrf: deps.csrf.token(ctx),
-    scopes,
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'consent',
+    pageData(ic, {
+      title: deps.renderer.translate('consent.title', locale),
+      action: `/interaction/${ic.view.uid}/consent`,
+      csrf: deps.csrf.token(ctx),
+      scopes,
+    }),
+    locale,
+  );
 }
 
 export async function submitConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {

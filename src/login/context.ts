@@ -58,7 +58,12 @@ export interface LoginDeps {
 export interface InteractionContext {
   view: InteractionView;
   client: {
-    clientId: string; name: string; tenantId: string; tenantName: string; tenantLogoUrl: string | null; firstParty: boolean;
+    clientId: string;
+    name: string;
+    tenantId: string;
+    tenantName: string;
+    tenantLogoUrl: string | null;
+    firstParty: boolean;
     /** the application's tenant has upstream providers (else the sign-in never looks them up) */
     tenantHasProviders: boolean;
   };
@@ -99,8 +104,12 @@ export async function loadInteraction(deps: LoginDeps, ctx: Context): Promise<In
   return {
     view,
     client: {
-      clientId: client.clientId, name: client.name ?? client.clientId, tenantId: owner.id,
-      tenantName: owner.displayName, tenantLogoUrl: owner.logoUrl, firstParty: client.firstParty,
+      clientId: client.clientId,
+      name: client.name ?? client.clientId,
+      tenantId: owner.id,
+      tenantName: owner.displayName,
+      tenantLogoUrl: owner.logoUrl,
+      firstParty: client.firstParty,
       tenantHasProviders: owner.hasProviders,
     },
     tenant,
@@ -135,8 +144,7 @@ async function signInTenant(deps: LoginDeps, ctx: Context, view: InteractionView
  * password step (or the session, at consent) has named the user, then Accept-Language.
  */
 async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: InteractionView, state: LoginState | undefined) {
-  const userLocale = state ? state.locale
-    : view.prompt.name === 'consent' && view.accountId ? (await deps.users.findById(view.accountId))?.locale : undefined;
+  const userLocale = state ? state.locale : view.prompt.name === 'consent' && view.accountId ? (await deps.users.findById(view.accountId))?.locale : undefined;
   applyLocale(ctx, { uiLocales: view.params.ui_locales ?? '', user: { locale: userLocale } });
 }
 
@@ -144,7 +152,6 @@ async function applyInteractionLocale(deps: LoginDeps, ctx: Context, view: Inter
 export function pageData(ic: InteractionContext, extra: Record<string, unknown>) {
   return { tenantName: ic.client.tenantName, tenantLogoUrl: ic.client.tenantLogoUrl, clientName: ic.client.name, ...extra };
 }
-
 
 /** what a factor's proof in this sign-in is bound to: the interaction, its tenant and user, the page's language */
 export function factorScope(ctx: Context, ic: InteractionContext, user: FactorScope['user'], purpose: 'signin' | 'enroll'): FactorScope {

@@ -24,7 +24,10 @@ function enrollable(at: StepAt): FactorType[] {
 
 /** the step's page as the sign-in now stands (`state`: the step's state as just changed, else the stored one) */
 async function render(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt,
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  at: StepAt,
   options: { state?: LoginState; error?: string; notice?: string; phoneType?: 'sms' | 'voice' } = {},
 ): Promise<StepOutcome> {
   const state = options.state ?? at.state;
@@ -32,31 +35,52 @@ async function render(
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const uid = ic.view.uid;
   const base = {
-    title: t('enroll.title'), csrf: deps.csrf.token(ctx), abortAction: `/interaction/${uid}/abort`, ...rememberOffer(ctx, ic),
-    ...(options.error ? { error: options.error } : {}), ...(options.notice ? { notice: options.notice } : {}),
+    title: t('enroll.title'),
+    csrf: deps.csrf.token(ctx),
+    abortAction: `/interaction/${uid}/abort`,
+    ...rememberOffer(ctx, ic),
+    ...(options.error ? { error: options.error } : {}),
+    ...(options.notice ? { notice: options.notice } : {}),
   };
   ctx.type = 'html';
   const enrolling = state.enrolling;
   if (enrolling?.type === 'totp') {
     const totp = await deps.factors.pendingTotp(state.userId, enrolling.factorId, { accountName: at.user.email, issuer: ic.tenant.displayName });
-    ctx.body = deps.renderer.render('enroll-totp', pageData(ic, { ...base, qrSvg: totp.qrSvg, secret: totp.secret, action: `/interaction/${uid}/enroll/confirm` }), locale);
+    ctx.body = deps.renderer.render(
+      'enroll-totp',
+      pageData(ic, { ...base, qrSvg: totp.qrSvg, secret: totp.secret, action: `/interaction/${uid}/enroll/confirm` }),
+      locale,
+    );
     return shown;
   }
   if (enrolling?.destination) {
-    ctx.body = deps.renderer.render('enroll-code', pageData(ic, {
-      ...base, lead: t('enroll.code.lead', { destination: maskDestination(enrolling.destination) }),
-      action: `/interaction/${uid}/enroll/confirm`, resendAction: `/interaction/${uid}/enroll/start`, type: enrolling.type,
-    }), locale);
+    ctx.body = deps.renderer.render(
+      'enroll-code',
+      pageData(ic, {
+        ...base,
+        lead: t('enroll.code.lead', { destination: maskDestination(enrolling.destination) }),
+        action: `/interaction/${uid}/enroll/confirm`,
+        resendAction: `/interaction/${uid}/enroll/start`,
+        type: enrolling.type,
+      }),
+      locale,
+    );
     return shown;
   }
   if (options.phoneType) {
     ctx.body = deps.renderer.render('enroll-phone', pageData(ic, { ...base, type: options.phoneType, action: `/interaction/${uid}/enroll/start` }), locale);
     return shown;
   }
-  ctx.body = deps.renderer.render('enroll-choose', pageData(ic, {
-    ...base, lead: t('enroll.lead', { tenant: ic.tenant.displayName }), action: `/interaction/${uid}/enroll/start`,
-    choices: enrollable(at).map((type) => ({ type, name: t(`factor.${type}`) })),
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'enroll-choose',
+    pageData(ic, {
+      ...base,
+      lead: t('enroll.lead', { tenant: ic.tenant.displayName }),
+      action: `/interaction/${uid}/enroll/start`,
+      choices: enrollable(at).map((type) => ({ type, name: t(`factor.${type}`) })),
+    }),
+    locale,
+  );
   return shown;
 }
 
@@ -85,13 +109,18 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
     if (!screened.ok) {
       if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, ic, at, { ...state, enrolling: undefined }, screened);
       ctx.status = 400;
-      return render(deps, ctx, ic, at, { state: { ...state, enrolling: undefined }, phoneType: type, error: deps.renderer.translate('enroll.phone.invalid', locale) });
+      return render(deps, ctx, ic, at, {
+        state: { ...state, enrolling: undefined },
+        phoneType: type,
+        error: deps.renderer.translate('enroll.phone.invalid', locale),
+      });
     }
     destination = screened.phone;
   }
-  const factor = state.enrolling?.type === type && state.enrolling.destination === destination
-    ? { id: state.enrolling.factorId }
-    : await deps.factors.addPending(user.id, type, type === 'email' ? {} : { phone: destination });
+  const factor =
+    state.enrolling?.type === type && state.enrolling.destination === destination
+      ? { id: state.enrolling.factorId }
+      : await deps.factors.addPending(user.id, type, type === 'email' ? {} : { phone: destination });
   const next: LoginState = { ...state, enrolling: { type, factorId: factor.id, destination } };
   await deps.loginState.put(ic.view.uid, next);
   const outcome = await deps.secondFactors.get(type).issue!(factorScope(ctx, ic, user, 'enroll'), destination);
@@ -104,17 +133,39 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     const retry = outcome.reason === 'number-refused' ? { ...next, enrolling: undefined } : next;
     if (retry !== next) await deps.loginState.put(ic.view.uid, retry);
-    return render(deps, ctx, ic, at, { state: retry, error: sendRefusal(deps, locale, outcome), ...(retry !== next && type !== 'email' ? { phoneType: type } : {}) });
+    return render(deps, ctx, ic, at, {
+      state: retry,
+      error: sendRefusal(deps, locale, outcome),
+      ...(retry !== next && type !== 'email' ? { phoneType: type } : {}),
+    });
   }
-  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'mfa.code_sent', ...requestFacts(ctx), details: { channel: type, purpose: 'enroll' } });
+  await deps.audit.record({
+    tenantId: ic.tenant.id,
+    userId: user.id,
+    actor: `user:${user.id}`,
+    action: 'mfa.code_sent',
+    ...requestFacts(ctx),
+    details: { channel: type, purpose: 'enroll' },
+  });
   return render(deps, ctx, ic, at, { state: next, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 
 /** a number that may not get codes: said at the number's field (400), written to the audit log masked, nothing sent */
-async function refusePhoneNumber(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt, state: LoginState, refused: PhoneRefused): Promise<StepOutcome> {
+async function refusePhoneNumber(
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  at: StepAt,
+  state: LoginState,
+  refused: PhoneRefused,
+): Promise<StepOutcome> {
   const locale = ctx.state.locale;
   await deps.audit.record({
-    tenantId: ic.tenant.id, userId: state.userId, actor: `user:${state.userId}`, action: 'factor.phone_refused', ...requestFacts(ctx),
+    tenantId: ic.tenant.id,
+    userId: state.userId,
+    actor: `user:${state.userId}`,
+    action: 'factor.phone_refused',
+    ...requestFacts(ctx),
     details: { ...phoneRefusalDetails(refused), purpose: 'enroll' },
   });
   ctx.status = 400;
@@ -150,7 +201,10 @@ export async function confirm(deps: LoginDeps, ctx: Context, ic: InteractionCont
   // a user without recovery codes gets them now, shown once before the sign-in goes on
   const recoveryCodesPending = (await deps.factors.recoveryCodes.remaining(user.id)) === 0;
   const done: LoginState = {
-    ...state, methods: [...state.methods, enrolling.type], enrolling: undefined, ...(remember ? { rememberDevice: remember } : {}),
+    ...state,
+    methods: [...state.methods, enrolling.type],
+    enrolling: undefined,
+    ...(remember ? { rememberDevice: remember } : {}),
     ...(recoveryCodesPending ? { recoveryCodesPending } : {}),
   };
   return { kind: 'progress', state: done };

@@ -12,19 +12,28 @@ const MAX_PASSWORD_INPUT = 1024;
 
 /** "An account with this email exists: enter its password once to link it." */
 function render(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, provider: Pick<UpstreamProvider, 'label'>, options: { error?: string } = {},
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  state: LoginState,
+  provider: Pick<UpstreamProvider, 'label'>,
+  options: { error?: string } = {},
 ): StepOutcome {
   const locale = ctx.state.locale;
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('federation-link', pageData(ic, {
-    title: deps.renderer.translate('federation.link.title', locale, { provider: provider.label }),
-    providerLabel: provider.label,
-    email: state.linking?.email ?? '',
-    action: `/interaction/${ic.view.uid}/federation/link`,
-    abortAction: `/interaction/${ic.view.uid}/abort`,
-    csrf: deps.csrf.token(ctx),
-    ...(options.error ? { error: options.error } : {}),
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'federation-link',
+    pageData(ic, {
+      title: deps.renderer.translate('federation.link.title', locale, { provider: provider.label }),
+      providerLabel: provider.label,
+      email: state.linking?.email ?? '',
+      action: `/interaction/${ic.view.uid}/federation/link`,
+      abortAction: `/interaction/${ic.view.uid}/abort`,
+      csrf: deps.csrf.token(ctx),
+      ...(options.error ? { error: options.error } : {}),
+    }),
+    locale,
+  );
   return shown;
 }
 
@@ -68,7 +77,11 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   const identity = { providerId: provider.id, issuer: linking.issuer, subject: linking.subject, email: linking.email };
   await deps.federation.identities.link(outcome.user.id, identity);
   await deps.audit.record({
-    action: 'federation.linked', tenantId: outcome.user.tenantId, userId: outcome.user.id, actor: `user:${outcome.user.id}`, ...requestFacts(ctx),
+    action: 'federation.linked',
+    tenantId: outcome.user.tenantId,
+    userId: outcome.user.id,
+    actor: `user:${outcome.user.id}`,
+    ...requestFacts(ctx),
     details: { provider: provider.slug },
   });
   return continueFederated(deps, ctx, ic, provider, outcome.user, identity, { upstreamFactor: linking.upstreamFactor, methods: ['pwd', 'fed'] });

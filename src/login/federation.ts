@@ -63,7 +63,11 @@ export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: Inte
 
 /** a federated sign-in that ends on the failure page */
 async function failed(
-  deps: LoginDeps, ctx: Context, where: Parameters<typeof federationFailed>[2], problem: FederationProblem, detail?: string,
+  deps: LoginDeps,
+  ctx: Context,
+  where: Parameters<typeof federationFailed>[2],
+  problem: FederationProblem,
+  detail?: string,
 ): Promise<StepOutcome> {
   await federationFailed(deps, ctx, where, problem, detail);
   return shown;
@@ -79,7 +83,7 @@ export async function startFederation(deps: LoginDeps, ctx: Context, ic: Interac
   const where = { tenantId: ic.client.tenantId, uid: ic.view.uid };
   if (!provider) return federationFailed(deps, ctx, where, 'provider-unknown');
   const fresh = demandsFreshAuthentication(ic.view.params);
-  let begun;
+  let begun: Awaited<ReturnType<LoginDeps['federation']['upstream']['begin']>>;
   try {
     begun = await deps.federation.upstream.begin(provider, { fresh });
   } catch (err) {
@@ -87,10 +91,21 @@ export async function startFederation(deps: LoginDeps, ctx: Context, ic: Interac
     return federationFailed(deps, ctx, { ...where, provider }, failure, detail);
   }
   await deps.federation.attempts.save({
-    ...begun.checks, uid: ic.view.uid, providerId: provider.id, tenantId: provider.tenantId, startedAt: deps.clock.now(), ...(fresh ? { fresh } : {}),
+    ...begun.checks,
+    uid: ic.view.uid,
+    providerId: provider.id,
+    tenantId: provider.tenantId,
+    startedAt: deps.clock.now(),
+    ...(fresh ? { fresh } : {}),
   });
   if (options.loginHint) begun.url.searchParams.set('login_hint', options.loginHint);
-  await deps.audit.record({ action: 'federation.started', tenantId: provider.tenantId, actor: 'anonymous', ...requestFacts(ctx), details: { provider: provider.slug } });
+  await deps.audit.record({
+    action: 'federation.started',
+    tenantId: provider.tenantId,
+    actor: 'anonymous',
+    ...requestFacts(ctx),
+    details: { provider: provider.slug },
+  });
   ctx.status = 303;
   ctx.redirect(begun.url.toString());
 }
@@ -136,7 +151,8 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
   const verified = claims.email_verified === true && !!email;
   const existing = verified ? await deps.federation.identities.matchByEmail(provider.tenantId, email, provider.id) : undefined;
   const decision = decideFirstSignIn({
-    provisionRole: provider.provisionRole, domains: provider.domains,
+    provisionRole: provider.provisionRole,
+    domains: provider.domains,
     upstream: { email, emailVerified: claims.email_verified },
     ...(existing ? { existing: { status: existing.user.status, hasPassword: existing.hasPassword, linkedToProvider: existing.linkedToProvider } } : {}),
   });
@@ -146,18 +162,33 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
     case 'link-with-password': {
       // the flow shows the link step: the account's password, once
       const pending: LoginState = {
-        userId: existing!.user.id, passwordAt: 0, methods: [], secondFactor: { action: 'none' },
+        userId: existing!.user.id,
+        passwordAt: 0,
+        methods: [],
+        secondFactor: { action: 'none' },
         linking: { providerId: provider.id, issuer: identity.issuer, subject: identity.subject, email: email!, upstreamFactor },
       };
       return { kind: 'progress', state: pending };
     }
     case 'provision': {
-      const user = await deps.federation.identities.provision(provider.tenantId, {
-        email: email!, role: decision.role as User['role'],
-        ...(typeof claims.given_name === 'string' ? { firstName: claims.given_name } : {}),
-        ...(typeof claims.family_name === 'string' ? { lastName: claims.family_name } : {}),
-      }, identity);
-      await deps.audit.record({ action: 'federation.provisioned', tenantId: provider.tenantId, userId: user.id, actor: 'system', ...requestFacts(ctx), details: { provider: provider.slug, role: user.role } });
+      const user = await deps.federation.identities.provision(
+        provider.tenantId,
+        {
+          email: email!,
+          role: decision.role as User['role'],
+          ...(typeof claims.given_name === 'string' ? { firstName: claims.given_name } : {}),
+          ...(typeof claims.family_name === 'string' ? { lastName: claims.family_name } : {}),
+        },
+        identity,
+      );
+      await deps.audit.record({
+        action: 'federation.provisioned',
+        tenantId: provider.tenantId,
+        userId: user.id,
+        actor: 'system',
+        ...requestFacts(ctx),
+        details: { provider: provider.slug, role: user.role },
+      });
       return continueFederated(deps, ctx, ic, provider, user, identity, { upstreamFactor, methods: ['fed'] });
     }
   }
@@ -169,7 +200,12 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
  * upstream's own second factor stands in for ours when the provider counts it.
  */
 export async function continueFederated(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, provider: UpstreamProvider, user: User, identity: UpstreamIdentity,
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  provider: UpstreamProvider,
+  user: User,
+  identity: UpstreamIdentity,
   options: { upstreamFactor: boolean; methods: LoginState['methods'] },
 ): Promise<StepOutcome> {
   const where = { tenantId: provider.tenantId, uid: ic.view.uid, provider, userId: user.id };
@@ -179,7 +215,11 @@ export async function continueFederated(
   if (!access.allow) return failed(deps, ctx, where, access.reason);
   await Promise.all([deps.federation.identities.touch(identity), deps.users.recordLogin(user.id)]);
   await deps.audit.record({
-    action: 'federation.succeeded', tenantId: user.tenantId, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx),
+    action: 'federation.succeeded',
+    tenantId: user.tenantId,
+    userId: user.id,
+    actor: `user:${user.id}`,
+    ...requestFacts(ctx),
     details: { provider: provider.slug, upstreamFactor: options.upstreamFactor },
   });
   const methods: LoginState['methods'] = [...options.methods, ...(options.upstreamFactor ? ['upstream-mfa' as const] : [])];
@@ -187,7 +227,8 @@ export async function continueFederated(
     kind: 'identified',
     first: {
       state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods, secondFactor: { action: 'none' } },
-      lastSecondFactorAt: await deps.federation.identities.lastSecondFactorAt(user.id), upstreamFactor: options.upstreamFactor,
+      lastSecondFactorAt: await deps.federation.identities.lastSecondFactorAt(user.id),
+      upstreamFactor: options.upstreamFactor,
     },
   };
 }

@@ -64,7 +64,7 @@ async function where(deps: LoginDeps, ctx: Context, ic: InteractionContext, stat
 /** the sign-in this request continues: one stored before its second factor was decided is not continued */
 function storedState(ic: InteractionContext): LoginState {
   const state = ic.state;
-  if (!state || !state.secondFactor) throw new AppError(400, 'error.session', 'This step is not expected now');
+  if (!state?.secondFactor) throw new AppError(400, 'error.session', 'This step is not expected now');
   return state;
 }
 
@@ -93,9 +93,12 @@ export async function act(deps: LoginDeps, ctx: Context, ic: InteractionContext,
 /** what the flow does with a step's outcome */
 export async function settle(deps: LoginDeps, ctx: Context, ic: InteractionContext, outcome: StepOutcome): Promise<void> {
   switch (outcome.kind) {
-    case 'shown': return;
-    case 'progress': return proceed(deps, ctx, ic, outcome.state);
-    case 'identified': return begin(deps, ctx, ic, outcome.first);
+    case 'shown':
+      return;
+    case 'progress':
+      return proceed(deps, ctx, ic, outcome.state);
+    case 'identified':
+      return begin(deps, ctx, ic, outcome.first);
   }
 }
 

@@ -6,14 +6,18 @@ import { requestFacts } from '../http/request-facts.ts';
 export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { sent?: boolean; email?: string } = {}) {
   const locale = ctx.state.locale;
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('forgot-password', pageData(ic, {
-    title: deps.renderer.translate('forgot.title', locale),
-    action: `/interaction/${ic.view.uid}/forgot`,
-    backLink: `/interaction/${ic.view.uid}`,
-    csrf: deps.csrf.token(ctx),
-    sent: options.sent ?? false,
-    email: options.email ?? '',
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'forgot-password',
+    pageData(ic, {
+      title: deps.renderer.translate('forgot.title', locale),
+      action: `/interaction/${ic.view.uid}/forgot`,
+      backLink: `/interaction/${ic.view.uid}`,
+      csrf: deps.csrf.token(ctx),
+      sent: options.sent ?? false,
+      email: options.email ?? '',
+    }),
+    locale,
+  );
 }
 
 /** Answers the same whether or not the email belongs to someone; the email goes out in the background. */

@@ -17,7 +17,9 @@ export async function passwordStrength(deps: LoginDeps, ctx: Context, ic: Intera
     return;
   }
   const decision = await deps.passwords.evaluate(password, {
-    user, tenantName: ic.tenant.displayName, policy: { ...ic.tenant.policy, password: { ...ic.tenant.policy.password, historyCount: 0 } },
+    user,
+    tenantName: ic.tenant.displayName,
+    policy: { ...ic.tenant.policy, password: { ...ic.tenant.policy.password, historyCount: 0 } },
   });
   ctx.body = {
     ok: decision.ok,

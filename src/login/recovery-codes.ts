@@ -12,11 +12,24 @@ import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 export async function enter(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
   const locale = ctx.state.locale;
   const codes = await deps.factors.recoveryCodes.generate(at.user.id, ic.tenant.policy.mfa.recoveryCodeCount);
-  await deps.audit.record({ tenantId: ic.tenant.id, userId: at.user.id, actor: `user:${at.user.id}`, ...requestFacts(ctx), action: 'recovery_codes.generated' });
+  await deps.audit.record({
+    tenantId: ic.tenant.id,
+    userId: at.user.id,
+    actor: `user:${at.user.id}`,
+    ...requestFacts(ctx),
+    action: 'recovery_codes.generated',
+  });
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('recovery-codes', pageData(ic, {
-    title: deps.renderer.translate('recoveryCodes.title', locale), codes, csrf: deps.csrf.token(ctx), action: `/interaction/${ic.view.uid}/continue`,
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'recovery-codes',
+    pageData(ic, {
+      title: deps.renderer.translate('recoveryCodes.title', locale),
+      codes,
+      csrf: deps.csrf.token(ctx),
+      action: `/interaction/${ic.view.uid}/continue`,
+    }),
+    locale,
+  );
   return shown;
 }
 

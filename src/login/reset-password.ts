@@ -39,13 +39,20 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     ctx.body = deps.renderer.render(page, { title: deps.renderer.translate(titles[page]!, locale), ...data }, locale);
   };
 
-  const renderForm = (ctx: Context, subject: { tenant: { displayName: string; policy: import('../policy/tenant-policy.ts').TenantPolicy } }, errors: string[] = []) => render(ctx, 'reset-password', {
-    tenantName: subject.tenant.displayName,
-    advice: deps.renderer.translate('password.advice', ctx.state.locale, { min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode) }),
-    action: ctx.path,
-    csrf: deps.csrf.token(ctx),
-    errors,
-  });
+  const renderForm = (
+    ctx: Context,
+    subject: { tenant: { displayName: string; policy: import('../policy/tenant-policy.ts').TenantPolicy } },
+    errors: string[] = [],
+  ) =>
+    render(ctx, 'reset-password', {
+      tenantName: subject.tenant.displayName,
+      advice: deps.renderer.translate('password.advice', ctx.state.locale, {
+        min: minimumLength(subject.tenant.policy.password, subject.tenant.policy.mfa.mode),
+      }),
+      action: ctx.path,
+      csrf: deps.csrf.token(ctx),
+      errors,
+    });
 
   const invalid = (ctx: Context, reason: string) => {
     ctx.status = reason === 'unknown' ? 404 : 410;
@@ -83,7 +90,14 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     await deps.passwords.save(password, user.id);
     const ended = await deps.userSessions.endAll(user.id);
     await deps.guard.unlock(tenant, user.email, `user:${user.id}`);
-    await deps.audit.record({ tenantId: tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'password.reset_completed', ...requestFacts(ctx), details: ended });
+    await deps.audit.record({
+      tenantId: tenant.id,
+      userId: user.id,
+      actor: `user:${user.id}`,
+      action: 'password.reset_completed',
+      ...requestFacts(ctx),
+      details: ended,
+    });
     sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
     render(ctx, 'reset-done', { tenantName: tenant.displayName });
   });

@@ -33,7 +33,8 @@ export async function secondFactorDue(deps: LoginDeps, ctx: Context, ic: Interac
   ]);
   const decision = decideSecondFactor({
     policy: deliverablePolicy(deps, ic.tenant.policy),
-    userFactors, ...(preferred ? { preferred } : {}),
+    userFactors,
+    ...(preferred ? { preferred } : {}),
     request: { ...stepUpRequestOf(ic.view.params), ip: facts.ip },
     ...(device ? { device: device.trust } : {}),
     now: deps.clock.now(),
@@ -46,5 +47,5 @@ export async function secondFactorDue(deps: LoginDeps, ctx: Context, ic: Interac
   }
   // a federated sign-in whose upstream second factor the tenant counts owes none of ours (src/policy/federation.ts)
   const due: SecondFactorDue = decision.action === 'none' || first.upstreamFactor ? { action: 'none' } : { action: decision.action, factors: decision.factors };
-  return { ...initial, secondFactor: due, knownDevice: first.stepUp ? true : device?.known ?? false };
+  return { ...initial, secondFactor: due, knownDevice: first.stepUp ? true : (device?.known ?? false) };
 }

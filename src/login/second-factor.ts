@@ -32,7 +32,10 @@ function shownFactor(at: StepAt, requested: unknown): Shown {
 }
 
 async function render(
-  deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt,
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  at: StepAt,
   options: { factor?: unknown; error?: string; notice?: string } = {},
 ): Promise<StepOutcome> {
   const locale = ctx.state.locale;
@@ -41,21 +44,24 @@ async function render(
   const destination = factor === 'totp' || factor === 'recovery' ? undefined : await destinationOf(deps, at.user, factor);
   const uid = ic.view.uid;
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('second-factor', pageData(ic, {
-    title: t('mfa.title'),
-    factor,
-    lead: t(`mfa.lead.${factor}`, { destination: destination ? maskDestination(destination) : '' }),
-    codeFactor: isCodeChannel(factor),
-    action: `/interaction/${uid}/mfa`,
-    sendAction: `/interaction/${uid}/mfa/send`,
-    abortAction: `/interaction/${uid}/abort`,
-    csrf: deps.csrf.token(ctx),
-    ...rememberOffer(ctx, ic),
-    others: [...offeredFactors(at), 'recovery'].filter((f) => f !== factor)
-      .map((f) => ({ name: t(`factor.${f}`), href: `/interaction/${uid}?factor=${f}` })),
-    ...(options.error ? { error: options.error } : {}),
-    ...(options.notice ? { notice: options.notice } : {}),
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'second-factor',
+    pageData(ic, {
+      title: t('mfa.title'),
+      factor,
+      lead: t(`mfa.lead.${factor}`, { destination: destination ? maskDestination(destination) : '' }),
+      codeFactor: isCodeChannel(factor),
+      action: `/interaction/${uid}/mfa`,
+      sendAction: `/interaction/${uid}/mfa/send`,
+      abortAction: `/interaction/${uid}/abort`,
+      csrf: deps.csrf.token(ctx),
+      ...rememberOffer(ctx, ic),
+      others: [...offeredFactors(at), 'recovery'].filter((f) => f !== factor).map((f) => ({ name: t(`factor.${f}`), href: `/interaction/${uid}?factor=${f}` })),
+      ...(options.error ? { error: options.error } : {}),
+      ...(options.notice ? { notice: options.notice } : {}),
+    }),
+    locale,
+  );
   return shown;
 }
 
@@ -88,7 +94,11 @@ async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, a
   if (!outcome.ok && outcome.refused) {
     // a number enrolled before a rule or the tenant's country list came to refuse it
     await deps.audit.record({
-      tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'factor.phone_refused', ...requestFacts(ctx),
+      tenantId: ic.tenant.id,
+      userId: user.id,
+      actor: `user:${user.id}`,
+      action: 'factor.phone_refused',
+      ...requestFacts(ctx),
       details: { ...phoneRefusalDetails(outcome.refused), purpose: 'signin' },
     });
   }
@@ -97,7 +107,14 @@ async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, a
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     return render(deps, ctx, ic, at, { factor, error: sendRefusal(deps, locale, outcome) });
   }
-  await deps.audit.record({ tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, action: 'mfa.code_sent', ...requestFacts(ctx), details: { channel: factor } });
+  await deps.audit.record({
+    tenantId: ic.tenant.id,
+    userId: user.id,
+    actor: `user:${user.id}`,
+    action: 'mfa.code_sent',
+    ...requestFacts(ctx),
+    details: { channel: factor },
+  });
   return render(deps, ctx, ic, at, { factor, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 

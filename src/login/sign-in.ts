@@ -15,18 +15,24 @@ export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: Interactio
   const locale = ctx.state.locale;
   const providers = await providerButtons(deps, ctx, ic);
   ctx.type = 'html';
-  ctx.body = deps.renderer.render('sign-in', pageData(ic, {
-    title: deps.renderer.translate('signIn.title', locale),
-    action: `/interaction/${ic.view.uid}/login`,
-    abortAction: `/interaction/${ic.view.uid}/abort`,
-    forgotLink: `/interaction/${ic.view.uid}/forgot`,
-    csrf: deps.csrf.token(ctx),
-    // after a refused password: what to do next, the same list whatever the reason (it names none)
-    failed: ctx.status === 401, otherTenant: ic.view.prompt.reasons.includes(TENANT_MISMATCH_REASON),
-    email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
-    ...(options.error ? { error: options.error } : {}),
-    providers, providerAction: `/interaction/${ic.view.uid}/federation/start`,
-  }), locale);
+  ctx.body = deps.renderer.render(
+    'sign-in',
+    pageData(ic, {
+      title: deps.renderer.translate('signIn.title', locale),
+      action: `/interaction/${ic.view.uid}/login`,
+      abortAction: `/interaction/${ic.view.uid}/abort`,
+      forgotLink: `/interaction/${ic.view.uid}/forgot`,
+      csrf: deps.csrf.token(ctx),
+      // after a refused password: what to do next, the same list whatever the reason (it names none)
+      failed: ctx.status === 401,
+      otherTenant: ic.view.prompt.reasons.includes(TENANT_MISMATCH_REASON),
+      email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
+      ...(options.error ? { error: options.error } : {}),
+      providers,
+      providerAction: `/interaction/${ic.view.uid}/federation/start`,
+    }),
+    locale,
+  );
 }
 
 /**
@@ -39,7 +45,7 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
   const password = typeof body.password === 'string' ? body.password : '';
   const locale = ctx.state.locale;
   // home realm discovery: an email of a provider's domain (always, if the provider is exclusive) goes there
-  if (email.trim() && await routeSignInForm(deps, ctx, ic, email, password !== '')) return shown;
+  if (email.trim() && (await routeSignInForm(deps, ctx, ic, email, password !== ''))) return shown;
   if (!email.trim() || !password || password.length > MAX_PASSWORD_INPUT) {
     ctx.status = 400;
     await renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
@@ -61,7 +67,11 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
     kind: 'identified',
     first: {
       state: {
-        userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], secondFactor: { action: 'none' }, locale: user.locale,
+        userId: user.id,
+        passwordAt: epochSeconds(deps.clock),
+        methods: ['pwd'],
+        secondFactor: { action: 'none' },
+        locale: user.locale,
         ...(changeReason ? { changeReason } : {}),
       },
       lastSecondFactorAt: user.lastSecondFactorAt,
@@ -79,10 +89,13 @@ export async function stepUpOnSession(deps: LoginDeps, ctx: Context, ic: Interac
   const stepUpOnly = reasons.length > 0 && reasons.every((r) => r === ACR_STEP_UP_REASON || r === 'essential_acr' || r === 'essential_acrs');
   if (!stepUpOnly || !ic.view.accountId || !ic.view.sessionAmr?.includes('pwd')) return undefined;
   const user = await deps.users.findById(ic.view.accountId);
-  if (!user || user.status !== 'active' || user.tenantId !== ic.tenant.id) return undefined;
+  if (user?.status !== 'active' || user.tenantId !== ic.tenant.id) return undefined;
   applyLocale(ctx, { uiLocales: ic.view.params.ui_locales ?? '', user });
   return {
     kind: 'identified',
-    first: { state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], secondFactor: { action: 'none' }, locale: user.locale }, stepUp: true },
+    first: {
+      state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods: ['pwd'], secondFactor: { action: 'none' }, locale: user.locale },
+      stepUp: true,
+    },
   };
 }

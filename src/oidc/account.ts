@@ -12,7 +12,7 @@ export function createFindAccount(users: UserService): FindAccount {
     // the redirect that ends a sign-in may use the user its password step just read; token,
     // refresh and userinfo always read afresh, so a deactivation stops them at once
     const user = ctx.oidc?.route === 'resume' ? await users.findRecent(sub) : await users.findById(sub);
-    if (!user || user.status !== 'active') return undefined;
+    if (user?.status !== 'active') return undefined;
     return {
       accountId: user.id,
       async claims(_use, scope) {
@@ -24,13 +24,15 @@ export function createFindAccount(users: UserService): FindAccount {
         return {
           sub: user.id,
           ...(scopes.has('email') ? { email: user.email, email_verified: user.emailVerified } : {}),
-          ...(scopes.has('profile') ? {
-            ...(name ? { name } : {}),
-            ...(user.firstName ? { given_name: user.firstName } : {}),
-            ...(user.lastName ? { family_name: user.lastName } : {}),
-            ...(locale ? { locale } : {}),
-            ...(zoneinfo ? { zoneinfo } : {}),
-          } : {}),
+          ...(scopes.has('profile')
+            ? {
+                ...(name ? { name } : {}),
+                ...(user.firstName ? { given_name: user.firstName } : {}),
+                ...(user.lastName ? { family_name: user.lastName } : {}),
+                ...(locale ? { locale } : {}),
+                ...(zoneinfo ? { zoneinfo } : {}),
+              }
+            : {}),
         };
       },
     };

@@ -31,13 +31,12 @@ export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientSer
  * and the store forgets it then too.
  */
 function sessionAdapter(store: Adapter, clock: Clock, lifetime: SessionLifetime): Adapter {
-  const live = (payload: AdapterPayload | undefined | void) =>
+  const live = (payload: Awaited<ReturnType<Adapter['find']>>) =>
     payload && !sessionEnded({ createdAt: payload.iat, expiresAt: payload.exp }, epochSeconds(clock), lifetime) ? payload : undefined;
   return {
     ...store,
     // oidc-provider saves every session with the TTL of its configuration (ttl.Session)
-    upsert: (id, payload, expiresIn) =>
-      store.upsert(id, expiresIn === undefined ? payload : { ...payload, exp: epochSeconds(clock) + expiresIn }, expiresIn),
+    upsert: (id, payload, expiresIn) => store.upsert(id, expiresIn === undefined ? payload : { ...payload, exp: epochSeconds(clock) + expiresIn }, expiresIn),
     find: async (id) => live(await store.find(id)),
     findByUid: async (uid) => live(await store.findByUid(uid)),
   };

@@ -64,7 +64,11 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
-      acr: null, amr: null, auth_time: null, sid: null, iss: null,
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      iss: null,
     },
     scopes: SCOPES,
     responseTypes: ['code'],
@@ -74,7 +78,9 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     extraClientMetadata: {
       properties: ['tenant_id', 'first_party', 'allowed_resources'],
-      validator() { /* written only by Latchkey's own client service */ },
+      validator() {
+        /* written only by Latchkey's own client service */
+      },
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => safeOrigin(uri) === origin) ?? false,
     // provider_hint: a sign-in that goes straight to one upstream provider (docs/federation.md)
@@ -122,7 +128,7 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? undefined as never,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? (undefined as never),
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resource, client) => {
           const allowed = (client as unknown as ClientWithTenant).allowed_resources as { resource: string; scope: string }[] | undefined;
@@ -169,7 +175,9 @@ async function loadOrCreateFirstPartyGrant(ctx: KoaContextWithOIDC) {
     try {
       const parsed = JSON.parse(claims) as { id_token?: object; userinfo?: object };
       grant.addOIDCClaims([...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})]);
-    } catch { /* the library already rejected malformed claims */ }
+    } catch {
+      /* the library already rejected malformed claims */
+    }
   }
   const resource = ctx.oidc.params!.resource;
   for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {

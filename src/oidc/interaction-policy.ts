@@ -20,21 +20,30 @@ export const TENANT_MISMATCH_REASON = 'tenant_mismatch';
 export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'findRecent'>; tenants: Pick<TenantService, 'findById'> }) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
-  login.checks.add(new interactionPolicy.Check(TENANT_MISMATCH_REASON, 'the signed-in user does not belong to this application\'s tenant', 'login_required', async (ctx: KoaContextWithOIDC) => {
-    const accountId = ctx.oidc.session?.accountId;
-    const clientTenant = (ctx.oidc.client as unknown as { tenant_id?: string } | undefined)?.tenant_id;
-    if (!accountId || !clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    // a user's tenant never changes, so the password step's recent read serves the resume
-    const user = await deps.users.findRecent(accountId);
-    if (!user) return interactionPolicy.Check.REQUEST_PROMPT;
-    if (user.tenantId === clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    const own = await deps.tenants.findById(user.tenantId);
-    return own?.parentId === clientTenant ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-  }));
-  login.checks.add(new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
-    // the step-up rule is src/policy's: a request for the mfa level is satisfied only by a session at it
-    const request = stepUpRequestOf((ctx.oidc.params ?? {}) as Record<string, unknown>);
-    return acrSatisfied(ctx.oidc.acr, request) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-  }));
+  login.checks.add(
+    new interactionPolicy.Check(
+      TENANT_MISMATCH_REASON,
+      "the signed-in user does not belong to this application's tenant",
+      'login_required',
+      async (ctx: KoaContextWithOIDC) => {
+        const accountId = ctx.oidc.session?.accountId;
+        const clientTenant = (ctx.oidc.client as unknown as { tenant_id?: string } | undefined)?.tenant_id;
+        if (!accountId || !clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        // a user's tenant never changes, so the password step's recent read serves the resume
+        const user = await deps.users.findRecent(accountId);
+        if (!user) return interactionPolicy.Check.REQUEST_PROMPT;
+        if (user.tenantId === clientTenant) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const own = await deps.tenants.findById(user.tenantId);
+        return own?.parentId === clientTenant ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+    ),
+  );
+  login.checks.add(
+    new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
+      // the step-up rule is src/policy's: a request for the mfa level is satisfied only by a session at it
+      const request = stepUpRequestOf((ctx.oidc.params ?? {}) as Record<string, unknown>);
+      return acrSatisfied(ctx.oidc.acr, request) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
   return policy;
 }

@@ -18,20 +18,29 @@ export function providerPages(renderer: Renderer): Pick<Configuration, 'renderEr
         ctx.status = 503;
         ctx.set('Retry-After', '5');
       }
-      const status = outage ? 503 : (error as { status?: number }).status ?? 500;
+      const status = outage ? 503 : ((error as { status?: number }).status ?? 500);
       if (status >= 500) ctx.state.log?.error({ err: error }, 'provider error');
       const l = locale(ctx);
       const session = out.error === 'invalid_request' && /interaction session|session/i.test(out.error_description ?? '');
       const kind = outage ? 'error.unavailable' : status >= 500 ? 'error.generic' : session ? 'error.session' : 'error.protocol';
       ctx.type = 'html';
-      ctx.body = renderer.render('error', {
-        title: renderer.translate(`${kind}.heading`, l),
-        heading: renderer.translate(`${kind}.heading`, l),
-        message: session || outage ? renderer.translate(`${kind}.message`, l) : status >= 500 ? renderer.translate('error.generic.message', l) : (out.error_description ?? out.error),
-        next: renderer.translate(`${kind}.next`, l),
-        code: out.error,
-        requestId: ctx.state.requestId,
-      }, l);
+      ctx.body = renderer.render(
+        'error',
+        {
+          title: renderer.translate(`${kind}.heading`, l),
+          heading: renderer.translate(`${kind}.heading`, l),
+          message:
+            session || outage
+              ? renderer.translate(`${kind}.message`, l)
+              : status >= 500
+                ? renderer.translate('error.generic.message', l)
+                : (out.error_description ?? out.error),
+          next: renderer.translate(`${kind}.next`, l),
+          code: out.error,
+          requestId: ctx.state.requestId,
+        },
+        l,
+      );
     },
     async logoutSource(ctx, form) {
       ctx.type = 'html';

@@ -113,11 +113,14 @@ export async function createProviderHost(deps: {
   return {
     middleware: (ctx, next) => active.mounted(ctx, next),
     async findClient(clientId) {
-      const client = await active.provider.Client.find(clientId) as unknown as
-        ({ clientId: string; clientName?: string; tenant_id: string; first_party: boolean } | undefined);
+      const client = (await active.provider.Client.find(clientId)) as unknown as
+        | { clientId: string; clientName?: string; tenant_id: string; first_party: boolean }
+        | undefined;
       if (!client) return undefined;
       return {
-        clientId: client.clientId, tenantId: client.tenant_id, firstParty: client.first_party === true,
+        clientId: client.clientId,
+        tenantId: client.tenant_id,
+        firstParty: client.first_party === true,
         ...(typeof client.clientName === 'string' ? { name: client.clientName } : {}),
       };
     },
@@ -128,7 +131,8 @@ export async function createProviderHost(deps: {
       const session = await provider.Session.find(id);
       if (!session) return undefined;
       return {
-        id: session.jti, uid: session.uid,
+        id: session.jti,
+        uid: session.uid,
         ...(session.accountId ? { accountId: session.accountId } : {}),
         ...(typeof session.loginTs === 'number' ? { authTime: session.loginTs } : {}),
       };
@@ -180,4 +184,3 @@ export async function createProviderHost(deps: {
     close: () => clearInterval(timer),
   };
 }
-

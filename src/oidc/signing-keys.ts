@@ -34,9 +34,7 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
 
   function generate(alg: SigningAlg) {
     const kid = randomBytes(16).toString('base64url');
-    const pair = alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
     const privateJwk = { ...pair.privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
     const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
     return {
@@ -56,11 +54,7 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
 
   async function publishedKeys() {
     const now = new Date(clock.now());
-    return db.em().find(
-      SigningKeyEntity,
-      { $or: [{ publishUntil: null }, { publishUntil: { $gt: now } }] },
-      { orderBy: { createdAt: 'desc', kid: 'asc' } },
-    );
+    return db.em().find(SigningKeyEntity, { $or: [{ publishUntil: null }, { publishUntil: { $gt: now } }] }, { orderBy: { createdAt: 'desc', kid: 'asc' } });
   }
 
   return {

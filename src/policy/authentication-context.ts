@@ -22,8 +22,10 @@ export type AuthMethod = LocalAuthMethod | (typeof FEDERATION_METHODS)[number];
 
 /** RFC 8176: each factor's own value (src/policy/factor-types.ts); recovery codes are one-time passwords too. */
 const AMR_OF: Readonly<Record<AuthMethod, string | null>> = {
-  pwd: 'pwd', fed: 'fed', recovery: 'otp',
-  ...Object.fromEntries(FACTOR_TYPES.map((t) => [t, FACTOR_KINDS[t].amr])) as Record<FactorType, string>,
+  pwd: 'pwd',
+  fed: 'fed',
+  recovery: 'otp',
+  ...(Object.fromEntries(FACTOR_TYPES.map((t) => [t, FACTOR_KINDS[t].amr])) as Record<FactorType, string>),
   // the upstream's factor has no RFC 8176 value of ours: it shows only as 'mfa' beside 'fed'
   'upstream-mfa': null,
 };
@@ -95,7 +97,9 @@ export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest 
     try {
       const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } }).id_token?.acr;
       if (acr?.essential) essentialAcr = [acr.value, ...(Array.isArray(acr.values) ? acr.values : [])].filter((v): v is string => typeof v === 'string');
-    } catch { /* oidc-provider has already refused malformed claims */ }
+    } catch {
+      /* oidc-provider has already refused malformed claims */
+    }
   }
   const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
   const reauthentication = params.max_age !== undefined || prompts.includes('login');

@@ -75,8 +75,12 @@ export function secondFactorRecheckDue(lastSecondFactorAt: Instant | null | unde
 }
 
 const NOT_RECOGNISED: Record<Exclude<DeviceRecognition, 'ok'>, DeviceTrustReason> = {
-  'no-cookie': 'no-device', unknown: 'no-device', 'other-user': 'no-device', 'ua-mismatch': 'no-device',
-  expired: 'expired', 'ip-mismatch': 'ip-changed',
+  'no-cookie': 'no-device',
+  unknown: 'no-device',
+  'other-user': 'no-device',
+  'ua-mismatch': 'no-device',
+  expired: 'expired',
+  'ip-mismatch': 'ip-changed',
 };
 
 export function deviceSkipsSecondFactor(input: DeviceTrustInput): DeviceTrustDecision {

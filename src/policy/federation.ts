@@ -14,14 +14,19 @@ export interface ProviderRouting {
 /** the domain of an email, lower-cased; undefined when there is none */
 export function emailDomain(email: string): string | undefined {
   const at = email.trim().lastIndexOf('@');
-  const domain = at > 0 ? email.trim().slice(at + 1).toLowerCase() : '';
+  const domain =
+    at > 0
+      ? email
+          .trim()
+          .slice(at + 1)
+          .toLowerCase()
+      : '';
   return domain && !domain.includes('@') ? domain : undefined;
 }
 
 export type EmailRoute =
   /** the email's domain belongs to this provider; exclusive: the password form is refused for it */
-  | { kind: 'provider'; providerId: string; exclusive: boolean }
-  | { kind: 'password' };
+  { kind: 'provider'; providerId: string; exclusive: boolean } | { kind: 'password' };
 
 /**
  * Home realm discovery: which way an email typed on the sign-in page goes. Domains match
@@ -41,8 +46,11 @@ export function routeEmail(email: string, providers: readonly ProviderRouting[])
  * password goes to its provider; an exclusive provider's email always does (its password is
  * never checked, so the form cannot be used to guess it); anything else is a password sign-in.
  */
-export function decideSignInForm(email: string, passwordGiven: boolean, providers: readonly ProviderRouting[]):
-  { action: 'redirect'; providerId: string } | { action: 'password' } {
+export function decideSignInForm(
+  email: string,
+  passwordGiven: boolean,
+  providers: readonly ProviderRouting[],
+): { action: 'redirect'; providerId: string } | { action: 'password' } {
   const route = routeEmail(email, providers);
   if (route.kind === 'provider' && (route.exclusive || !passwordGiven)) return { action: 'redirect', providerId: route.providerId };
   return { action: 'password' };
@@ -65,8 +73,13 @@ export interface LocalMatch {
 }
 
 export type FirstSignInRefusal =
-  | 'unverified-email' | 'no-email' | 'no-account' | 'domain-not-allowed'
-  | 'account-inactive' | 'account-without-password' | 'already-linked';
+  | 'unverified-email'
+  | 'no-email'
+  | 'no-account'
+  | 'domain-not-allowed'
+  | 'account-inactive'
+  | 'account-without-password'
+  | 'already-linked';
 
 export type FirstSignInDecision =
   /** create a user with this role and link the identity to it */
@@ -120,9 +133,12 @@ export type UpstreamFactorReason = 'not-trusted' | 'amr-trusted' | 'acr-trusted'
  * is configured to trust some amr or acr values and the ID token carries one of them (an amr
  * that is not an array of strings, or an acr that is not a string, counts as absent).
  */
-export function decideUpstreamSecondFactor(trust: UpstreamTrust, claims: { amr?: unknown; acr?: unknown }): { counts: boolean; reasons: UpstreamFactorReason[] } {
+export function decideUpstreamSecondFactor(
+  trust: UpstreamTrust,
+  claims: { amr?: unknown; acr?: unknown },
+): { counts: boolean; reasons: UpstreamFactorReason[] } {
   if (trust.amr.length === 0 && trust.acr.length === 0) return { counts: false, reasons: ['not-trusted'] };
-  const amr = Array.isArray(claims.amr) && claims.amr.every((v) => typeof v === 'string') ? claims.amr as string[] : [];
+  const amr = Array.isArray(claims.amr) && claims.amr.every((v) => typeof v === 'string') ? (claims.amr as string[]) : [];
   const acr = typeof claims.acr === 'string' ? claims.acr : undefined;
   const reasons: UpstreamFactorReason[] = [];
   if (trust.amr.length > 0) reasons.push(amr.some((v) => trust.amr.includes(v)) ? 'amr-trusted' : 'amr-not-trusted');

@@ -55,6 +55,6 @@ export function isAllowed(ip: string, allowlist: Allowlist): boolean {
   const mapped = addr.kind() === 'ipv4' ? (addr as ipaddr.IPv4).toIPv4MappedAddress() : undefined;
   return allowlist.ranges.some(([net, bits]) => {
     if (net.kind() === addr.kind()) return addr.match(net, bits);
-    return mapped !== undefined && mapped.match(net, bits);
+    return mapped?.match(net, bits);
   });
 }

@@ -14,9 +14,7 @@ export interface AttemptCount {
   lockedUntil?: number;
 }
 
-export type AttemptDecision =
-  | { verify: true }
-  | { verify: false; reason: 'user_locked' | 'ip_throttled'; retryAfterMs: number };
+export type AttemptDecision = { verify: true } | { verify: false; reason: 'user_locked' | 'ip_throttled'; retryAfterMs: number };
 
 export function decideAttempt(policy: LockoutPolicy, count: AttemptCount, now: number): AttemptDecision {
   if (count.lockedUntil !== undefined && count.lockedUntil > now) {
@@ -44,7 +42,7 @@ export type CompletionDecision = { allow: true } | { allow: false; reason: 'inac
  * authentication as a whole, not to the password step alone. A missing account is inactive.
  */
 export function decideCompletion(account: { status: string } | undefined, lockedUntil: number | undefined, now: number): CompletionDecision {
-  if (!account || account.status !== 'active') return { allow: false, reason: 'inactive' };
+  if (account?.status !== 'active') return { allow: false, reason: 'inactive' };
   if (lockedUntil !== undefined && lockedUntil > now) return { allow: false, reason: 'locked' };
   return { allow: true };
 }

@@ -11,8 +11,18 @@
  * numbers are refused: they are not "a mobile number", and several of them are resold ranges.
  */
 export const PHONE_NUMBER_TYPES = [
-  'mobile', 'fixed-line-or-mobile', 'fixed-line', 'premium-rate', 'shared-cost', 'uan', 'toll-free', 'voip',
-  'personal-number', 'pager', 'voicemail', 'unknown',
+  'mobile',
+  'fixed-line-or-mobile',
+  'fixed-line',
+  'premium-rate',
+  'shared-cost',
+  'uan',
+  'toll-free',
+  'voip',
+  'personal-number',
+  'pager',
+  'voicemail',
+  'unknown',
 ] as const;
 export type PhoneNumberType = (typeof PHONE_NUMBER_TYPES)[number];
 export type PhoneChannel = 'sms' | 'voice';

@@ -19,7 +19,8 @@ export const POLICY_PRESETS: Readonly<Record<PresetName, PolicyPreset>> = {
   // devices remembered 14 days from any IP; passwords expire after 90 days, no reuse.
   'ip-allowlist': {
     name: 'ip-allowlist',
-    description: 'Password suffices inside the IP allowlist; elsewhere an authenticator app, SMS or voice code; devices remembered 14 days from any IP; passwords expire after 90 days.',
+    description:
+      'Password suffices inside the IP allowlist; elsewhere an authenticator app, SMS or voice code; devices remembered 14 days from any IP; passwords expire after 90 days.',
     overrides: {
       password: { maxAgeDays: 90, historyCount: 5 },
       lockout: { lockMinutes: 10 },

@@ -48,8 +48,10 @@ export type ReauthenticationRefusal = 'other-user' | 'other-session' | 'not-fres
  * authentication made since the request: the session went through a sign-in in between (its id
  * changed) and its auth time is not before the request (oidc-provider counts in whole seconds).
  */
-export function decideReauthentication(pending: PendingReauthentication, session: ReturningSession):
-  { unlock: true } | { unlock: false; reason: ReauthenticationRefusal } {
+export function decideReauthentication(
+  pending: PendingReauthentication,
+  session: ReturningSession,
+): { unlock: true } | { unlock: false; reason: ReauthenticationRefusal } {
   if (session.userId !== pending.userId) return { unlock: false, reason: 'other-user' };
   if (session.sessionUid !== pending.sessionUid) return { unlock: false, reason: 'other-session' };
   if (session.sessionId === pending.sessionId || session.authTime === undefined || session.authTime < pending.requestedAt) {

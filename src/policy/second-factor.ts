@@ -32,10 +32,16 @@ export interface SecondFactorInput {
 }
 
 export type SecondFactorReason =
-  | 'strict-network' | 'outside-allowlist' | 'inside-allowlist'
-  | 'step-up-acr' | 'reauthentication'
-  | 'mode-always' | 'mode-optional'
-  | 'user-enrolled' | 'not-enrolled' | 'factors-disallowed'
+  | 'strict-network'
+  | 'outside-allowlist'
+  | 'inside-allowlist'
+  | 'step-up-acr'
+  | 'reauthentication'
+  | 'mode-always'
+  | 'mode-optional'
+  | 'user-enrolled'
+  | 'not-enrolled'
+  | 'factors-disallowed'
   | 'remembered-device';
 
 export type SecondFactorDecision =
@@ -62,10 +68,13 @@ function enrollment(userFactors: readonly FactorType[], usable: readonly FactorT
 /** What the tenant's mode says, and whether that alone requires a second factor. */
 function modeRule(policy: TenantPolicy, insideAllowlist: boolean, state: Enrollment): { reason: ModeReason; requires: boolean } {
   switch (policy.mfa.mode) {
-    case 'always': return { reason: 'mode-always', requires: true };
-    case 'outside-allowlist': return insideAllowlist ? { reason: 'inside-allowlist', requires: false } : { reason: 'outside-allowlist', requires: true };
+    case 'always':
+      return { reason: 'mode-always', requires: true };
+    case 'outside-allowlist':
+      return insideAllowlist ? { reason: 'inside-allowlist', requires: false } : { reason: 'outside-allowlist', requires: true };
     // a user who enrolled a factor the tenant no longer allows asked for 2FA: they enrol an allowed one rather than lose it
-    case 'optional': return { reason: 'mode-optional', requires: state !== 'not-enrolled' };
+    case 'optional':
+      return { reason: 'mode-optional', requires: state !== 'not-enrolled' };
   }
 }
 

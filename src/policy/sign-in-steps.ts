@@ -20,10 +20,7 @@ export type SignInStep =
   | { step: 'finish' };
 
 /** what the sign-in needs of a second factor, decided once right after the first factor (decideSecondFactor) */
-export type SecondFactorDue =
-  | { action: 'none' }
-  | { action: 'challenge'; factors: FactorType[] }
-  | { action: 'enroll'; factors: FactorType[] };
+export type SecondFactorDue = { action: 'none' } | { action: 'challenge'; factors: FactorType[] } | { action: 'enroll'; factors: FactorType[] };
 
 export interface SignInProgress {
   /** the account as read at this moment: still active, not locked */

@@ -60,11 +60,7 @@ async function openSqlite(dataDir: string): Promise<Database> {
   return wrap('sqlite', orm, { pending: async () => [], migrate: async () => [] });
 }
 
-function wrap(
-  kind: Database['kind'],
-  orm: MikroORM,
-  migrations: { pending(): Promise<string[]>; migrate(): Promise<string[]> },
-): Database {
+function wrap(kind: Database['kind'], orm: MikroORM, migrations: { pending(): Promise<string[]>; migrate(): Promise<string[]> }): Database {
   return {
     kind,
     orm,

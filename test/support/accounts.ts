@@ -43,7 +43,9 @@ export async function withServices<T>(env: Record<string, string>, use: (c: Cont
 
 /** `latchkey migrate`: the PostgreSQL schema (the embedded SQLite schema is made at start) */
 export async function migrate(env: Record<string, string>): Promise<void> {
-  await withServices(env, async (c) => { if (c.db.kind === 'postgres') await c.db.migrate(); });
+  await withServices(env, async (c) => {
+    if (c.db.kind === 'postgres') await c.db.migrate();
+  });
 }
 
 /** `latchkey tenant create` (with parent: a child of that reseller tenant) */
@@ -51,7 +53,9 @@ export async function createTenant(s: Services, input: { name: string; displayNa
   const c = containerOf(s);
   const parent = input.parent === undefined ? undefined : await c.tenants.getByName(input.parent);
   return c.tenants.create({
-    name: input.name, ...(input.displayName !== undefined ? { displayName: input.displayName } : {}), ...(parent ? { parentId: parent.id } : {}),
+    name: input.name,
+    ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+    ...(parent ? { parentId: parent.id } : {}),
   });
 }
 
@@ -62,16 +66,27 @@ export async function setPolicy(s: Services, overrides: PolicyOverrides, tenant?
 }
 
 /** `latchkey user create` */
-export async function createUser(s: Services, input: {
-  tenant?: string; email: string; password: string; role?: string; firstName?: string; lastName?: string;
-}): Promise<User> {
+export async function createUser(
+  s: Services,
+  input: {
+    tenant?: string;
+    email: string;
+    password: string;
+    role?: string;
+    firstName?: string;
+    lastName?: string;
+  },
+): Promise<User> {
   const { tenant, ...fields } = input;
   const { id: tenantId } = await tenantOf(s, tenant);
   return containerOf(s).users.create({ tenantId, ...fields });
 }
 
 /** `latchkey client create`: a confidential client unless `public`; its secret is returned this once */
-export async function createClient(s: Services, input: Omit<ClientInput, 'tenantId'> & { tenant?: string }): Promise<{ clientId: string; clientSecret?: string }> {
+export async function createClient(
+  s: Services,
+  input: Omit<ClientInput, 'tenantId'> & { tenant?: string },
+): Promise<{ clientId: string; clientSecret?: string }> {
   const { tenant, ...fields } = input;
   const { id: tenantId } = await tenantOf(s, tenant);
   return containerOf(s).clients.create({ tenantId, ...fields });

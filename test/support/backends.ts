@@ -24,8 +24,11 @@ export async function createBackend(kind: BackendKind): Promise<Backend> {
     COOKIE_KEYS: randomBytes(32).toString('base64url'),
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // fast hashing keeps the suite quick; the bench measures the real parameters
-    ARGON2_MEMORY_KIB: '7168', ARGON2_ITERATIONS: '1',
-    NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DEMO_DATA: 'off',
+    ARGON2_MEMORY_KIB: '7168',
+    ARGON2_ITERATIONS: '1',
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DEMO_DATA: 'off',
     OUTBOUND_ALLOW_PRIVATE_ADDRESSES: 'true',
   };
   if (kind === 'embedded') {

@@ -64,7 +64,11 @@ export function findForm(html: string, actionPart: string): ParsedForm {
     for (const [, input = ''] of inner.matchAll(/<input\b([^>]*)>/g)) {
       const name = /name="([^"]*)"/.exec(input)?.[1];
       const value = /value="([^"]*)"/.exec(input)?.[1] ?? '';
-      if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&quot;/g, '"');
+      if (name)
+        fields[name] = value
+          .replace(/&amp;/g, '&')
+          .replace(/&#x3D;/g, '=')
+          .replace(/&quot;/g, '"');
     }
     return { action, fields };
   }

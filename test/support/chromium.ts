@@ -8,8 +8,13 @@ import { AxeBuilder } from '@axe-core/playwright';
 /** Debian's Chromium, installed by scripts/ensure-browser.sh (playwright-core downloads no browser). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 export const PHONE = { width: 360, height: 740 };
 export const DESKTOP = { width: 1280, height: 800 };
@@ -42,7 +47,8 @@ const REPORT_VIOLATIONS = `document.addEventListener('securitypolicyviolation', 
 });`;
 
 export async function watchedContext(
-  browser: Browser, options: { viewport?: { width: number; height: number }; locale?: string } = {},
+  browser: Browser,
+  options: { viewport?: { width: number; height: number }; locale?: string } = {},
 ): Promise<WatchedContext> {
   const context = await browser.newContext({ viewport: options.viewport ?? PHONE, locale: options.locale ?? 'en-GB' });
   await context.addInitScript({ content: REPORT_VIOLATIONS });

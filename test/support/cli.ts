@@ -18,8 +18,12 @@ export function runCli(env: Record<string, string>, args: string[]): Promise<Cli
     const child = spawn(process.execPath, [CLI, ...args, '--json'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const stuck = setTimeout(() => {
       child.kill('SIGUSR2');
       setTimeout(() => child.kill('SIGKILL'), 1000).unref();
@@ -29,7 +33,9 @@ export function runCli(env: Record<string, string>, args: string[]): Promise<Cli
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-      } catch { /* left empty: the assertion on json will say so */ }
+      } catch {
+        /* left empty: the assertion on json will say so */
+      }
       const killed = signal ? `latchkey ${args.join(' ')} was stuck for ${STUCK_MS / 1000} s and killed\n` : '';
       resolve({ code: code ?? 1, stdout, stderr: stderr + killed, json });
     });

@@ -15,7 +15,9 @@ export async function startDeliveryStandIns(): Promise<DeliveryStandIns> {
   const smtp = await startSmtpSink();
   const twilio = await startTwilioStandIn(credentials);
   return {
-    smtp, twilio, env: deliveryEnv(smtp.url, twilio, credentials),
+    smtp,
+    twilio,
+    env: deliveryEnv(smtp.url, twilio, credentials),
     async close() {
       await smtp.close();
       await twilio.close();

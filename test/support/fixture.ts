@@ -39,15 +39,23 @@ export async function createFixture(kind: BackendKind, options: FixtureOptions =
   await users.create({ tenantId, email: user.email, password: user.password, firstName: 'Alice' });
   const redirectUri = 'http://127.0.0.1:9/callback';
   const web = await clients.create({
-    tenantId, name: 'Web app', redirectUris: [redirectUri], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+    tenantId,
+    name: 'Web app',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
     grants: ['authorization_code', 'refresh_token'],
   });
   const machine = await clients.create({
-    tenantId, name: 'Worker', grants: ['client_credentials'],
+    tenantId,
+    name: 'Worker',
+    grants: ['client_credentials'],
     resources: [{ resource: 'https://api.example.test', scope: 'reports:read reports:write' }],
   });
   return {
-    backend, server, tenant, user,
+    backend,
+    server,
+    tenant,
+    user,
     client: { clientId: web.clientId, clientSecret: String(web.clientSecret), redirectUri },
     machine: { clientId: machine.clientId, clientSecret: String(machine.clientSecret) },
   };
@@ -68,5 +76,10 @@ export async function startFixture(kind: BackendKind, options: FixtureOptions = 
 /** a clock the test moves forward: travel(ms) sets how far ahead of real time the server lives */
 export function movableClock(): Clock & { travel(ms: number): void } {
   let offset = 0;
-  return { now: () => Date.now() + offset, travel: (ms) => { offset = ms; } };
+  return {
+    now: () => Date.now() + offset,
+    travel: (ms) => {
+      offset = ms;
+    },
+  };
 }

@@ -19,7 +19,9 @@ export async function startOwnRedis(port: number): Promise<{ url: string; stop()
     const deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => { /* not up yet */ });
+      probe.on('error', () => {
+        /* not up yet */
+      });
       try {
         await probe.connect();
         await probe.ping();
@@ -32,13 +34,22 @@ export async function startOwnRedis(port: number): Promise<{ url: string; stop()
       }
     }
   };
-  const stop = () => new Promise<void>((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
   await start();
-  return { url, start, stop, dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    url,
+    start,
+    stop,
+    dispose: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** a fixture on PostgreSQL and a Redis of the test's own (to stop and start); dispose() ends both */
@@ -46,7 +57,9 @@ export async function startFixtureOnOwnRedis(): Promise<{ f: Fixture; config: oi
   const redis = await startOwnRedis(await freePort());
   const { f, config } = await startFixture('postgres', { env: { REDIS_URL: redis.url } });
   return {
-    f, config, redis,
+    f,
+    config,
+    redis,
     async dispose() {
       await disposeFixture(f);
       await redis.dispose();

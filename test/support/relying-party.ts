@@ -44,7 +44,8 @@ export async function signIn(
     scope: options.scope ?? 'openid email profile',
     code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
-    state, nonce,
+    state,
+    nonce,
     ...options.extra,
   });
   let page = await browser.navigate(authUrl.toString());
@@ -53,20 +54,25 @@ export async function signIn(
     const form = findForm(page.html, '/login');
     page = await browser.navigate(form.action, { form: { ...form.fields, email: credentials.email, password: credentials.password } });
   }
-  if (page.html && page.html.includes('/consent')) {
+  if (page.html?.includes('/consent')) {
     const form = findForm(page.html, '/consent');
     page = await browser.navigate(form.action, { form: { ...form.fields, decision: 'allow' } });
   }
-  expect(page.url, `expected a redirect to the client, got ${page.res.status}: ${page.html.slice(0, 800)}`).to.match(new RegExp(`^${escape(client.redirectUri)}`));
+  expect(page.url, `expected a redirect to the client, got ${page.res.status}: ${page.html.slice(0, 800)}`).to.match(
+    new RegExp(`^${escapeRegExp(client.redirectUri)}`),
+  );
   return { callbackUrl: new URL(page.url), codeVerifier, state, nonce, browser };
 }
 
 export async function exchange(config: oidc.Configuration, result: SignInResult) {
   return oidc.authorizationCodeGrant(config, result.callbackUrl, {
-    pkceCodeVerifier: result.codeVerifier, expectedState: result.state, expectedNonce: result.nonce, idTokenExpected: true,
+    pkceCodeVerifier: result.codeVerifier,
+    expectedState: result.state,
+    expectedNonce: result.nonce,
+    idTokenExpected: true,
   });
 }
 
-function escape(s: string) {
+function escapeRegExp(s: string) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

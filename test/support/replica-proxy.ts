@@ -12,12 +12,19 @@ export async function startReplicaProxy(port: number, replicas: Record<string, s
     const asked = req.headers['x-replica'];
     const name = typeof asked === 'string' && replicas[asked] ? asked : names[next++ % names.length]!;
     const target = new URL(replicas[name]!);
-    const upstream = request({
-      host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers,
-    }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => {
       res.writeHead(502);
       res.end();
@@ -27,9 +34,10 @@ export async function startReplicaProxy(port: number, replicas: Record<string, s
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -50,8 +50,12 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
   const fullEnv = { PATH: process.env.PATH ?? '', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...env };
   const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const url = fullEnv.ISSUER;
   const direct = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
@@ -59,7 +63,9 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
     try {
       if ((await fetch(`${direct}/healthz`)).ok) break;
-    } catch { /* not yet listening */ }
+    } catch {
+      /* not yet listening */
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`server did not start:\n${output}`);
@@ -67,12 +73,17 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url, direct, env: fullEnv, process: child, output: () => output,
-    stop: (signal = 'SIGTERM') => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
-      child.once('exit', (code) => resolve(code));
-      child.kill(signal);
-    }),
+    url,
+    direct,
+    env: fullEnv,
+    process: child,
+    output: () => output,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
   };
 }
 

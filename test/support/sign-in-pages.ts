@@ -9,12 +9,18 @@ export interface Page {
 }
 
 /** Opens the hosted sign-in page for a client in a (new) browser. */
-export async function openSignIn(config: oidc.Configuration, client: RegisteredTestClient, browser?: Browser): Promise<{ browser: Browser; page: Page; verifier: string }> {
+export async function openSignIn(
+  config: oidc.Configuration,
+  client: RegisteredTestClient,
+  browser?: Browser,
+): Promise<{ browser: Browser; page: Page; verifier: string }> {
   const b = browser ?? new Browser(new URL(config.serverMetadata().issuer).origin);
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: client.redirectUri, scope: 'openid email',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    redirect_uri: client.redirectUri,
+    scope: 'openid email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
   });
   const { res, url: at, html } = await b.navigate(url.toString());
   return { browser: b, page: { status: res.status, url: at, html }, verifier };
@@ -29,5 +35,10 @@ export async function submit(browser: Browser, page: Page, actionPart: string, f
 
 export function alertText(html: string): string {
   const block = /<div class="alert"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
-  return block.replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/\s+/g, ' ').trim();
+  return block
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#x27;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

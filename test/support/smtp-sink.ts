@@ -42,20 +42,23 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     logger: false,
     size: 10 * 1024 * 1024,
     onData(stream, session, callback) {
-      simpleParser(stream).then((parsed) => {
-        const receivedAt = Date.now();
-        messages.push({
-          to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-          from: headerAddresses(parsed.from),
-          subject: parsed.subject ?? '',
-          text: parsed.text,
-          html: parsed.html === false ? undefined : parsed.html,
-          date: parsed.date ?? new Date(receivedAt),
-          receivedAt,
-        });
-        arrivals.arrived();
-        callback();
-      }, (err: Error) => callback(err));
+      simpleParser(stream).then(
+        (parsed) => {
+          const receivedAt = Date.now();
+          messages.push({
+            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+            from: headerAddresses(parsed.from),
+            subject: parsed.subject ?? '',
+            text: parsed.text,
+            html: parsed.html === false ? undefined : parsed.html,
+            date: parsed.date ?? new Date(receivedAt),
+            receivedAt,
+          });
+          arrivals.arrived();
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
     },
   });
   await new Promise<void>((resolve, reject) => {

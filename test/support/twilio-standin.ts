@@ -108,10 +108,11 @@ export async function startTwilioStandIn(credentials: { accountSid: string; auth
     failNext(status, code, message) {
       failures.push({ status, code, message });
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -130,10 +131,26 @@ function messageResource(accountSid: string, sms: SentSms) {
   const now = new Date(sms.receivedAt).toUTCString().replace('GMT', '+0000');
   const uri = `/2010-04-01/Accounts/${accountSid}/Messages/${sms.sid}.json`;
   return {
-    account_sid: accountSid, api_version: '2010-04-01', body: sms.body, date_created: now, date_sent: null, date_updated: now,
-    direction: 'outbound-api', error_code: null, error_message: null, from: sms.from, messaging_service_sid: null,
-    num_media: '0', num_segments: String(Math.max(1, Math.ceil(sms.body.length / 153))), price: null, price_unit: 'USD',
-    sid: sms.sid, status: 'queued', subresource_uris: { media: uri.replace('.json', '/Media.json') }, to: sms.to, uri,
+    account_sid: accountSid,
+    api_version: '2010-04-01',
+    body: sms.body,
+    date_created: now,
+    date_sent: null,
+    date_updated: now,
+    direction: 'outbound-api',
+    error_code: null,
+    error_message: null,
+    from: sms.from,
+    messaging_service_sid: null,
+    num_media: '0',
+    num_segments: String(Math.max(1, Math.ceil(sms.body.length / 153))),
+    price: null,
+    price_unit: 'USD',
+    sid: sms.sid,
+    status: 'queued',
+    subresource_uris: { media: uri.replace('.json', '/Media.json') },
+    to: sms.to,
+    uri,
   };
 }
 
@@ -141,12 +158,33 @@ function callResource(accountSid: string, call: PlacedCall) {
   const now = new Date(call.receivedAt).toUTCString().replace('GMT', '+0000');
   const uri = `/2010-04-01/Accounts/${accountSid}/Calls/${call.sid}.json`;
   return {
-    account_sid: accountSid, annotation: null, answered_by: null, api_version: '2010-04-01', caller_name: null,
-    date_created: now, date_updated: now, direction: 'outbound-api', duration: null, end_time: null, forwarded_from: null,
-    from: call.from, from_formatted: call.from, group_sid: null, parent_call_sid: null, phone_number_sid: `PN${randomBytes(16).toString('hex')}`,
-    price: null, price_unit: 'USD', queue_time: '0', sid: call.sid, start_time: null, status: 'queued',
+    account_sid: accountSid,
+    annotation: null,
+    answered_by: null,
+    api_version: '2010-04-01',
+    caller_name: null,
+    date_created: now,
+    date_updated: now,
+    direction: 'outbound-api',
+    duration: null,
+    end_time: null,
+    forwarded_from: null,
+    from: call.from,
+    from_formatted: call.from,
+    group_sid: null,
+    parent_call_sid: null,
+    phone_number_sid: `PN${randomBytes(16).toString('hex')}`,
+    price: null,
+    price_unit: 'USD',
+    queue_time: '0',
+    sid: call.sid,
+    start_time: null,
+    status: 'queued',
     subresource_uris: { recordings: uri.replace('.json', '/Recordings.json'), events: uri.replace('.json', '/Events.json') },
-    to: call.to, to_formatted: call.to, trunk_sid: null, uri,
+    to: call.to,
+    to_formatted: call.to,
+    trunk_sid: null,
+    uri,
   };
 }
 
@@ -177,7 +215,10 @@ export function testTwilioCredentials(): { accountSid: string; authToken: string
 /** the server settings that send email to the SMTP sink and SMS and calls to the Twilio stand-in */
 export function deliveryEnv(smtpUrl: string, twilio: { url: string }, credentials: { accountSid: string; authToken: string }): Record<string, string> {
   return {
-    SMTP_URL: smtpUrl, TWILIO_ACCOUNT_SID: credentials.accountSid, TWILIO_AUTH_TOKEN: credentials.authToken,
-    TWILIO_FROM: '+15005550006', TWILIO_API_BASE_URL: twilio.url,
+    SMTP_URL: smtpUrl,
+    TWILIO_ACCOUNT_SID: credentials.accountSid,
+    TWILIO_AUTH_TOKEN: credentials.authToken,
+    TWILIO_FROM: '+15005550006',
+    TWILIO_API_BASE_URL: twilio.url,
   };
 }

@@ -20,7 +20,9 @@ export interface Flow {
  * stops at whatever page comes next (second factor, enrollment, or the redirect back).
  */
 export async function startFlow(
-  config: oidc.Configuration, client: RegisteredTestClient, credentials: { email: string; password: string } | undefined,
+  config: oidc.Configuration,
+  client: RegisteredTestClient,
+  credentials: { email: string; password: string } | undefined,
   options: { browser?: Browser; extra?: Record<string, string> } = {},
 ): Promise<Flow> {
   const browser = options.browser ?? new Browser(new URL(config.serverMetadata().issuer).origin);
@@ -28,8 +30,13 @@ export async function startFlow(
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: client.redirectUri, scope: 'openid email', state, nonce,
-    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', ...options.extra,
+    redirect_uri: client.redirectUri,
+    scope: 'openid email',
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    ...options.extra,
   });
   let page = await go(browser, url.toString());
   if (credentials && page.html.includes('autocomplete="current-password"')) {
@@ -59,9 +66,14 @@ export async function follow(browser: Browser, page: Page, hrefPart: string): Pr
 
 /** the page is the redirect back to the application: exchange its code, return the ID token claims */
 export async function finishFlow(config: oidc.Configuration, client: RegisteredTestClient, flow: Flow, page: Page = flow.page) {
-  expect(page.url, `expected the redirect back, got ${page.status}: ${page.html.slice(0, 1500)}`).to.match(new RegExp(`^${client.redirectUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  expect(page.url, `expected the redirect back, got ${page.status}: ${page.html.slice(0, 1500)}`).to.match(
+    new RegExp(`^${client.redirectUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), {
-    pkceCodeVerifier: flow.codeVerifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true,
+    pkceCodeVerifier: flow.codeVerifier,
+    expectedState: flow.state,
+    expectedNonce: flow.nonce,
+    idTokenExpected: true,
   });
   return { tokens, claims: tokens.claims()! };
 }
@@ -69,7 +81,10 @@ export async function finishFlow(config: oidc.Configuration, client: RegisteredT
 /** the text of an element with this id, tags stripped */
 export function textOf(html: string, id: string): string {
   const match = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(code|ol|div|p)>`).exec(html);
-  return (match?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return (match?.[1] ?? '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** the recovery codes a page shows once */

@@ -1,9 +1,16 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
-  POLICY_FLAGS, allowedValues, defaultText, mergePolicyLayers, parseFlagValue, policyFlagOptions, policyFlagOverrides, type PolicyFlag,
+  POLICY_FLAGS,
+  allowedValues,
+  defaultText,
+  mergePolicyLayers,
+  parseFlagValue,
+  policyFlagOptions,
+  policyFlagOverrides,
+  type PolicyFlag,
 } from '../../src/cli/policy-flags.ts';
 import { POLICY_PRESETS, PRESET_NAMES } from '../../src/policy/presets.ts';
 import { DEVICE_BINDINGS, FACTOR_TYPES, MFA_MODES, defaultTenantPolicy, tenantPolicySchema } from '../../src/policy/tenant-policy.ts';
@@ -24,8 +31,10 @@ const refusal = (name: string, raw: string | string[]): AppError => {
   }
   throw new Error(`--${name} ${String(raw)} was accepted`);
 };
-const schemaFields = () => Object.entries(tenantPolicySchema.shape).flatMap(([section, schema]) =>
-  Object.keys((schema.unwrap() as z.ZodObject).shape).map((field) => `${section}.${field}`));
+const schemaFields = () =>
+  Object.entries(tenantPolicySchema.shape).flatMap(([section, schema]) =>
+    Object.keys((schema.unwrap() as z.ZodObject).shape).map((field) => `${section}.${field}`),
+  );
 
 describe('set-policy flags (src/cli/policy-flags.ts)', () => {
   describe('the flag table', () => {
@@ -36,7 +45,7 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       expect(new Set(flagged).size).to.equal(flagged.length);
     });
 
-    it('uses each name once and none of the command\'s own options', () => {
+    it("uses each name once and none of the command's own options", () => {
       const names = POLICY_FLAGS.flatMap((f) => [f.flag, ...(f.aliases ?? [])]);
       expect(new Set(names).size).to.equal(names.length);
       for (const own of ['name', 'policy', 'preset', 'json', 'help']) expect(names).to.not.include(own);
@@ -71,7 +80,7 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
   });
 
   describe('parsing every flag', () => {
-    it('accepts each flag\'s own default written as text', () => {
+    it("accepts each flag's own default written as text", () => {
       for (const f of POLICY_FLAGS) {
         const text = f.default === null ? 'default' : Array.isArray(f.default) ? f.default.join(',') : String(f.default);
         expect(parseFlagValue(f, text), f.flag).to.deep.equal(f.default);
@@ -153,10 +162,18 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
   describe('overrides from parsed options', () => {
     it('puts each flag under its section and remembers which flag set it', () => {
       const { overrides, setBy } = policyFlagOverrides({
-        'mfa-mode': 'always', 'trust-days': '30', allowlist: ['10.0.0.0/8'], 'network-allowlist': ['192.0.2.0/24'], 'password-classes': [''], name: 'acme',
+        'mfa-mode': 'always',
+        'trust-days': '30',
+        allowlist: ['10.0.0.0/8'],
+        'network-allowlist': ['192.0.2.0/24'],
+        'password-classes': [''],
+        name: 'acme',
       });
       expect(overrides).to.deep.equal({
-        mfa: { mode: 'always' }, devices: { trustDays: 30 }, network: { allowlist: ['192.0.2.0/24', '10.0.0.0/8'] }, password: { requiredClasses: [] },
+        mfa: { mode: 'always' },
+        devices: { trustDays: 30 },
+        network: { allowlist: ['192.0.2.0/24', '10.0.0.0/8'] },
+        password: { requiredClasses: [] },
       });
       expect(setBy.get('devices.trustDays')).to.equal('trust-days');
       expect(setBy.get('network.allowlist')).to.equal('network-allowlist');
@@ -173,7 +190,9 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       const json = { mfa: { factors: ['totp'] } };
       const flags = { mfa: { mode: 'optional' }, network: { allowlist: [] } };
       expect(mergePolicyLayers(preset, json, flags)).to.deep.equal({
-        mfa: { mode: 'optional', factors: ['totp'] }, devices: { trustDays: 365 }, network: { allowlist: [] },
+        mfa: { mode: 'optional', factors: ['totp'] },
+        devices: { trustDays: 365 },
+        network: { allowlist: [] },
       });
       expect(preset.mfa.mode, 'inputs are left alone').to.equal('always');
     });
@@ -199,7 +218,9 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       for (const f of POLICY_FLAGS) {
         const row = doc.split('\n').find((line) => line.startsWith(`| \`--${f.flag}\``));
         expect(row, `--${f.flag}`).to.be.a('string');
-        expect(row, `--${f.flag}`).to.include(`\`${f.section}.${f.field}\``).and.include(`| ${defaultText(f)} |`);
+        expect(row, `--${f.flag}`)
+          .to.include(`\`${f.section}.${f.field}\``)
+          .and.include(`| ${defaultText(f)} |`);
       }
     });
   });

@@ -21,7 +21,9 @@ const named = (err: ConfigError, setting: string) => err.problems.filter((p) => 
 
 describe('loadSettings', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'latchkey-config-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('has working defaults for an empty environment', () => {
@@ -86,7 +88,6 @@ describe('loadSettings', () => {
     expect(named(err, 'ISSUER')).to.have.length(1);
   });
 
-
   it('gives sign-in sessions a 24-hour absolute lifetime beside the idle timeout by default', () => {
     const s = loadSettings({});
     expect(s.SESSION_TTL).to.equal(86400);
@@ -102,7 +103,12 @@ describe('loadSettings', () => {
       'PORT: Invalid input: expected number, received NaN',
       'SESSION_MAX_LIFETIME: must be at least SESSION_TTL (7200): a session cannot be idle for longer than it may live',
     ]);
-    expect(named(configError(() => loadSettings({ SESSION_MAX_LIFETIME: '299' })), 'SESSION_MAX_LIFETIME')).to.have.length(1);
+    expect(
+      named(
+        configError(() => loadSettings({ SESSION_MAX_LIFETIME: '299' })),
+        'SESSION_MAX_LIFETIME',
+      ),
+    ).to.have.length(1);
   });
   it('reports several problems at once', () => {
     const err = configError(() => loadSettings({ PORT: 'abc', DATABASE_URL: 'mysql://x', TRUST_PROXY: 'notanip', ISSUER: 'https://x.example/' }));
@@ -123,7 +129,12 @@ describe('loadSettings', () => {
   it('validates values from the file like values from the environment', () => {
     const file = join(dir, 'latchkey.json');
     writeFileSync(file, JSON.stringify({ PORT: 'abc' }));
-    expect(named(configError(() => loadSettings({ LATCHKEY_CONFIG_FILE: file })), 'PORT')).to.have.length(1);
+    expect(
+      named(
+        configError(() => loadSettings({ LATCHKEY_CONFIG_FILE: file })),
+        'PORT',
+      ),
+    ).to.have.length(1);
     // the environment fixing the value wins
     expect(loadSettings({ LATCHKEY_CONFIG_FILE: file, PORT: '1234' }).PORT).to.equal(1234);
   });
@@ -137,7 +148,12 @@ describe('loadSettings', () => {
   });
 
   it('reports an unreadable or non-object file under LATCHKEY_CONFIG_FILE', () => {
-    expect(named(configError(() => loadSettings({ LATCHKEY_CONFIG_FILE: join(dir, 'missing.json') })), 'LATCHKEY_CONFIG_FILE')).to.have.length(1);
+    expect(
+      named(
+        configError(() => loadSettings({ LATCHKEY_CONFIG_FILE: join(dir, 'missing.json') })),
+        'LATCHKEY_CONFIG_FILE',
+      ),
+    ).to.have.length(1);
     for (const text of ['{not json', '[1,2]', 'null', '"text"']) {
       const file = join(dir, 'bad.json');
       writeFileSync(file, text);
@@ -149,7 +165,9 @@ describe('loadSettings', () => {
 
 describe('resolveSecrets', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'latchkey-secrets-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-secrets-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses production without COOKIE_KEYS and KEY_ENCRYPTION_KEY, naming both', () => {
@@ -160,20 +178,32 @@ describe('resolveSecrets', () => {
   });
 
   it('refuses production with only one of them, naming the missing one', () => {
-    const err = configError(() => resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), SMTP_URL: 'smtp://mail.example:587' })));
+    const err = configError(() =>
+      resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), SMTP_URL: 'smtp://mail.example:587' })),
+    );
     expect(err.problems).to.have.length(1);
     expect(named(err, 'KEY_ENCRYPTION_KEY')).to.have.length(1);
   });
 
   it('refuses production without SMTP_URL: reset links and lock notices must really be sent', () => {
     const key = randomBytes(32).toString('base64');
-    const err = configError(() => resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key })));
+    const err = configError(() =>
+      resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key })),
+    );
     expect(err.problems).to.deep.equal(['SMTP_URL: required when NODE_ENV=production']);
   });
 
   it('uses the configured secrets as they are', () => {
     const key = randomBytes(32);
-    const s = resolveSecrets(loadSettings({ NODE_ENV: 'production', DATA_DIR: dir, COOKIE_KEYS: 'c'.repeat(32), KEY_ENCRYPTION_KEY: key.toString('base64'), SMTP_URL: 'smtp://mail.example:587' }));
+    const s = resolveSecrets(
+      loadSettings({
+        NODE_ENV: 'production',
+        DATA_DIR: dir,
+        COOKIE_KEYS: 'c'.repeat(32),
+        KEY_ENCRYPTION_KEY: key.toString('base64'),
+        SMTP_URL: 'smtp://mail.example:587',
+      }),
+    );
     expect(s.source).to.equal('settings');
     expect(s.cookieKeys).to.deep.equal(['c'.repeat(32)]);
     expect(s.keyEncryptionKey.equals(key)).to.equal(true);
@@ -207,7 +237,12 @@ describe('resolveSecrets', () => {
   for (const text of ['{broken', '{}', 'null', '{"cookieKeys":"x"}']) {
     it(`refuses a damaged secrets.json (${text}) with a problem naming DATA_DIR`, () => {
       writeFileSync(join(dir, 'secrets.json'), text, { mode: 0o600 });
-      expect(named(configError(() => resolveSecrets(loadSettings({ DATA_DIR: dir }))), 'DATA_DIR')).to.have.length(1);
+      expect(
+        named(
+          configError(() => resolveSecrets(loadSettings({ DATA_DIR: dir }))),
+          'DATA_DIR',
+        ),
+      ).to.have.length(1);
       expect(readFileSync(join(dir, 'secrets.json'), 'utf8'), 'left for the operator to inspect').to.equal(text);
     });
   }
@@ -251,7 +286,12 @@ describe('Twilio settings', () => {
 
   for (const value of ['ftp://api.twilio.com', 'https://user:pass@gw.example', 'https://gw.example/?x=1', 'https://gw.example/#x', 'api.twilio.com']) {
     it(`rejects TWILIO_API_BASE_URL=${value}`, () => {
-      expect(named(configError(() => loadSettings({ TWILIO_API_BASE_URL: value })), 'TWILIO_API_BASE_URL')).to.have.length(1);
+      expect(
+        named(
+          configError(() => loadSettings({ TWILIO_API_BASE_URL: value })),
+          'TWILIO_API_BASE_URL',
+        ),
+      ).to.have.length(1);
     });
   }
 

@@ -119,7 +119,7 @@ describe('Dockerfile', () => {
     expect(checks[0]!.args).to.not.match(/\b(curl|wget)\b/);
   });
 
-  it('puts `latchkey` on PATH for the chart\'s migration and inactivity jobs', () => {
+  it("puts `latchkey` on PATH for the chart's migration and inactivity jobs", () => {
     expect(inFinal('RUN').some((r) => r.args.includes('ln -s /app/bin/latchkey.js /usr/local/bin/latchkey'))).to.equal(true);
     expect(inFinal('CMD').at(-1)!.args).to.equal('["node", "src/main.ts"]');
     expect(inFinal('ENTRYPOINT')).to.be.empty;
@@ -130,6 +130,8 @@ describe('Dockerfile', () => {
     const args = Object.assign({}, ...inFinal('ARG').map((a) => pairs(a.args))) as Record<string, string>;
     expect(labels['org.opencontainers.image.title']).to.equal('Latchkey');
     expect(labels['org.opencontainers.image.licenses']).to.equal(pkg.license);
+    // the label holds the build argument's reference itself, unexpanded
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's literal text
     expect(labels['org.opencontainers.image.version']).to.equal('${VERSION}');
     expect(args.VERSION).to.equal(pkg.version);
     expect(labels).to.have.property('org.opencontainers.image.revision');
@@ -137,7 +139,10 @@ describe('Dockerfile', () => {
 
   it('copies no secret-looking file and not the whole build context', () => {
     for (const copy of instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')) {
-      const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
       expect(copy.keyword, 'ADD fetches URLs and unpacks archives: use COPY').to.equal('COPY');
       for (const source of sources) {
         expect(source, copy.args).to.not.match(/^\.\/?$/);
@@ -155,17 +160,35 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const entries = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const entries = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
   it('keeps secrets, local data, installs, history and tests out of the build context', () => {
-    for (const entry of ['.env', '.env.*', '**/.env', '**/.env.*', '*.pem', '*.key', '**/secrets.json', 'data', 'node_modules', '.git', 'test', 'bench', 'docs', 'helm', '.ci']) {
+    for (const entry of [
+      '.env',
+      '.env.*',
+      '**/.env',
+      '**/.env.*',
+      '*.pem',
+      '*.key',
+      '**/secrets.json',
+      'data',
+      'node_modules',
+      '.git',
+      'test',
+      'bench',
+      'docs',
+      'helm',
+      '.ci',
+    ]) {
       expect(entries, entry).to.include(entry);
     }
   });
 
   it('does not exclude what the image copies', () => {
-    const copied = instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
-      .flatMap((c) => c.args.split(/\s+/).slice(0, -1));
+    const copied = instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).flatMap((c) => c.args.split(/\s+/).slice(0, -1));
     for (const source of copied) expect(entries, source).to.not.include(source.replace(/\/$/, ''));
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createMetrics } from '../../src/lib/metrics.ts';
 import { SECOND_FACTOR_METHODS } from '../../src/policy/factor-types.ts';
-import { parseMetrics, valueOf } from '../support/prometheus.ts';
+import { parseMetrics, metricValue } from '../support/prometheus.ts';
 
 describe('metrics', () => {
   const load = { active: 2, queued: 5 };
@@ -18,14 +18,14 @@ describe('metrics', () => {
     m.securityEvent('mfa.code_sent', { channel: 'sms' });
     m.securityEvent('mfa.failed', { factor: 'carrier-pigeon' });
     const s = await read(m);
-    expect(valueOf(s, 'latchkey_signins_total', { result: 'failed' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_signins_total', { result: 'locked' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_locks_total')).to.equal(1);
-    expect(valueOf(s, 'latchkey_second_factor_total', { factor: 'totp', result: 'failed' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_second_factor_total', { factor: 'recovery', result: 'succeeded' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_second_factor_total', { factor: 'sms', result: 'sent' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_second_factor_total', { factor: 'other', result: 'failed' }), 'unknown factors share one label').to.equal(1);
-    expect(valueOf(s, 'latchkey_security_events_total')).to.equal(7);
+    expect(metricValue(s, 'latchkey_signins_total', { result: 'failed' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_signins_total', { result: 'locked' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_locks_total')).to.equal(1);
+    expect(metricValue(s, 'latchkey_second_factor_total', { factor: 'totp', result: 'failed' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_second_factor_total', { factor: 'recovery', result: 'succeeded' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_second_factor_total', { factor: 'sms', result: 'sent' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_second_factor_total', { factor: 'other', result: 'failed' }), 'unknown factors share one label').to.equal(1);
+    expect(metricValue(s, 'latchkey_security_events_total')).to.equal(7);
   });
 
   it('keeps label values to fixed sets whatever a request carries', async () => {
@@ -33,20 +33,20 @@ describe('metrics', () => {
     m.request('/token', 'BREW', 200, 0.01);
     m.request('/token', 'POST', 503, 0.02);
     m.tokenIssued('access_token', 'urn:made-up:grant');
-    m.securityEvent('Robert\'); DROP TABLE', {});
+    m.securityEvent("Robert'); DROP TABLE", {});
     const s = await read(m);
-    expect(valueOf(s, 'latchkey_http_requests_total', { method: 'other', status_class: '2xx' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_http_requests_total', { method: 'POST', status_class: '5xx' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_tokens_issued_total', { type: 'access_token', grant: 'other' })).to.equal(1);
-    expect(valueOf(s, 'latchkey_security_events_total')).to.equal(0);
+    expect(metricValue(s, 'latchkey_http_requests_total', { method: 'other', status_class: '2xx' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_http_requests_total', { method: 'POST', status_class: '5xx' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_tokens_issued_total', { type: 'access_token', grant: 'other' })).to.equal(1);
+    expect(metricValue(s, 'latchkey_security_events_total')).to.equal(0);
   });
 
   it('reads the argon2 load at each scrape', async () => {
     const m = fresh();
-    expect(valueOf(await read(m), 'latchkey_argon2_queue_depth')).to.equal(5);
+    expect(metricValue(await read(m), 'latchkey_argon2_queue_depth')).to.equal(5);
     load.queued = 0;
     const s = await read(m);
-    expect(valueOf(s, 'latchkey_argon2_queue_depth')).to.equal(0);
-    expect(valueOf(s, 'latchkey_argon2_in_flight')).to.equal(2);
+    expect(metricValue(s, 'latchkey_argon2_queue_depth')).to.equal(0);
+    expect(metricValue(s, 'latchkey_argon2_in_flight')).to.equal(2);
   });
 });

@@ -5,7 +5,13 @@ const ANY = { phoneCountries: [] };
 
 describe('phone numbers: what the numbering plan says, and the screening every SMS and call goes through', () => {
   it('reads type, country and the block of 10,000 numbers from libphonenumber-js full metadata', () => {
-    expect(describePhoneNumber('+12015550123')).to.deep.equal({ phone: '+12015550123', prefix: '+1201555', valid: true, type: 'fixed-line-or-mobile', country: 'US' });
+    expect(describePhoneNumber('+12015550123')).to.deep.equal({
+      phone: '+12015550123',
+      prefix: '+1201555',
+      valid: true,
+      type: 'fixed-line-or-mobile',
+      country: 'US',
+    });
     expect(describePhoneNumber('+447400123456')).to.deep.equal({ phone: '+447400123456', prefix: '+44740012', valid: true, type: 'mobile', country: 'GB' });
     expect(describePhoneNumber('+19005550123')).to.deep.include({ valid: true, type: 'premium-rate', country: 'US' });
     expect(describePhoneNumber('+443001234567')).to.deep.include({ valid: true, type: 'uan', country: 'GB' });
@@ -31,7 +37,12 @@ describe('phone numbers: what the numbering plan says, and the screening every S
       expect(screenPhoneNumber(input, 'sms', ANY), String(input)).to.deep.equal({ ok: false, reason: 'malformed' });
     }
     expect(screenPhoneNumber('+449090000000', 'voice', ANY)).to.deep.equal({
-      ok: false, reason: 'premium-rate', channel: 'voice', phone: '+449090000000', type: 'premium-rate', country: 'GB',
+      ok: false,
+      reason: 'premium-rate',
+      channel: 'voice',
+      phone: '+449090000000',
+      type: 'premium-rate',
+      country: 'GB',
     });
   });
 
@@ -44,7 +55,11 @@ describe('phone numbers: what the numbering plan says, and the screening every S
     const refused = screenPhoneNumber('+979123456789', 'sms', ANY);
     if (refused.ok || refused.reason === 'malformed') throw new Error('expected a refusal');
     expect(phoneRefusalDetails(refused)).to.deep.equal({
-      channel: 'sms', reason: 'international-network', type: 'premium-rate', country: null, phone: '+**********89',
+      channel: 'sms',
+      reason: 'international-network',
+      type: 'premium-rate',
+      country: null,
+      phone: '+**********89',
     });
   });
 });

@@ -13,7 +13,9 @@ describe('redaction of what leaves the process (logs, traces)', () => {
   });
 
   it('keeps the names of query parameters, never their values', () => {
-    expect(redactQuery('client_id=app&login_hint=a%40b.example&state=xyz&flag')).to.equal('client_id=REDACTED&login_hint=REDACTED&state=REDACTED&flag=REDACTED');
+    expect(redactQuery('client_id=app&login_hint=a%40b.example&state=xyz&flag')).to.equal(
+      'client_id=REDACTED&login_hint=REDACTED&state=REDACTED&flag=REDACTED',
+    );
   });
 
   it('removes every string literal from SQL, quotes and backslashes included', () => {

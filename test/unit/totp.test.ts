@@ -6,7 +6,11 @@ import { qrSvg } from '../../src/factors/qr.ts';
 // values are 8 digits, authenticator apps show their last 6
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const RFC_VECTORS: [seconds: number, code: string][] = [
-  [59, '287082'], [1111111109, '081804'], [1111111111, '050471'], [1234567890, '005924'], [2000000000, '279037'],
+  [59, '287082'],
+  [1111111109, '081804'],
+  [1111111111, '050471'],
+  [1234567890, '005924'],
+  [2000000000, '279037'],
 ];
 const STEP_MS = 30_000;
 
@@ -50,8 +54,20 @@ describe('TOTP (RFC 6238)', () => {
     expect(await verifyTotp(RFC_SECRET, ` ${code.slice(0, 3)} ${code.slice(3)} `, now)).to.equal(totpStepAt(now));
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
     const refused: unknown[] = [
-      wrong, code.slice(0, 5), `${code}0`, `${code.slice(0, 5)}a`, 'abcdef', '', `-${code.slice(1)}`, `${code}\u0000`,
-      '١٢٣٤٥٦', `${code.slice(0, 3)}-${code.slice(3)}`, Number(code), undefined, null, [code],
+      wrong,
+      code.slice(0, 5),
+      `${code}0`,
+      `${code.slice(0, 5)}a`,
+      'abcdef',
+      '',
+      `-${code.slice(1)}`,
+      `${code}\u0000`,
+      '١٢٣٤٥٦',
+      `${code.slice(0, 3)}-${code.slice(3)}`,
+      Number(code),
+      undefined,
+      null,
+      [code],
     ];
     for (const input of refused) {
       expect(await verifyTotp(RFC_SECRET, input, now), JSON.stringify(input)).to.equal(null);
@@ -89,7 +105,11 @@ describe('TOTP enrollment', () => {
     expect(svg).to.include('<path');
     expect(svg).to.not.match(/<script|\son\w+=|javascript:/i);
     let thrown: unknown;
-    try { await qrSvg(''); } catch (err) { thrown = err; }
+    try {
+      await qrSvg('');
+    } catch (err) {
+      thrown = err;
+    }
     expect(thrown).to.be.instanceOf(Error);
   });
 });

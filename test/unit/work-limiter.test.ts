@@ -8,13 +8,14 @@ describe('work limiter', () => {
     let running = 0;
     let peak = 0;
     const gates: (() => void)[] = [];
-    const job = () => limiter.run(async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise<void>((r) => gates.push(r));
-      running -= 1;
-      return 'done';
-    });
+    const job = () =>
+      limiter.run(async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((r) => gates.push(r));
+        running -= 1;
+        return 'done';
+      });
     const accepted = Array.from({ length: 5 }, job);
     const refused = await job().catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(AppError);
@@ -31,7 +32,11 @@ describe('work limiter', () => {
 
   it('frees its slot when a job throws', async () => {
     const limiter = createWorkLimiter({ concurrency: 1, maxQueue: 0 });
-    await limiter.run(async () => { throw new Error('boom'); }).catch(() => undefined);
+    await limiter
+      .run(async () => {
+        throw new Error('boom');
+      })
+      .catch(() => undefined);
     expect(await limiter.run(async () => 42)).to.equal(42);
   });
 });

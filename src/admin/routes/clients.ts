@@ -5,22 +5,26 @@ import { auditBy } from '../caller.ts';
 import { changes } from '../changes.ts';
 import { notFound } from '../../lib/errors.ts';
 
-const clientSchema = z.object({
-  clientId: z.string(),
-  name: z.string(),
-  public: z.boolean(),
-  firstParty: z.boolean(),
-  grants: z.array(z.enum(CLIENT_GRANTS)),
-  redirectUris: z.array(z.string()),
-  postLogoutRedirectUris: z.array(z.string()),
-  resources: z.array(z.object({ resource: z.string(), scope: z.string() })),
-  initiateLoginUri: z.string().nullable().describe('where the account console sends a user whose start page is this application'),
-}).meta({ id: 'Client' });
+const clientSchema = z
+  .object({
+    clientId: z.string(),
+    name: z.string(),
+    public: z.boolean(),
+    firstParty: z.boolean(),
+    grants: z.array(z.enum(CLIENT_GRANTS)),
+    redirectUris: z.array(z.string()),
+    postLogoutRedirectUris: z.array(z.string()),
+    resources: z.array(z.object({ resource: z.string(), scope: z.string() })),
+    initiateLoginUri: z.string().nullable().describe('where the account console sends a user whose start page is this application'),
+  })
+  .meta({ id: 'Client' });
 const clientParam = z.object({ clientId: z.string().min(1).max(64) });
 const secretSchema = z.object({ clientId: z.string(), clientSecret: z.string().describe('shown this once; only a sealed copy is kept') });
 
 const view = (c: RegisteredClient): z.input<typeof clientSchema> => ({
-  clientId: c.clientId, name: c.name, firstParty: c.firstParty,
+  clientId: c.clientId,
+  name: c.name,
+  firstParty: c.firstParty,
   public: c.metadata.token_endpoint_auth_method === 'none',
   grants: c.metadata.grant_types as (typeof CLIENT_GRANTS)[number][],
   redirectUris: c.metadata.redirect_uris,
@@ -38,25 +42,51 @@ async function owned(deps: { clients: { find(id: string): Promise<RegisteredClie
 
 export const clientRoutes: AdminRoute[] = [
   tenantRoute({
-    method: 'get', path: '/clients', operationId: 'listClients', tag: 'clients', scope: 'admin:read',
-    summary: "The tenant's applications (never their secrets)", status: 200,
+    method: 'get',
+    path: '/clients',
+    operationId: 'listClients',
+    tag: 'clients',
+    scope: 'admin:read',
+    summary: "The tenant's applications (never their secrets)",
+    status: 200,
     response: z.object({ items: z.array(clientSchema) }),
     handle: async ({ deps, tenant }) => ({ items: (await deps.clients.listForTenant(tenant.id)).map(view) }),
   }),
   tenantRoute({
-    method: 'post', path: '/clients', operationId: 'createClient', tag: 'clients', scope: 'admin:write',
-    summary: 'Register an application', description: 'A confidential client gets a secret, shown in this response only.',
-    body: clientFieldsSchema, status: 201, response: z.object({ client: clientSchema, clientSecret: z.string().optional() }), errors: [413, 415],
+    method: 'post',
+    path: '/clients',
+    operationId: 'createClient',
+    tag: 'clients',
+    scope: 'admin:write',
+    summary: 'Register an application',
+    description: 'A confidential client gets a secret, shown in this response only.',
+    body: clientFieldsSchema,
+    status: 201,
+    response: z.object({ client: clientSchema, clientSecret: z.string().optional() }),
+    errors: [413, 415],
     handle: async ({ deps, tenant, body, caller, ctx }) => {
       const created = await deps.clients.create({ ...body, tenantId: tenant.id });
       const client = (await deps.clients.find(created.clientId))!;
-      await deps.audit.record({ action: 'client.created', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: created.clientId, after: view(client) } });
+      await deps.audit.record({
+        action: 'client.created',
+        tenantId: tenant.id,
+        ...auditBy(ctx, caller),
+        details: { clientId: created.clientId, after: view(client) },
+      });
       return { client: view(client), ...(created.clientSecret ? { clientSecret: created.clientSecret } : {}) };
     },
   }),
   tenantRoute({
-    method: 'get', path: '/clients/{clientId}', operationId: 'getClient', tag: 'clients', scope: 'admin:read',
-    summary: 'One application', params: clientParam, status: 200, response: clientSchema, errors: [404],
+    method: 'get',
+    path: '/clients/{clientId}',
+    operationId: 'getClient',
+    tag: 'clients',
+    scope: 'admin:read',
+    summary: 'One application',
+    params: clientParam,
+    status: 200,
+    response: clientSchema,
+    errors: [404],
     handle: async ({ deps, tenant, params }) => {
       const client = await owned(deps, tenant.id, params.clientId);
       if (!client) throw notFound('client.not_found', 'No such client in this tenant');
@@ -64,9 +94,17 @@ export const clientRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/clients/{clientId}/rotate-secret', operationId: 'rotateClientSecret', tag: 'clients', scope: 'admin:write',
-    summary: 'Replace the client secret', description: 'The new secret is shown in this response only; the old one stops working within seconds (clients are cached for 5 s per process).',
-    params: clientParam, status: 200, response: secretSchema, errors: [404, 409],
+    method: 'post',
+    path: '/clients/{clientId}/rotate-secret',
+    operationId: 'rotateClientSecret',
+    tag: 'clients',
+    scope: 'admin:write',
+    summary: 'Replace the client secret',
+    description: 'The new secret is shown in this response only; the old one stops working within seconds (clients are cached for 5 s per process).',
+    params: clientParam,
+    status: 200,
+    response: secretSchema,
+    errors: [404, 409],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const rotated = await deps.clients.rotateSecret(tenant.id, params.clientId);
       await deps.audit.record({ action: 'client.secret_rotated', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: params.clientId } });
@@ -74,24 +112,46 @@ export const clientRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'patch', path: '/clients/{clientId}', operationId: 'updateClientRedirects', tag: 'clients', scope: 'admin:write',
-    summary: 'Replace the redirect URIs', description: 'Each list given replaces the stored one; a client with the authorization_code grant keeps at least one redirect URI.',
-    params: clientParam, body: clientRedirectsSchema, status: 200, response: clientSchema, errors: [404, 413, 415],
+    method: 'patch',
+    path: '/clients/{clientId}',
+    operationId: 'updateClientRedirects',
+    tag: 'clients',
+    scope: 'admin:write',
+    summary: 'Replace the redirect URIs',
+    description: 'Each list given replaces the stored one; a client with the authorization_code grant keeps at least one redirect URI.',
+    params: clientParam,
+    body: clientRedirectsSchema,
+    status: 200,
+    response: clientSchema,
+    errors: [404, 413, 415],
     handle: async ({ deps, tenant, params, body, caller, ctx }) => {
       const { before, after } = await deps.clients.updateRedirects(tenant.id, params.clientId, body);
       const diff = changes(before, after);
-      if (diff) await deps.audit.record({ action: 'client.updated', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: params.clientId, ...diff } });
+      if (diff)
+        await deps.audit.record({ action: 'client.updated', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: params.clientId, ...diff } });
       return view((await deps.clients.find(params.clientId))!);
     },
   }),
   tenantRoute({
-    method: 'delete', path: '/clients/{clientId}', operationId: 'deleteClient', tag: 'clients', scope: 'admin:write',
-    summary: 'Delete an application', description: 'Tokens it holds stop working once no process has it cached (5 s).',
-    params: clientParam, status: 204, errors: [404],
+    method: 'delete',
+    path: '/clients/{clientId}',
+    operationId: 'deleteClient',
+    tag: 'clients',
+    scope: 'admin:write',
+    summary: 'Delete an application',
+    description: 'Tokens it holds stop working once no process has it cached (5 s).',
+    params: clientParam,
+    status: 204,
+    errors: [404],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const client = await owned(deps, tenant.id, params.clientId);
       await deps.clients.remove(tenant.id, params.clientId);
-      await deps.audit.record({ action: 'client.deleted', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: params.clientId, before: client ? view(client) : null } });
+      await deps.audit.record({
+        action: 'client.deleted',
+        tenantId: tenant.id,
+        ...auditBy(ctx, caller),
+        details: { clientId: params.clientId, before: client ? view(client) : null },
+      });
     },
   }),
 ];

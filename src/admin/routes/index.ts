@@ -11,5 +11,13 @@ import { providerRoutes } from './providers.ts';
 
 /** every admin API route: the router serves exactly these and the OpenAPI document describes exactly these */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  ...tenantRoutes, ...childRoutes, ...webhookRoutes, ...userRoutes, ...userActionRoutes, ...clientRoutes, ...providerRoutes, ...auditRoutes, ...tokenRoutes,
+  ...tenantRoutes,
+  ...childRoutes,
+  ...webhookRoutes,
+  ...userRoutes,
+  ...userActionRoutes,
+  ...clientRoutes,
+  ...providerRoutes,
+  ...auditRoutes,
+  ...tokenRoutes,
 ];

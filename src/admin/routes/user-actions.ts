@@ -11,10 +11,21 @@ const ended = z.object({ sessions: z.number().int(), grants: z.number().int(), d
 /** POST /tenants/{tenant}/users/{userId}/<action>: each acts on one user of the tenant */
 export const userActionRoutes: AdminRoute[] = [
   tenantRoute({
-    method: 'post', path: '/users/{userId}/deactivate', operationId: 'deactivateUser', tag: 'users', scope: 'admin:write',
-    summary: 'Deactivate a user', description: 'The data is kept; sign-in is refused and every session, refresh/access token grant and remembered device ends at once.',
-    params: userParam, body: z.object({ reason: z.string().max(200).optional() }).strict().optional(),
-    status: 200, response: z.object({ user: userSchema, ended }), errors: [404, 409, 413, 415],
+    method: 'post',
+    path: '/users/{userId}/deactivate',
+    operationId: 'deactivateUser',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Deactivate a user',
+    description: 'The data is kept; sign-in is refused and every session, refresh/access token grant and remembered device ends at once.',
+    params: userParam,
+    body: z
+      .object({ reason: z.string().max(200).optional() })
+      .strict()
+      .optional(),
+    status: 200,
+    response: z.object({ user: userSchema, ended }),
+    errors: [404, 409, 413, 415],
     handle: async ({ deps, tenant, params, body, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       requireOwnerFor(caller, target);
@@ -23,21 +34,40 @@ export const userActionRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/reactivate', operationId: 'reactivateUser', tag: 'users', scope: 'admin:write',
-    summary: 'Reactivate a user', description: 'The next sign-in must change the password; a user who never accepted the invitation gets a new one.',
-    params: userParam, status: 200,
-    response: z.object({ user: userSchema, mustChangePassword: z.boolean(), invitationSent: z.boolean() }), errors: [404, 409],
+    method: 'post',
+    path: '/users/{userId}/reactivate',
+    operationId: 'reactivateUser',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Reactivate a user',
+    description: 'The next sign-in must change the password; a user who never accepted the invitation gets a new one.',
+    params: userParam,
+    status: 200,
+    response: z.object({ user: userSchema, mustChangePassword: z.boolean(), invitationSent: z.boolean() }),
+    errors: [404, 409],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       requireOwnerFor(caller, target);
       const done = await deps.lifecycle.reactivate({ userId: target.id, ...auditBy(ctx, caller) });
-      return { user: userView(await deps.directory.get(tenant.id, target.id)), mustChangePassword: done.mustChangePassword, invitationSent: done.invitationSent };
+      return {
+        user: userView(await deps.directory.get(tenant.id, target.id)),
+        mustChangePassword: done.mustChangePassword,
+        invitationSent: done.invitationSent,
+      };
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/resend-invitation', operationId: 'resendInvitation', tag: 'users', scope: 'admin:write',
-    summary: 'Send a new invitation link', description: 'Older links stop working. 409 user.not_invited once the user has accepted.',
-    params: userParam, status: 200, response: z.object({ user: userSchema, invitationExpiresAt: timestamp }), errors: [404, 409],
+    method: 'post',
+    path: '/users/{userId}/resend-invitation',
+    operationId: 'resendInvitation',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Send a new invitation link',
+    description: 'Older links stop working. 409 user.not_invited once the user has accepted.',
+    params: userParam,
+    status: 200,
+    response: z.object({ user: userSchema, invitationExpiresAt: timestamp }),
+    errors: [404, 409],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       const sent = await deps.invitations.resendInvitation({ userId: target.id, ...auditBy(ctx, caller) });
@@ -45,11 +75,19 @@ export const userActionRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/email-change', operationId: 'changeUserEmail', tag: 'users', scope: 'admin:write',
+    method: 'post',
+    path: '/users/{userId}/email-change',
+    operationId: 'changeUserEmail',
+    tag: 'users',
+    scope: 'admin:write',
     summary: "Change a user's email address through verification",
-    description: 'A signed-up user keeps the old address until the link sent to the new one is followed (pending true); an invited user is re-invited at the new address at once.',
-    params: userParam, body: z.object({ email: emailSchema }).strict(), status: 202,
-    response: z.object({ user: userSchema, pending: z.boolean(), expiresAt: timestamp }), errors: [404, 409, 413, 415],
+    description:
+      'A signed-up user keeps the old address until the link sent to the new one is followed (pending true); an invited user is re-invited at the new address at once.',
+    params: userParam,
+    body: z.object({ email: emailSchema }).strict(),
+    status: 202,
+    response: z.object({ user: userSchema, pending: z.boolean(), expiresAt: timestamp }),
+    errors: [404, 409, 413, 415],
     handle: async ({ deps, tenant, params, body, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       requireOwnerFor(caller, target);
@@ -58,17 +96,33 @@ export const userActionRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/unlock', operationId: 'unlockUser', tag: 'users', scope: 'admin:write',
-    summary: 'End a lockout', params: userParam, status: 200, response: z.object({ wasLocked: z.boolean() }), errors: [404],
+    method: 'post',
+    path: '/users/{userId}/unlock',
+    operationId: 'unlockUser',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'End a lockout',
+    params: userParam,
+    status: 200,
+    response: z.object({ wasLocked: z.boolean() }),
+    errors: [404],
     handle: async ({ deps, tenant, params, caller }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       return { wasLocked: await deps.guard.unlock(tenant, target.email, caller.actor) };
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/force-password-reset', operationId: 'forcePasswordReset', tag: 'users', scope: 'admin:write',
-    summary: 'Require a new password', description: 'The next sign-in must change the password, every session ends, and a reset link is emailed now. Active users only (409 user.not_active).',
-    params: userParam, status: 200, response: z.object({ mustChangePassword: z.literal(true), resetLinkSent: z.literal(true) }), errors: [404, 409],
+    method: 'post',
+    path: '/users/{userId}/force-password-reset',
+    operationId: 'forcePasswordReset',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Require a new password',
+    description: 'The next sign-in must change the password, every session ends, and a reset link is emailed now. Active users only (409 user.not_active).',
+    params: userParam,
+    status: 200,
+    response: z.object({ mustChangePassword: z.literal(true), resetLinkSent: z.literal(true) }),
+    errors: [404, 409],
     handle: async ({ deps, tenant, params, caller }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       if (target.status !== 'active') throw conflict('user.not_active', `The user is ${target.status}`);
@@ -78,9 +132,17 @@ export const userActionRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/revoke-sessions', operationId: 'revokeUserSessions', tag: 'users', scope: 'admin:write',
-    summary: 'Sign the user out everywhere', description: 'Ends every session and grant (refresh and access tokens) and forgets remembered devices.',
-    params: userParam, status: 200, response: ended, errors: [404],
+    method: 'post',
+    path: '/users/{userId}/revoke-sessions',
+    operationId: 'revokeUserSessions',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Sign the user out everywhere',
+    description: 'Ends every session and grant (refresh and access tokens) and forgets remembered devices.',
+    params: userParam,
+    status: 200,
+    response: ended,
+    errors: [404],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       const counts = await deps.userSessions.endAll(target.id);
@@ -89,9 +151,17 @@ export const userActionRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'post', path: '/users/{userId}/revoke-devices', operationId: 'revokeUserDevices', tag: 'users', scope: 'admin:write',
-    summary: 'Forget every remembered device', description: 'The next sign-in on each asks for the second factor again.',
-    params: userParam, status: 200, response: z.object({ devices: z.number().int() }), errors: [404],
+    method: 'post',
+    path: '/users/{userId}/revoke-devices',
+    operationId: 'revokeUserDevices',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Forget every remembered device',
+    description: 'The next sign-in on each asks for the second factor again.',
+    params: userParam,
+    status: 200,
+    response: z.object({ devices: z.number().int() }),
+    errors: [404],
     handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       const devices = await deps.devices.revokeAll(target.id);

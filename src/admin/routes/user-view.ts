@@ -5,23 +5,27 @@ import type { DirectoryUser } from '../user-directory.ts';
 import type { Caller } from '../caller.ts';
 import { iso, isoOrNull, timestamp } from '../schemas.ts';
 
-export const userSchema = z.object({
-  id: z.uuid(),
-  email: z.string(),
-  emailVerified: z.boolean(),
-  firstName: z.string(),
-  lastName: z.string(),
-  role: z.enum(USER_ROLES),
-  status: z.enum(USER_STATUSES),
-  mustChangePassword: z.boolean().describe('the next sign-in goes through a password change'),
-  createdAt: timestamp,
-  lastLoginAt: timestamp.nullable(),
-}).meta({ id: 'User' });
+export const userSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    emailVerified: z.boolean(),
+    firstName: z.string(),
+    lastName: z.string(),
+    role: z.enum(USER_ROLES),
+    status: z.enum(USER_STATUSES),
+    mustChangePassword: z.boolean().describe('the next sign-in goes through a password change'),
+    createdAt: timestamp,
+    lastLoginAt: timestamp.nullable(),
+  })
+  .meta({ id: 'User' });
 
 export const userParam = z.object({ userId: z.uuid() });
 
 export const userView = (u: DirectoryUser): z.input<typeof userSchema> => ({
-  ...u, createdAt: iso(u.createdAt), lastLoginAt: isoOrNull(u.lastLoginAt),
+  ...u,
+  createdAt: iso(u.createdAt),
+  lastLoginAt: isoOrNull(u.lastLoginAt),
 });
 
 /** an admin who is not an owner changes no owner and makes nobody owner */

@@ -7,31 +7,44 @@ import { auditBy } from '../caller.ts';
 import { cursorParam, limitParam, timestamp } from '../schemas.ts';
 import { requireOwnerFor, userParam, userSchema, userView } from './user-view.ts';
 
-const listQuery = z.object({
-  q: z.string().trim().min(1).max(100).optional().describe('prefix of the email, first name or last name (case-insensitive)'),
-  role: z.enum(USER_ROLES).optional(),
-  status: z.enum(USER_STATUSES).optional(),
-  limit: limitParam,
-  cursor: cursorParam,
-}).strict();
+const listQuery = z
+  .object({
+    q: z.string().trim().min(1).max(100).optional().describe('prefix of the email, first name or last name (case-insensitive)'),
+    role: z.enum(USER_ROLES).optional(),
+    status: z.enum(USER_STATUSES).optional(),
+    limit: limitParam,
+    cursor: cursorParam,
+  })
+  .strict();
 
-const inviteBody = z.object({
-  email: emailSchema,
-  firstName: personNameSchema.optional(),
-  lastName: personNameSchema.optional(),
-  role: z.enum(USER_ROLES).default('member'),
-}).strict();
+const inviteBody = z
+  .object({
+    email: emailSchema,
+    firstName: personNameSchema.optional(),
+    lastName: personNameSchema.optional(),
+    role: z.enum(USER_ROLES).default('member'),
+  })
+  .strict();
 
-const patchBody = z.object({
-  firstName: personNameSchema.optional(),
-  lastName: personNameSchema.optional(),
-  role: z.enum(USER_ROLES).optional(),
-}).strict().refine((b) => Object.keys(b).length > 0, 'give firstName, lastName or role');
+const patchBody = z
+  .object({
+    firstName: personNameSchema.optional(),
+    lastName: personNameSchema.optional(),
+    role: z.enum(USER_ROLES).optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give firstName, lastName or role');
 
 export const userRoutes: AdminRoute[] = [
   tenantRoute({
-    method: 'get', path: '/users', operationId: 'listUsers', tag: 'users', scope: 'admin:read',
-    summary: 'Users by email, a page at a time, optionally searched and filtered', query: listQuery, status: 200,
+    method: 'get',
+    path: '/users',
+    operationId: 'listUsers',
+    tag: 'users',
+    scope: 'admin:read',
+    summary: 'Users by email, a page at a time, optionally searched and filtered',
+    query: listQuery,
+    status: 200,
     response: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }),
     handle: async ({ deps, tenant, query }) => {
       const page = await deps.directory.list(tenant.id, { search: query.q, role: query.role, status: query.status, limit: query.limit, cursor: query.cursor });
@@ -39,15 +52,31 @@ export const userRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'get', path: '/users/{userId}', operationId: 'getUser', tag: 'users', scope: 'admin:read',
-    summary: 'One user', params: userParam, status: 200, response: userSchema, errors: [404],
+    method: 'get',
+    path: '/users/{userId}',
+    operationId: 'getUser',
+    tag: 'users',
+    scope: 'admin:read',
+    summary: 'One user',
+    params: userParam,
+    status: 200,
+    response: userSchema,
+    errors: [404],
     handle: async ({ deps, tenant, params }) => userView(await deps.directory.get(tenant.id, params.userId)),
   }),
   tenantRoute({
-    method: 'post', path: '/users', operationId: 'inviteUser', tag: 'users', scope: 'admin:write',
+    method: 'post',
+    path: '/users',
+    operationId: 'inviteUser',
+    tag: 'users',
+    scope: 'admin:write',
     summary: 'Invite a user by email',
-    description: 'Creates the user in status invited and emails a verification link (valid for the policy\'s lifecycle.invitationHours) where the user sets a password. No sign-in before that.',
-    body: inviteBody, status: 201, response: z.object({ user: userSchema, invitationExpiresAt: timestamp }), errors: [409, 413, 415],
+    description:
+      "Creates the user in status invited and emails a verification link (valid for the policy's lifecycle.invitationHours) where the user sets a password. No sign-in before that.",
+    body: inviteBody,
+    status: 201,
+    response: z.object({ user: userSchema, invitationExpiresAt: timestamp }),
+    errors: [409, 413, 415],
     handle: async ({ deps, tenant, body, caller, ctx }) => {
       requireOwnerFor(caller, { role: 'member' }, body.role);
       const invited = await deps.invitations.invite({ tenantId: tenant.id, ...body, ...auditBy(ctx, caller) });
@@ -55,9 +84,18 @@ export const userRoutes: AdminRoute[] = [
     },
   }),
   tenantRoute({
-    method: 'patch', path: '/users/{userId}', operationId: 'updateUser', tag: 'users', scope: 'admin:write',
-    summary: 'Change names or role', description: 'The tenant keeps at least one active owner (409 user.last_owner). Email addresses change through POST .../email-change.',
-    params: userParam, body: patchBody, status: 200, response: userSchema, errors: [404, 409, 413, 415],
+    method: 'patch',
+    path: '/users/{userId}',
+    operationId: 'updateUser',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Change names or role',
+    description: 'The tenant keeps at least one active owner (409 user.last_owner). Email addresses change through POST .../email-change.',
+    params: userParam,
+    body: patchBody,
+    status: 200,
+    response: userSchema,
+    errors: [404, 409, 413, 415],
     handle: async ({ deps, tenant, params, body, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       requireOwnerFor(caller, target, body.role);
@@ -66,7 +104,9 @@ export const userRoutes: AdminRoute[] = [
       if (body.role !== undefined) await deps.profiles.setRole({ ...facts, role: body.role });
       if (body.firstName !== undefined || body.lastName !== undefined) {
         await deps.profiles.updateProfile({
-          ...facts, ...(body.firstName !== undefined ? { firstName: body.firstName } : {}), ...(body.lastName !== undefined ? { lastName: body.lastName } : {}),
+          ...facts,
+          ...(body.firstName !== undefined ? { firstName: body.firstName } : {}),
+          ...(body.lastName !== undefined ? { lastName: body.lastName } : {}),
         });
       }
       return userView(await deps.directory.get(tenant.id, target.id));

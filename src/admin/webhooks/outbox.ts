@@ -37,9 +37,15 @@ export interface WebhookOutbox extends AuditOutbox {
 /** the JSON a webhook receives: the audit event as the admin API lists it, with its tenant */
 export function eventBody(event: TenantAuditEvent): string {
   return JSON.stringify({
-    id: event.id, action: event.action, tenantId: event.tenantId, actor: event.actor,
-    userId: event.userId ?? null, ip: event.ip ?? null, userAgent: event.userAgent ?? null,
-    details: event.details ?? null, createdAt: event.createdAt.toISOString(),
+    id: event.id,
+    action: event.action,
+    tenantId: event.tenantId,
+    actor: event.actor,
+    userId: event.userId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ?? null,
+    details: event.details ?? null,
+    createdAt: event.createdAt.toISOString(),
   });
 }
 
@@ -53,8 +59,16 @@ export function createWebhookOutbox(deps: { db: Database; clock: Clock; onEnqueu
       const webhook = await em.findOne(TenantWebhookEntity, { tenant: event.tenantId }, { fields: ['id', 'url'] });
       if (!webhook) return;
       await em.insert(WebhookDeliveryEntity, {
-        id: randomUUID(), webhook: webhook.id, tenantId: event.tenantId, eventId: event.id, url: webhook.url,
-        body: eventBody(event), state: 'pending', attempts: 0, nextAttemptAt: now(), createdAt: now(),
+        id: randomUUID(),
+        webhook: webhook.id,
+        tenantId: event.tenantId,
+        eventId: event.id,
+        url: webhook.url,
+        body: eventBody(event),
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: now(),
+        createdAt: now(),
       });
       deps.onEnqueued?.();
     },
@@ -63,18 +77,28 @@ export function createWebhookOutbox(deps: { db: Database; clock: Clock; onEnqueu
       const em = db.em();
       const at = now();
       const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lte: at } }] };
-      const due = await em.find(WebhookDeliveryEntity, { state: 'pending', nextAttemptAt: { $lte: at }, ...free },
-        { orderBy: { nextAttemptAt: 'asc' }, limit, populate: ['webhook'] });
+      const due = await em.find(
+        WebhookDeliveryEntity,
+        { state: 'pending', nextAttemptAt: { $lte: at }, ...free },
+        { orderBy: { nextAttemptAt: 'asc' }, limit, populate: ['webhook'] },
+      );
       const claimed: ClaimedDelivery[] = [];
       for (const row of due) {
         const leaseId = randomUUID();
         // compare-and-set: of two workers that read the same row, one update matches
-        const won = await em.nativeUpdate(WebhookDeliveryEntity,
+        const won = await em.nativeUpdate(
+          WebhookDeliveryEntity,
           { id: row.id, state: 'pending', attempts: row.attempts, nextAttemptAt: { $lte: at }, ...free },
-          { leaseId, leaseUntil: new Date(at.getTime() + LEASE_SECONDS * 1000), attempts: row.attempts + 1 });
+          { leaseId, leaseUntil: new Date(at.getTime() + LEASE_SECONDS * 1000), attempts: row.attempts + 1 },
+        );
         if (won !== 1) continue;
         claimed.push({
-          id: row.id, eventId: row.eventId, url: row.url, body: row.body, attempt: row.attempts + 1, leaseId,
+          id: row.id,
+          eventId: row.eventId,
+          url: row.url,
+          body: row.body,
+          attempt: row.attempts + 1,
+          leaseId,
           webhook: { id: row.webhook.id, secretSealed: row.webhook.secretSealed },
         });
       }
@@ -89,12 +113,21 @@ export function createWebhookOutbox(deps: { db: Database; clock: Clock; onEnqueu
       const last = delivery.attempt >= MAX_ATTEMPTS;
       const delay = RETRY_DELAYS_SECONDS[Math.min(delivery.attempt, RETRY_DELAYS_SECONDS.length) - 1]!;
       // only while the lease is still ours: a worker that overran it leaves the row to its new holder
-      await db.em().nativeUpdate(WebhookDeliveryEntity, { id: delivery.id, leaseId: delivery.leaseId }, {
-        leaseId: null, leaseUntil: null, lastStatus: status, lastError: error,
-        ...(delivered ? { state: 'delivered', completedAt: at }
-          : last ? { state: 'failed', completedAt: at }
-            : { nextAttemptAt: new Date(at.getTime() + delay * 1000) }),
-      });
+      await db.em().nativeUpdate(
+        WebhookDeliveryEntity,
+        { id: delivery.id, leaseId: delivery.leaseId },
+        {
+          leaseId: null,
+          leaseUntil: null,
+          lastStatus: status,
+          lastError: error,
+          ...(delivered
+            ? { state: 'delivered', completedAt: at }
+            : last
+              ? { state: 'failed', completedAt: at }
+              : { nextAttemptAt: new Date(at.getTime() + delay * 1000) }),
+        },
+      );
     },
 
     async purge() {

@@ -33,7 +33,9 @@ export function createWebhookSettings(deps: { db: Database; box: SealedBox; cloc
 
   async function counts(webhookId: string): Promise<Record<DeliveryState, number>> {
     const em = db.em();
-    const entries = await Promise.all(DELIVERY_STATES.map(async (state) => [state, await em.count(WebhookDeliveryEntity, { webhook: webhookId, state })] as const));
+    const entries = await Promise.all(
+      DELIVERY_STATES.map(async (state) => [state, await em.count(WebhookDeliveryEntity, { webhook: webhookId, state })] as const),
+    );
     return Object.fromEntries(entries) as Record<DeliveryState, number>;
   }
 
@@ -61,7 +63,8 @@ export function createWebhookSettings(deps: { db: Database; box: SealedBox; cloc
           await em.insert(TenantWebhookEntity, { id, tenant: tenantId, url, secretSealed: box.seal(secret, sealPurpose(id)), createdAt });
         });
       } catch (err) {
-        if ((err as { name?: string }).name === 'UniqueConstraintViolationException') throw conflict('webhook.changed', 'The webhook was changed at the same moment; try again');
+        if ((err as { name?: string }).name === 'UniqueConstraintViolationException')
+          throw conflict('webhook.changed', 'The webhook was changed at the same moment; try again');
         throw err;
       }
       return { webhook: { url, createdAt, deliveries: { pending: 0, delivered: 0, failed: 0 } }, secret, previousUrl };

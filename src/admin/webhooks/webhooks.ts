@@ -30,7 +30,11 @@ export function createWebhooks(deps: { db: Database; box: SealedBox; clock: Cloc
   let worker: WebhookWorker | undefined;
   const outbox = createWebhookOutbox({ db: deps.db, clock: deps.clock, onEnqueued: () => worker?.kick() });
   worker = createWebhookWorker({
-    outbox, clock: deps.clock, logger: deps.logger, pollMs: options.pollMs ?? 5000, secretOf: settings.secretOf,
+    outbox,
+    clock: deps.clock,
+    logger: deps.logger,
+    pollMs: options.pollMs ?? 5000,
+    secretOf: settings.secretOf,
     send: createWebhookSender({ allowPrivate: options.allowPrivateAddresses, timeoutMs: options.timeoutMs ?? 10_000, userAgent: 'Latchkey-Webhook/1' }),
   });
   return { settings, outbox, worker };

@@ -19,8 +19,12 @@ const BATCH = 20;
 const PURGE_EVERY_MS = 3_600_000;
 
 export function createWebhookWorker(deps: {
-  outbox: WebhookOutbox; send: WebhookSender; secretOf(webhook: ClaimedDelivery['webhook']): string;
-  clock: Clock; logger: Logger; pollMs: number;
+  outbox: WebhookOutbox;
+  send: WebhookSender;
+  secretOf(webhook: ClaimedDelivery['webhook']): string;
+  clock: Clock;
+  logger: Logger;
+  pollMs: number;
 }): WebhookWorker {
   const { outbox, clock, logger } = deps;
   let timer: NodeJS.Timeout | undefined;
@@ -76,12 +80,14 @@ export function createWebhookWorker(deps: {
       return;
     }
     busy = true;
-    round = runOnce().catch((err: unknown) => logger.error({ err }, 'webhook round failed')).finally(() => {
-      busy = false;
-      const soon = again;
-      again = false;
-      schedule(soon ? 0 : deps.pollMs);
-    });
+    round = runOnce()
+      .catch((err: unknown) => logger.error({ err }, 'webhook round failed'))
+      .finally(() => {
+        busy = false;
+        const soon = again;
+        again = false;
+        schedule(soon ? 0 : deps.pollMs);
+      });
   }
 
   function schedule(ms: number) {

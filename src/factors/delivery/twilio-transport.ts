@@ -24,10 +24,11 @@ const NUMBER_REFUSED = new Set([13223, 13224, 21211, 21214, 21215, 21217, 21408,
  */
 export function twilioTransport(options: TwilioOptions): PhoneTransport {
   let loading: Promise<{ sdk: TwilioSdk; client: TwilioClient }> | undefined;
-  const connect = () => (loading ??= load(options).catch((err: unknown) => {
-    loading = undefined;
-    throw err;
-  }));
+  const connect = () =>
+    (loading ??= load(options).catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
   const run = async (what: 'SMS' | 'call', job: (sdk: TwilioSdk, client: TwilioClient) => Promise<{ sid: string }>) => {
     try {
       const { sdk, client } = await connect();
@@ -37,22 +38,25 @@ export function twilioTransport(options: TwilioOptions): PhoneTransport {
     }
   };
   return {
-    sendSms: (to, body) => run('SMS', async (_sdk, client) => {
-      const message = await client.messages.create({ to, from: options.from, body });
-      return { sid: message.sid };
-    }),
-    placeCall: (to, spoken) => run('call', async (sdk, client) => {
-      const call = await client.calls.create({ to, from: options.from, twiml: voiceTwiml(sdk, spoken) });
-      return { sid: call.sid };
-    }),
+    sendSms: (to, body) =>
+      run('SMS', async (_sdk, client) => {
+        const message = await client.messages.create({ to, from: options.from, body });
+        return { sid: message.sid };
+      }),
+    placeCall: (to, spoken) =>
+      run('call', async (sdk, client) => {
+        const call = await client.calls.create({ to, from: options.from, twiml: voiceTwiml(sdk, spoken) });
+        return { sid: call.sid };
+      }),
   };
 }
 
 async function load(options: TwilioOptions): Promise<{ sdk: TwilioSdk; client: TwilioClient }> {
   const sdk = (await import('twilio')).default;
-  const httpClient = options.apiBaseUrl === TWILIO_API
-    ? new sdk.RequestClient({ timeout: REQUEST_TIMEOUT_MS })
-    : new (rebasingRequestClient(sdk, new URL(options.apiBaseUrl)))({ timeout: REQUEST_TIMEOUT_MS });
+  const httpClient =
+    options.apiBaseUrl === TWILIO_API
+      ? new sdk.RequestClient({ timeout: REQUEST_TIMEOUT_MS })
+      : new (rebasingRequestClient(sdk, new URL(options.apiBaseUrl)))({ timeout: REQUEST_TIMEOUT_MS });
   return { sdk, client: sdk(options.accountSid, options.authToken, { httpClient }) };
 }
 
@@ -100,13 +104,23 @@ function deliveryError(what: 'SMS' | 'call', err: unknown, options: TwilioOption
     const code = refusal.code === undefined ? 'no error code' : `error ${refusal.code}`;
     const more = refusal.moreInfo ? ` (${refusal.moreInfo})` : '';
     const numberRefused = refusal.code !== undefined && NUMBER_REFUSED.has(refusal.code);
-    return new AppError(numberRefused ? 400 : 502, numberRefused ? 'phone.number_refused' : 'phone.delivery_failed',
+    return new AppError(
+      numberRefused ? 400 : 502,
+      numberRefused ? 'phone.number_refused' : 'phone.delivery_failed',
       scrub(`Twilio refused the ${what}: HTTP ${refusal.status}, ${code}: ${refusal.message}${more}`),
-      { expose: false, details: { twilioStatus: refusal.status, ...(refusal.code === undefined ? {} : { twilioCode: refusal.code }) } });
+      { expose: false, details: { twilioStatus: refusal.status, ...(refusal.code === undefined ? {} : { twilioCode: refusal.code }) } },
+    );
   }
-  const networkCode = (err as { isAxiosError?: boolean; code?: unknown } | null)?.isAxiosError ? String((err as { code?: unknown }).code ?? 'network error') : undefined;
+  const networkCode = (err as { isAxiosError?: boolean; code?: unknown } | null)?.isAxiosError
+    ? String((err as { code?: unknown }).code ?? 'network error')
+    : undefined;
   if (networkCode) {
-    return new AppError(502, 'phone.delivery_failed', `Twilio could not be reached at ${new URL(options.apiBaseUrl).origin} to send the ${what} (${networkCode})`, { expose: false });
+    return new AppError(
+      502,
+      'phone.delivery_failed',
+      `Twilio could not be reached at ${new URL(options.apiBaseUrl).origin} to send the ${what} (${networkCode})`,
+      { expose: false },
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new AppError(502, 'phone.delivery_failed', scrub(`The ${what} could not be sent through Twilio: ${message}`), { expose: false });

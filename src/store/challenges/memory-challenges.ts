@@ -1,7 +1,18 @@
 import type { Clock } from '../../lib/clock.ts';
 import {
-  checkIssue, checkSecret, checkSignIn, checkVerify, codeMac, codeMatches, destinationKey, generateCode,
-  HOUR_MS, isPhoneChannel, plausibleCode, retryAfterSeconds, TOMBSTONE_MS,
+  checkIssue,
+  checkSecret,
+  checkSignIn,
+  checkVerify,
+  codeMac,
+  codeMatches,
+  destinationKey,
+  generateCode,
+  HOUR_MS,
+  isPhoneChannel,
+  plausibleCode,
+  retryAfterSeconds,
+  TOMBSTONE_MS,
 } from '../../factors/code-challenges.ts';
 import type { CodeChallenges, CodeChannel, IssueRefusal } from '../../factors/code-challenges.ts';
 
@@ -20,8 +31,15 @@ interface Challenge {
   attempts: number;
   dropAt: number;
 }
-interface Failures { count: number; start: number; dropAt: number }
-interface SendLog { times: number[]; dropAt: number }
+interface Failures {
+  count: number;
+  start: number;
+  dropAt: number;
+}
+interface SendLog {
+  times: number[];
+  dropAt: number;
+}
 
 const SWEEP_EVERY_MS = 60_000;
 
@@ -91,8 +109,8 @@ export function createMemoryCodeChallenges(options: MemoryCodeChallengesOptions)
       const numberKey = `number:${destinationKey(secret, input.destination)}`;
       const tenantKey = `tenant:${input.tenantId}`;
       // counted only when the caller names them (the code delivery always does for sms and voice)
-      const perIp = phone && input.ip !== undefined ? limits.perIpPerHour ?? 0 : 0;
-      const perPrefix = phone && input.prefix !== undefined ? limits.perPrefixPerHour ?? 0 : 0;
+      const perIp = phone && input.ip !== undefined ? (limits.perIpPerHour ?? 0) : 0;
+      const perPrefix = phone && input.prefix !== undefined ? (limits.perPrefixPerHour ?? 0) : 0;
       const ipKey = `ip:${destinationKey(secret, `ip:${input.ip}`)}`;
       const prefixKey = `prefix:${destinationKey(secret, `prefix:${input.prefix}`)}`;
       const lastSend = live(sends, userKey, now)?.times.at(-1);
@@ -115,8 +133,13 @@ export function createMemoryCodeChallenges(options: MemoryCodeChallengesOptions)
       const code = generateCode();
       const expiresAt = now + limits.ttlSeconds * 1000;
       challenges.set(key, {
-        userId: input.userId, channel: input.channel, destination: input.destination,
-        mac: codeMac(secret, { ...input, code }).toString('hex'), expiresAt, attempts, dropAt: expiresAt + TOMBSTONE_MS,
+        userId: input.userId,
+        channel: input.channel,
+        destination: input.destination,
+        mac: codeMac(secret, { ...input, code }).toString('hex'),
+        expiresAt,
+        attempts,
+        dropAt: expiresAt + TOMBSTONE_MS,
       });
       return { ok: true, code, expiresAt };
     },

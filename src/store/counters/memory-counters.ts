@@ -45,7 +45,7 @@ export function createMemoryAttemptCounters(clock: Clock, releases?: LockRelease
   // a lock ended from another process (the CLI) ends here at the next look at it
   const currentLock = async (userKey: string) => {
     const until = lockedUntil(userKey);
-    if (until === undefined || !releases || !await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0)) return until;
+    if (until === undefined || !releases || !(await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0))) return until;
     locks.delete(userKey);
     counts.delete(`u:${userKey}`);
     return undefined;

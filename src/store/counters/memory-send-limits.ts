@@ -22,8 +22,7 @@ export function createMemorySendLimits(clock: Clock): SendLimits {
     for (const [key, log] of logs) if (log.dropAt <= now) logs.delete(key);
   };
   /** the sends of the key within the window ending now */
-  const recent = (key: string, now: number, windowMs: number): number[] =>
-    (logs.get(key)?.times ?? []).filter((t) => t > now - windowMs);
+  const recent = (key: string, now: number, windowMs: number): number[] => (logs.get(key)?.times ?? []).filter((t) => t > now - windowMs);
 
   return {
     async take(group, limits, windowMs) {

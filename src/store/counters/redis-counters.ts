@@ -39,7 +39,7 @@ export function createRedisAttemptCounters(redis: Redis, prefix: string, clock: 
   return {
     async reserve(userKey, ipKey, windowMs) {
       const k = keys(userKey);
-      const [u, i, lock] = await redis.eval(RESERVE_LUA, 3, k.count, ip(ipKey), k.lock, String(windowMs)) as [number, number, string | null];
+      const [u, i, lock] = (await redis.eval(RESERVE_LUA, 3, k.count, ip(ipKey), k.lock, String(windowMs))) as [number, number, string | null];
       return { userAttempts: u, ipAttempts: i, ...(lock ? { lockedUntil: Number(lock) } : {}) };
     },
     async succeeded(userKey, ipKey) {

@@ -37,7 +37,7 @@ export function createRedisSendLimits(redis: Redis, options: { prefix: string; c
       const now = clock.now();
       const keys = limits.map((l) => `${prefix}sends:{${group}}:${l.key}`);
       const args = [now, windowMs, `${now}:${randomUUID()}`, ...limits.map((l) => l.limit)].map(String);
-      const index = await redis.eval(TAKE_LUA, keys.length, ...keys, ...args) as number;
+      const index = (await redis.eval(TAKE_LUA, keys.length, ...keys, ...args)) as number;
       return index === 0 ? { ok: true } : { ok: false, refusedBy: limits[index - 1]!.key };
     },
   };

@@ -25,6 +25,9 @@ export const ClientEntity = defineEntity({
     firstParty: p.boolean().default(true),
     metadata: p.json<ClientMetadata>(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });

@@ -19,9 +19,15 @@ export const TenantEntity = defineEntity({
     /** the reseller this tenant belongs to; tenants are never re-parented, so no cycle can form */
     parentId: p.uuid().nullable().index(),
     /** read with every tenant so the sign-in knows at once whether a reseller's rule applies */
-    hasChildren: p.formula<boolean>((cols) => `exists (select 1 from tenants c where c.parent_id = ${cols.id})`).type('boolean').persist(false),
+    hasChildren: p
+      .formula<boolean>((cols) => `exists (select 1 from tenants c where c.parent_id = ${cols.id})`)
+      .type('boolean')
+      .persist(false),
     /** read with every tenant so a sign-in page of a tenant without upstream providers never looks for them */
-    hasProviders: p.formula<boolean>((cols) => `exists (select 1 from upstream_providers u where u.tenant_id = ${cols.id})`).type('boolean').persist(false),
+    hasProviders: p
+      .formula<boolean>((cols) => `exists (select 1 from upstream_providers u where u.tenant_id = ${cols.id})`)
+      .type('boolean')
+      .persist(false),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

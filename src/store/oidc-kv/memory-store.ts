@@ -8,7 +8,6 @@ export interface MemoryOidcStoreOptions {
   sweepIntervalMs?: number;
 }
 
-
 interface Slot<T> {
   value: T;
   /** epoch ms; undefined: never expires */
@@ -71,11 +70,7 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
       return raw === undefined ? undefined : (JSON.parse(raw) as OidcPayload);
     }
 
-    async function findVia(
-      index: Map<string, Slot<string>>,
-      field: 'uid' | 'userCode',
-      value: string,
-    ): Promise<OidcPayload | undefined> {
+    async function findVia(index: Map<string, Slot<string>>, field: 'uid' | 'userCode', value: string): Promise<OidcPayload | undefined> {
       const id = live(index, key(value));
       if (id === undefined) return undefined;
       const payload = await find(id);
@@ -84,8 +79,7 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
 
     return {
       async upsert(id, payload, expiresIn) {
-        const expiresAt =
-          expiresIn === undefined ? undefined : clock.now() + Math.max(1, Math.ceil(expiresIn * 1000));
+        const expiresAt = expiresIn === undefined ? undefined : clock.now() + Math.max(1, Math.ceil(expiresIn * 1000));
         const k = key(id);
         entries.set(k, { value: JSON.stringify(payload), expiresAt });
         if (typeof payload.uid === 'string') uids.set(key(payload.uid), { value: id, expiresAt });
@@ -136,7 +130,7 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
       return store;
     },
     async accountEntries(accountId) {
-      return [...accounts.get(accountId) ?? []].map((k) => {
+      return [...(accounts.get(accountId) ?? [])].map((k) => {
         const at = k.indexOf('\u0000');
         return { model: k.slice(0, at), id: k.slice(at + 1) };
       });

@@ -35,7 +35,6 @@ return 'consumed'
 `;
 const CONSUME_SHA = createHash('sha1').update(CONSUME_LUA).digest('hex');
 
-
 /** expiresIn (seconds) to a positive PX value; undefined means no expiry. */
 function ttlMs(expiresIn: number | undefined): number | undefined {
   return expiresIn === undefined ? undefined : Math.max(1, Math.ceil(expiresIn * 1000));
@@ -75,7 +74,11 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
     for (let round = 0; round < MAX_REVOKE_ROUNDS; round += 1) {
       const members = await redis.smembers(setKey);
       if (members.length === 0) return;
-      await redis.multi().del(...members).srem(setKey, ...members).exec();
+      await redis
+        .multi()
+        .del(...members)
+        .srem(setKey, ...members)
+        .exec();
     }
     throw new Error(`revokeByGrantId(${grantId}): grant set keeps growing`);
   }
@@ -94,11 +97,7 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
       return raw === null ? undefined : (JSON.parse(raw) as OidcPayload);
     }
 
-    async function findVia(
-      indexKey: string,
-      field: 'uid' | 'userCode',
-      value: string,
-    ): Promise<OidcPayload | undefined> {
+    async function findVia(indexKey: string, field: 'uid' | 'userCode', value: string): Promise<OidcPayload | undefined> {
       const id = await redis.get(indexKey);
       if (id === null) return undefined;
       const payload = await find(id);
@@ -111,8 +110,12 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
         const ms = ttlMs(expiresIn);
         const k = key(id);
         const grantIdOf = grantable ? indexedGrantId(name, id, payload) : undefined;
-        if (typeof payload.uid !== 'string' && typeof payload.userCode !== 'string' && grantIdOf === undefined
-          && indexedAccountId(name, payload) === undefined) {
+        if (
+          typeof payload.uid !== 'string' &&
+          typeof payload.userCode !== 'string' &&
+          grantIdOf === undefined &&
+          indexedAccountId(name, payload) === undefined
+        ) {
           // nothing to index (e.g. client_credentials tokens): one SET, no transaction
           if (ms === undefined) await redis.set(k, JSON.stringify(payload));
           else await redis.set(k, JSON.stringify(payload), 'PX', ms);

@@ -34,7 +34,7 @@ describe('admin API: audit events (PostgreSQL + Redis)', () => {
     return res.json as { items: Array<Record<string, any>>; nextCursor: string | null };
   };
 
-  it('lists the tenant\'s events newest first, with who, what, from where and when', async () => {
+  it("lists the tenant's events newest first, with who, what, from where and when", async () => {
     const { items } = await list('limit=100');
     const times = items.map((e) => Date.parse(e.createdAt));
     expect(times).to.deep.equal([...times].sort((a, b) => b - a));
@@ -46,7 +46,10 @@ describe('admin API: audit events (PostgreSQL + Redis)', () => {
     const sessions = items.find((e) => e.action === 'sessions.ended')!;
     expect(sessions).to.include({ userId: subject.id, ip: '127.0.0.1' });
     expect(sessions.userAgent).to.be.a('string');
-    expect(items.some((e) => e.details?.after?.lockout?.maxFailures === 8), 'no event of the other tenant').to.equal(false);
+    expect(
+      items.some((e) => e.details?.after?.lockout?.maxFailures === 8),
+      'no event of the other tenant',
+    ).to.equal(false);
   });
 
   it('filters by action, user and time window', async () => {
@@ -73,8 +76,16 @@ describe('admin API: audit events (PostgreSQL + Redis)', () => {
   });
 
   it('refuses bad filters with 400', async () => {
-    for (const [query, path] of [['action=user.exploded', 'action'], ['userId=42', 'userId'], ['from=yesterday', 'from'], ['to=2026-13-01T00:00:00Z', 'to'],
-      ['from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'], ['limit=500', 'limit'], [`cursor=${'c'.repeat(401)}`, 'cursor'], ['tenantId=x', '']] as const) {
+    for (const [query, path] of [
+      ['action=user.exploded', 'action'],
+      ['userId=42', 'userId'],
+      ['from=yesterday', 'from'],
+      ['to=2026-13-01T00:00:00Z', 'to'],
+      ['from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+      ['limit=500', 'limit'],
+      [`cursor=${'c'.repeat(401)}`, 'cursor'],
+      ['tenantId=x', ''],
+    ] as const) {
       const res = await w.api('GET', `${events}?${query}`);
       expectError(res, 400, 'request.invalid');
       expect(res.json.error.details.issues[0], query).to.include({ in: 'query', path });
@@ -84,7 +95,7 @@ describe('admin API: audit events (PostgreSQL + Redis)', () => {
     }
   });
 
-  it('needs admin:read and the tenant\'s own token', async () => {
+  it("needs admin:read and the tenant's own token", async () => {
     expectError(await w.api('GET', events, { token: null }), 401, 'auth.required');
     expectError(await w.api('GET', events, { token: w.b.token }), 403, 'tenant.forbidden');
   });

@@ -4,9 +4,8 @@ import { discover } from '../../support/relying-party.ts';
 import { auditEvents, expectError, startAdminWorld, stopAdminWorld, type AdminWorld } from './support.ts';
 
 /** the OAuth error of a refused token request: in the body, or in the WWW-Authenticate challenge of a 401 */
-const clientError = (err: unknown) => (err instanceof oidc.WWWAuthenticateChallengeError
-  ? err.cause[0]?.parameters.error
-  : (err as oidc.ResponseBodyError).error);
+const clientError = (err: unknown) =>
+  err instanceof oidc.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : (err as oidc.ResponseBodyError).error;
 
 describe('admin API: clients (PostgreSQL + Redis)', () => {
   let w: AdminWorld;
@@ -18,9 +17,10 @@ describe('admin API: clients (PostgreSQL + Redis)', () => {
   after(() => stopAdminWorld(w));
   afterEach(() => w.clock.travel(0));
 
-  const machine = (name = 'Reports worker') => w.api('POST', clients, {
-    body: { name, grants: ['client_credentials'], resources: [{ resource: 'https://reports.example.test', scope: 'reports:read' }] },
-  });
+  const machine = (name = 'Reports worker') =>
+    w.api('POST', clients, {
+      body: { name, grants: ['client_credentials'], resources: [{ resource: 'https://reports.example.test', scope: 'reports:read' }] },
+    });
   const credentialsGrant = async (clientId: string, clientSecret: string) => {
     const config = await discover(w.f.server.url, { clientId, clientSecret, redirectUri: 'unused' });
     return oidc.clientCredentialsGrant(config, { resource: 'https://reports.example.test', scope: 'reports:read' });
@@ -69,7 +69,11 @@ describe('admin API: clients (PostgreSQL + Redis)', () => {
     ] as const) {
       const res = await w.api('POST', clients, { body });
       expectError(res, 400, code);
-      if (path !== undefined) expect(res.json.error.details.issues.map((i: { path: string }) => i.path), JSON.stringify(body).slice(0, 60)).to.include(path);
+      if (path !== undefined)
+        expect(
+          res.json.error.details.issues.map((i: { path: string }) => i.path),
+          JSON.stringify(body).slice(0, 60),
+        ).to.include(path);
     }
     expect((await w.api('GET', `/tenants/${w.b.tenant}/clients`, { token: w.b.token })).json.items).to.deep.equal([]);
   });

@@ -4,11 +4,18 @@ import { addUser, expectError, startAdminWorld, stopAdminWorld, type AdminWorld 
 /** The same API on the embedded default (SQLite, in-process store): the queries that differ by database. */
 describe('admin API on the embedded default (SQLite)', () => {
   let w: AdminWorld;
-  before(async () => { w = await startAdminWorld('embedded'); });
+  before(async () => {
+    w = await startAdminWorld('embedded');
+  });
   after(() => stopAdminWorld(w));
 
   it('authenticates tokens, searches users by prefix with literal wildcards, and pages', async () => {
-    for (const [first, email] of [['Ana', 'ana_1@example.com'], ['Anton', 'anax@example.com'], ['Bea', 'bea@example.com']] as const) await addUser(w, w.a.tenant, { first, email });
+    for (const [first, email] of [
+      ['Ana', 'ana_1@example.com'],
+      ['Anton', 'anax@example.com'],
+      ['Bea', 'bea@example.com'],
+    ] as const)
+      await addUser(w, w.a.tenant, { first, email });
     const users = `/tenants/${w.a.tenant}/users`;
     const emails = async (q: string) => (await w.api('GET', `${users}?q=${encodeURIComponent(q)}`)).json.items.map((u: { email: string }) => u.email).sort();
     expect(await emails('AN')).to.deep.equal(['ana_1@example.com', 'anax@example.com']);

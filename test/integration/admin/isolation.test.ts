@@ -51,7 +51,8 @@ describe('admin API: no tenant sees or changes another (PostgreSQL + Redis)', ()
     it(`${route.method.toUpperCase()} ${route.path}: another tenant's token gets 403 by name and by id`, async () => {
       for (const tenantRef of [w.a.tenant, w.a.tenantId, w.a.tenant.toUpperCase()]) {
         const res = await w.api(route.method.toUpperCase(), pathFor(route.path, tenantRef, victim.id, victimClient), {
-          token: w.b.token, ...(BODIES[route.operationId] ? { body: BODIES[route.operationId] } : {}),
+          token: w.b.token,
+          ...(BODIES[route.operationId] ? { body: BODIES[route.operationId] } : {}),
         });
         expectError(res, 403, 'tenant.forbidden');
       }

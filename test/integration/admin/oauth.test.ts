@@ -19,8 +19,11 @@ describe('admin API: OAuth access tokens (PostgreSQL + Redis)', () => {
     w = await startAdminWorld();
     audience = adminAudience(w.f.server.url);
     const created = await createClient(w.f, {
-      tenant: w.a.tenant, name: 'Admin console', redirectUris: ['http://127.0.0.1:9/admin-cb'],
-      grants: ['authorization_code'], resources: [{ resource: audience, scope: 'admin:read admin:write' }],
+      tenant: w.a.tenant,
+      name: 'Admin console',
+      redirectUris: ['http://127.0.0.1:9/admin-cb'],
+      grants: ['authorization_code'],
+      resources: [{ resource: audience, scope: 'admin:read admin:write' }],
     });
     client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: 'http://127.0.0.1:9/admin-cb' };
     config = await discover(w.f.server.url, client);
@@ -29,9 +32,16 @@ describe('admin API: OAuth access tokens (PostgreSQL + Redis)', () => {
 
   const accessToken = async (email: string, scope: string) => {
     const result = await signIn(config, client, { email, password: PASSWORD }, { scope: `openid ${scope}`, extra: { resource: audience } });
-    const tokens = await oidc.authorizationCodeGrant(config, result.callbackUrl, {
-      pkceCodeVerifier: result.codeVerifier, expectedState: result.state, expectedNonce: result.nonce,
-    }, { resource: audience });
+    const tokens = await oidc.authorizationCodeGrant(
+      config,
+      result.callbackUrl,
+      {
+        pkceCodeVerifier: result.codeVerifier,
+        expectedState: result.state,
+        expectedNonce: result.nonce,
+      },
+      { resource: audience },
+    );
     return tokens.access_token;
   };
 
@@ -60,7 +70,12 @@ describe('admin API: OAuth access tokens (PostgreSQL + Redis)', () => {
     const elsewhere = await oidc.clientCredentialsGrant(machine, { resource: 'https://api.example.test', scope: 'reports:read' });
     expectError(await w.api('GET', '/me', { token: elsewhere.access_token }), 401, 'auth.invalid_token');
 
-    const robot = await createClient(w.f, { tenant: w.a.tenant, name: 'Robot', grants: ['client_credentials'], resources: [{ resource: audience, scope: 'admin:read' }] });
+    const robot = await createClient(w.f, {
+      tenant: w.a.tenant,
+      name: 'Robot',
+      grants: ['client_credentials'],
+      resources: [{ resource: audience, scope: 'admin:read' }],
+    });
     const robotConfig = await discover(w.f.server.url, { clientId: robot.clientId, clientSecret: String(robot.clientSecret), redirectUri: 'unused' });
     const cc = await oidc.clientCredentialsGrant(robotConfig, { resource: audience, scope: 'admin:read' });
     expectError(await w.api('GET', '/me', { token: cc.access_token }), 401, 'auth.invalid_token');

@@ -17,7 +17,10 @@ function refs(value: unknown, at = '#'): Array<{ ref: string; at: string }> {
 
 function resolve(doc: Json, ref: string): unknown {
   if (!ref.startsWith('#/')) return undefined;
-  return ref.slice(2).split('/').reduce<any>((node, key) => (node === undefined ? undefined : node[key]), doc);
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<any>((node, key) => (node === undefined ? undefined : node[key]), doc);
 }
 
 describe('admin API: OpenAPI document', () => {
@@ -32,7 +35,11 @@ describe('admin API: OpenAPI document', () => {
   });
 
   it('describes every route of the table, and nothing else', () => {
-    const documented = Object.entries(doc.paths as Json).flatMap(([path, item]) => Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => `${m} ${path}`));
+    const documented = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((k) => METHODS.includes(k))
+        .map((m) => `${m} ${path}`),
+    );
     const table = ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(documented.sort()).to.deep.equal([...table].sort());
     expect(new Set(table).size, 'no route twice').to.equal(table.length);
@@ -114,7 +121,9 @@ describe('admin API: OpenAPI document', () => {
 
   describe('served', () => {
     let w: AdminWorld;
-    before(async () => { w = await startAdminWorld(); });
+    before(async () => {
+      w = await startAdminWorld();
+    });
     after(() => stopAdminWorld(w));
 
     it('at /admin/v1/openapi.json without a token, for this issuer', async () => {

@@ -57,7 +57,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
     w.api(method, path, { token: who.token, ...(body !== undefined ? { body } : {}) });
 
   describe('the CLI', () => {
-    it('creates a child with --parent, shown with its parent and audited in the reseller\'s log', async () => {
+    it("creates a child with --parent, shown with its parent and audited in the reseller's log", async () => {
       const shown = await w.api('GET', `/tenants/${child.tenant}`, { token: child.token });
       expect(shown.json).to.deep.equal({ id: child.tenantId, name: child.tenant, displayName: child.tenant, logoUrl: null, parentId: reseller.tenantId });
       const created = (await auditEvents(w, 'tenant.created', reseller)).filter((e) => e.actor === 'cli');
@@ -79,7 +79,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
   });
 
   describe('children', () => {
-    it('lists the reseller\'s children by name, a page at a time', async () => {
+    it("lists the reseller's children by name, a page at a time", async () => {
       const all = await call(reseller, 'GET', `/tenants/${reseller.tenant}/children`);
       expect(all.status, JSON.stringify(all.json)).to.equal(200);
       expect(all.json.items.map((t: { name: string }) => t.name)).to.deep.equal([child.tenant, sibling.tenant].sort());
@@ -99,7 +99,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
       expect(mine.json).to.deep.equal({ items: [], nextCursor: null });
     });
 
-    it('creates a child that the reseller then administers, audited in the reseller\'s log', async () => {
+    it("creates a child that the reseller then administers, audited in the reseller's log", async () => {
       const name = newName('made-by-api');
       const res = await call(reseller, 'POST', `/tenants/${reseller.tenant}/children`, { name: name.toUpperCase(), displayName: 'Made By API' });
       expect(res.status, JSON.stringify(res.json)).to.equal(201);
@@ -132,7 +132,11 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
     });
 
     const pathFor = (template: string, tenant: string) =>
-      template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', childUser.id).replace('{clientId}', childClient).replace('{provider}', 'corp');
+      template
+        .replace('{tenant}', encodeURIComponent(tenant))
+        .replace('{userId}', childUser.id)
+        .replace('{clientId}', childClient)
+        .replace('{provider}', 'corp');
 
     it(`has a sample body for every write that takes one (${tenantRoutes.length} routes)`, () => {
       for (const r of tenantRoutes) if (r.body && !r.body.safeParse(undefined).success) expect(BODIES, r.operationId).to.have.property(r.operationId);
@@ -153,8 +157,14 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
 
       it(`${method} ${route.path}: the child gets 403 for its parent and its sibling; other resellers and their children get 403 for the child`, async () => {
         const refusals: Array<[TenantAdmin, TenantAdmin]> = [
-          [child, reseller], [child, sibling], [sibling, child],
-          [otherReseller, child], [otherChild, child], [otherReseller, reseller], [w.a, child], [reseller, otherChild],
+          [child, reseller],
+          [child, sibling],
+          [sibling, child],
+          [otherReseller, child],
+          [otherChild, child],
+          [otherReseller, reseller],
+          [w.a, child],
+          [reseller, otherChild],
         ];
         for (const [who, target] of refusals) {
           for (const ref of [target.tenant, target.tenantId]) {
@@ -169,7 +179,9 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
       const user = await call(reseller, 'GET', `/tenants/${child.tenant}/users/${childUser.id}`);
       expect(user.json.firstName).to.equal('Renamed');
       expect((await call(reseller, 'GET', `/tenants/${child.tenant}/policy`)).json.policy.lockout.maxFailures).to.equal(4);
-      expect((await call(child, 'GET', `/tenants/${child.tenant}/audit-events?action=tenant.policy_updated`)).json.items[0].actor).to.equal(`token:${reseller.tokenId}`);
+      expect((await call(child, 'GET', `/tenants/${child.tenant}/audit-events?action=tenant.policy_updated`)).json.items[0].actor).to.equal(
+        `token:${reseller.tokenId}`,
+      );
       for (const other of [reseller, sibling, otherReseller, otherChild]) {
         expect((await call(other, 'GET', `/tenants/${other.tenant}/policy`)).json.policy.lockout.maxFailures, other.tenant).to.equal(5);
         expect((await call(other, 'GET', `/tenants/${other.tenant}/users?q=reseller-invite`)).json.items, other.tenant).to.deep.equal([]);
@@ -177,7 +189,7 @@ describe('admin API: resellers administer their child tenants (PostgreSQL + Redi
       }
     });
 
-    it('the child\'s own ids are unknown through the reseller\'s own path (404), like any other tenant\'s', async () => {
+    it("the child's own ids are unknown through the reseller's own path (404), like any other tenant's", async () => {
       expectError(await call(reseller, 'GET', `/tenants/${reseller.tenant}/users/${childUser.id}`), 404, 'user.not_found');
       expectError(await call(reseller, 'GET', `/tenants/${reseller.tenant}/clients/${childClient}`), 404, 'client.not_found');
     });

@@ -83,7 +83,9 @@ export function expectError(call: Call, status: number, code: string): void {
   expect(call.status, JSON.stringify(call.json)).to.equal(status);
   expect(call.json.error, JSON.stringify(call.json)).to.be.an('object');
   expect(call.json.error.code).to.equal(code);
-  expect(call.json.error.message).to.be.a('string').and.not.match(/\bat \w+ \(|node_modules|\.ts:\d+/);
+  expect(call.json.error.message)
+    .to.be.a('string')
+    .and.not.match(/\bat \w+ \(|node_modules|\.ts:\d+/);
 }
 
 /** a new user of the tenant, made in process */
@@ -92,7 +94,12 @@ export async function addUser(w: AdminWorld, tenant: string, options: { role?: s
   const email = options.email ?? `u-${randomBytes(4).toString('hex')}@example.com`;
   const { id: tenantId } = await c.tenants.getByName(tenant);
   const user = await c.users.create({
-    tenantId, email, password: PASSWORD, role: options.role ?? 'member', firstName: options.first ?? 'Una', lastName: options.last ?? 'User',
+    tenantId,
+    email,
+    password: PASSWORD,
+    role: options.role ?? 'member',
+    firstName: options.first ?? 'Una',
+    lastName: options.last ?? 'User',
   });
   return { id: user.id, email: user.email };
 }

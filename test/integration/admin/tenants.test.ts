@@ -3,7 +3,9 @@ import { auditEvents, expectError, startAdminWorld, stopAdminWorld, type AdminWo
 
 describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
   let w: AdminWorld;
-  before(async () => { w = await startAdminWorld(); });
+  before(async () => {
+    w = await startAdminWorld();
+  });
   after(() => stopAdminWorld(w));
   const policyPath = () => `/tenants/${w.a.tenant}/policy`;
   const policy = async () => (await w.api('GET', policyPath())).json.policy;
@@ -26,7 +28,13 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
     expect(res.json).to.include({ displayName: 'Acme Inc.', logoUrl });
     const [event] = await auditEvents(w, 'tenant.updated');
     expect(event!.details).to.deep.equal({ before: { displayName: w.a.tenant, logoUrl: null }, after: { displayName: 'Acme Inc.', logoUrl } });
-    for (const bad of ['http://cdn.acme.example/logo.png', 'javascript:alert(1)', 'https://user:secret@cdn.acme.example/l.png', `https://cdn.acme.example/${'a'.repeat(2050)}`, 42]) {
+    for (const bad of [
+      'http://cdn.acme.example/logo.png',
+      'javascript:alert(1)',
+      'https://user:secret@cdn.acme.example/l.png',
+      `https://cdn.acme.example/${'a'.repeat(2050)}`,
+      42,
+    ]) {
       const refused = await w.api('PATCH', path, { body: { logoUrl: bad } });
       expect(refused.status, String(bad)).to.equal(400);
       expect(JSON.stringify(refused.json)).to.include('logoUrl');
@@ -83,7 +91,10 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
     ] as const) {
       const res = await w.api('PATCH', policyPath(), { body });
       expectError(res, 400, 'request.invalid');
-      expect(res.json.error.details.issues.map((i: { path: string }) => i.path), JSON.stringify(body).slice(0, 80)).to.include(path);
+      expect(
+        res.json.error.details.issues.map((i: { path: string }) => i.path),
+        JSON.stringify(body).slice(0, 80),
+      ).to.include(path);
     }
     const whole = await w.api('PATCH', policyPath(), { body: { network: { strict: true } } });
     expectError(whole, 400, 'tenant.invalid_policy');
@@ -92,7 +103,9 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
   });
 
   it('takes the phone settings: the countries whose numbers get codes, in capitals, and the per-IP and per-prefix send limits', async () => {
-    const res = await w.api('PATCH', policyPath(), { body: { mfa: { phoneCountries: ['gb', 'IE'], phoneSendsPerIpPerHour: 7, phoneSendsPerPrefixPerHour: 3 } } });
+    const res = await w.api('PATCH', policyPath(), {
+      body: { mfa: { phoneCountries: ['gb', 'IE'], phoneSendsPerIpPerHour: 7, phoneSendsPerPrefixPerHour: 3 } },
+    });
     expect(res.status, JSON.stringify(res.json)).to.equal(200);
     expect(res.json.policy.mfa).to.deep.include({ phoneCountries: ['GB', 'IE'], phoneSendsPerIpPerHour: 7, phoneSendsPerPrefixPerHour: 3 });
     expect((await policy()).mfa.phoneCountries).to.deep.equal(['GB', 'IE']);
@@ -101,7 +114,11 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
   it('answers malformed JSON, other media types, oversized and bodiless writes with the documented 4xx', async () => {
     expectError(await w.api('PATCH', policyPath(), { raw: '{"lockout": {', headers: { 'content-type': 'application/json' } }), 400, 'request.invalid_json');
     expectError(await w.api('PATCH', policyPath(), { raw: '"just a string"', headers: { 'content-type': 'application/json' } }), 400, 'request.invalid_json');
-    expectError(await w.api('PATCH', policyPath(), { raw: 'lockout=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'request.unsupported_media_type');
+    expectError(
+      await w.api('PATCH', policyPath(), { raw: 'lockout=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'request.unsupported_media_type',
+    );
     const huge = { network: { allowlist: Array.from({ length: 4000 }, (_, i) => `2001:db8::${i.toString(16)}/128`) } };
     expect(JSON.stringify(huge).length).to.be.greaterThan(64 * 1024);
     expectError(await w.api('PATCH', policyPath(), { body: huge }), 413, 'request.too_large');
@@ -113,7 +130,7 @@ describe('admin API: tenant and policy (PostgreSQL + Redis)', () => {
 
   it('refuses a name longer than any tenant name and never answers 5xx for odd paths', async () => {
     expectError(await w.api('GET', `/tenants/${'x'.repeat(300)}`), 403, 'tenant.forbidden');
-    for (const path of ['/tenants/%00', '/tenants/%E0%A4%A', '/tenants/' + encodeURIComponent('../../etc/passwd'), '/tenants/ /users']) {
+    for (const path of ['/tenants/%00', '/tenants/%E0%A4%A', `/tenants/${encodeURIComponent('../../etc/passwd')}`, '/tenants/ /users']) {
       const res = await w.api('GET', path);
       expect(res.status, path).to.be.within(400, 499);
       expect(res.json.error.code, path).to.be.a('string');

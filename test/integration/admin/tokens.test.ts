@@ -7,7 +7,9 @@ const MINUTE = 60_000;
 
 describe('admin API: API tokens (PostgreSQL + Redis)', () => {
   let w: AdminWorld;
-  before(async () => { w = await startAdminWorld(); });
+  before(async () => {
+    w = await startAdminWorld();
+  });
   after(() => stopAdminWorld(w));
   afterEach(() => w.clock.travel(0));
 
@@ -60,13 +62,31 @@ describe('admin API: API tokens (PostgreSQL + Redis)', () => {
       ] as const) {
         const res = await create(body);
         expectError(res, 400, 'request.invalid');
-        expect(res.json.error.details.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).to.include(path);
+        expect(
+          res.json.error.details.issues.map((i: { path: string }) => i.path),
+          JSON.stringify(body),
+        ).to.include(path);
         expect(res.json.error.details.issues[0].in).to.equal('body');
       }
     });
 
     it('through the CLI: printed once, for owners and admins only, the command line checked before connecting', async () => {
-      const text = await runCli(w.env, ['token', 'create', '--tenant', w.a.tenant, '--email', w.a.email, '--name', 'ci', '--scope', 'admin:read', '--scope', 'admin:write', '--expires-days', '7']);
+      const text = await runCli(w.env, [
+        'token',
+        'create',
+        '--tenant',
+        w.a.tenant,
+        '--email',
+        w.a.email,
+        '--name',
+        'ci',
+        '--scope',
+        'admin:read',
+        '--scope',
+        'admin:write',
+        '--expires-days',
+        '7',
+      ]);
       expect(text.code, text.stderr).to.equal(0);
       const json = text.json as { token: string; api_token: { scopes: string[]; expires_at: string } };
       expect(json.api_token.scopes).to.deep.equal(['admin:read', 'admin:write']);
@@ -77,10 +97,34 @@ describe('admin API: API tokens (PostgreSQL + Redis)', () => {
       expect(refused.code).to.equal(1);
       expect(refused.json).to.include({ ok: false, error: 'token.not_admin' });
 
-      const badScope = await runCli({ ...w.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, ['token', 'create', '--tenant', w.a.tenant, '--email', w.a.email, '--name', 'x', '--scope', 'admin:everything']);
+      const badScope = await runCli({ ...w.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, [
+        'token',
+        'create',
+        '--tenant',
+        w.a.tenant,
+        '--email',
+        w.a.email,
+        '--name',
+        'x',
+        '--scope',
+        'admin:everything',
+      ]);
       expect(badScope.code).to.equal(2);
       expect(badScope.stderr).to.include('--scope');
-      const badDays = await runCli({ ...w.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, ['token', 'create', '--tenant', w.a.tenant, '--email', w.a.email, '--name', 'x', '--scope', 'admin:read', '--expires-days', '0']);
+      const badDays = await runCli({ ...w.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, [
+        'token',
+        'create',
+        '--tenant',
+        w.a.tenant,
+        '--email',
+        w.a.email,
+        '--name',
+        'x',
+        '--scope',
+        'admin:read',
+        '--expires-days',
+        '0',
+      ]);
       expect(badDays.code).to.equal(2);
       expect(badDays.stderr).to.include('--expires-days');
     });
@@ -91,9 +135,19 @@ describe('admin API: API tokens (PostgreSQL + Redis)', () => {
       const none = await w.api('GET', '/me', { token: null });
       expectError(none, 401, 'auth.required');
       expect(none.headers.get('www-authenticate')).to.match(/^Bearer realm="latchkey-admin"/);
-      expectError(await w.api('GET', '/me', { token: null, headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }), 401, 'auth.required');
+      expectError(
+        await w.api('GET', '/me', { token: null, headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }),
+        401,
+        'auth.required',
+      );
       const [id] = w.a.token.slice(3).split('_');
-      for (const token of ['lk_nonsense', `lk_${id}_${'A'.repeat(43)}`, `lk_00000000-0000-4000-8000-000000000000_${'A'.repeat(43)}`, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'x'.repeat(5000)]) {
+      for (const token of [
+        'lk_nonsense',
+        `lk_${id}_${'A'.repeat(43)}`,
+        `lk_00000000-0000-4000-8000-000000000000_${'A'.repeat(43)}`,
+        'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+        'x'.repeat(5000),
+      ]) {
         const res = await w.api('GET', '/me', { token });
         expectError(res, 401, 'auth.invalid_token');
         expect(res.headers.get('www-authenticate')).to.include('error="invalid_token"');

@@ -17,8 +17,13 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
   describe('listing and search', () => {
     const made: Array<{ id: string; email: string }> = [];
     before(async () => {
-      for (const [first, last, email] of [['Zed', 'Zimmer', 'zed@example.com'], ['Amy', 'Zeller', 'amy@example.com'], ['Bob', 'Brown', 'bob_1@example.com'],
-        ['Cleo', 'Cruz', 'bobx1@example.com'], ['Dan', 'Dunn', 'dan@example.com']] as const) {
+      for (const [first, last, email] of [
+        ['Zed', 'Zimmer', 'zed@example.com'],
+        ['Amy', 'Zeller', 'amy@example.com'],
+        ['Bob', 'Brown', 'bob_1@example.com'],
+        ['Cleo', 'Cruz', 'bobx1@example.com'],
+        ['Dan', 'Dunn', 'dan@example.com'],
+      ] as const) {
         made.push(await addUser(w, w.a.tenant, { first, last, email }));
       }
     });
@@ -56,8 +61,16 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
     });
 
     it('refuses bad paging and filters with 400 naming the query parameter', async () => {
-      for (const [query, path] of [['limit=101', 'limit'], ['limit=0', 'limit'], ['limit=ten', 'limit'], ['limit=1&limit=2', 'limit'],
-        ['role=god', 'role'], ['status=gone', 'status'], [`q=${'a'.repeat(101)}`, 'q'], ['sort=email', '']] as const) {
+      for (const [query, path] of [
+        ['limit=101', 'limit'],
+        ['limit=0', 'limit'],
+        ['limit=ten', 'limit'],
+        ['limit=1&limit=2', 'limit'],
+        ['role=god', 'role'],
+        ['status=gone', 'status'],
+        [`q=${'a'.repeat(101)}`, 'q'],
+        ['sort=email', ''],
+      ] as const) {
         const res = await w.api('GET', `${users}?${query}`);
         expectError(res, 400, 'request.invalid');
         expect(res.json.error.details.issues[0], query).to.include({ in: 'query', path });
@@ -67,7 +80,15 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
 
     it('shows one user; unknown ids are 404 and malformed ones 400', async () => {
       const res = await w.api('GET', `${users}/${made[0]!.id}`);
-      expect(res.json).to.include({ id: made[0]!.id, email: 'zed@example.com', firstName: 'Zed', lastName: 'Zimmer', role: 'member', status: 'active', lastLoginAt: null });
+      expect(res.json).to.include({
+        id: made[0]!.id,
+        email: 'zed@example.com',
+        firstName: 'Zed',
+        lastName: 'Zimmer',
+        role: 'member',
+        status: 'active',
+        lastLoginAt: null,
+      });
       expectError(await w.api('GET', `${users}/6f1f7c4e-0000-4000-8000-000000000000`), 404, 'user.not_found');
       const bad = await w.api('GET', `${users}/12345`);
       expectError(bad, 400, 'request.invalid');
@@ -88,13 +109,22 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
       expect(role!.details).to.deep.equal({ before: { role: 'member' }, after: { role: 'admin' } });
     });
 
-    it('refuses bad changes with 400 and the last owner\'s demotion with 409', async () => {
+    it("refuses bad changes with 400 and the last owner's demotion with 409", async () => {
       const u = await addUser(w, w.a.tenant);
-      for (const [body, path] of [[{ firstName: 'x'.repeat(101) }, 'firstName'], [{ firstName: 42 }, 'firstName'], [{ role: 'god' }, 'role'],
-        [{ email: 'x@example.com' }, ''], [{}, ''], [{ firstName: 'a\u0007b' }, 'firstName']] as const) {
+      for (const [body, path] of [
+        [{ firstName: 'x'.repeat(101) }, 'firstName'],
+        [{ firstName: 42 }, 'firstName'],
+        [{ role: 'god' }, 'role'],
+        [{ email: 'x@example.com' }, ''],
+        [{}, ''],
+        [{ firstName: 'a\u0007b' }, 'firstName'],
+      ] as const) {
         const res = await w.api('PATCH', `${users}/${u.id}`, { body });
         expectError(res, 400, 'request.invalid');
-        expect(res.json.error.details.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).to.include(path);
+        expect(
+          res.json.error.details.issues.map((i: { path: string }) => i.path),
+          JSON.stringify(body),
+        ).to.include(path);
       }
       expectError(await w.api('PATCH', `${users}/${w.a.userId}`, { body: { role: 'member' } }), 409, 'user.last_owner');
       expect((await w.api('GET', `${users}/${w.a.userId}`)).json.role).to.equal('owner');
@@ -121,7 +151,12 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
       const [invited] = (await auditEvents(w, 'user.invited')).filter((e) => e.userId === res.json.user.id);
       expect(invited).to.include({ actor: `token:${w.a.tokenId}` });
       expectError(await w.api('POST', users, { body: { email: 'new.hire@example.com' } }), 409, 'user.exists');
-      for (const body of [{ email: 'not-an-email' }, { email: `${'a'.repeat(320)}@example.com` }, { firstName: 'No email' }, { email: 'x@example.com', role: 'root' }]) {
+      for (const body of [
+        { email: 'not-an-email' },
+        { email: `${'a'.repeat(320)}@example.com` },
+        { firstName: 'No email' },
+        { email: 'x@example.com', role: 'root' },
+      ]) {
         expectError(await w.api('POST', users, { body }), 400, 'request.invalid');
       }
       const resent = await w.api('POST', `${users}/${res.json.user.id}/resend-invitation`);

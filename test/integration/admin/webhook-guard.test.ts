@@ -20,15 +20,43 @@ describe('audit webhooks: outbound requests stay off private networks unless OUT
 
   it('tells public addresses from loopback, private, link-local, CGNAT, unique-local and mapped ones', () => {
     for (const a of ['93.184.215.14', '2606:4700::6810:84e5', '8.8.8.8']) expect(isPublicAddress(a), a).to.equal(true);
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fc00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not an ip']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fc00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      'not an ip',
+    ]) {
       expect(isPublicAddress(a), a).to.equal(false);
     }
   });
 
   it('refuses literal private targets and localhost when stored, and accepts them with the setting', () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'http://[::1]/x', 'https://10.0.0.5/x', 'http://169.254.169.254/latest/meta-data', 'http://localhost/x', 'http://api.localhost/x', 'http://[::ffff:127.0.0.1]/x']) {
-      expect(refusal(() => checkWebhookUrl(url, strict)), url).to.equal('webhook.private_address');
-      expect(refusal(() => checkWebhookUrl(url, { allowPrivate: true, requireHttps: false })), url).to.equal('accepted');
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'http://[::1]/x',
+      'https://10.0.0.5/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://localhost/x',
+      'http://api.localhost/x',
+      'http://[::ffff:127.0.0.1]/x',
+    ]) {
+      expect(
+        refusal(() => checkWebhookUrl(url, strict)),
+        url,
+      ).to.equal('webhook.private_address');
+      expect(
+        refusal(() => checkWebhookUrl(url, { allowPrivate: true, requireHttps: false })),
+        url,
+      ).to.equal('accepted');
     }
     expect(checkWebhookUrl('https://hooks.example.test/latchkey?x=1', strict)).to.equal('https://hooks.example.test/latchkey?x=1');
     expect(refusal(() => checkWebhookUrl('https://93.184.215.14/x', strict))).to.equal('accepted');
@@ -41,7 +69,9 @@ describe('audit webhooks: outbound requests stay off private networks unless OUT
 
   describe('at send time', () => {
     let receiver: Receiver;
-    before(async () => { receiver = await startReceiver(); });
+    before(async () => {
+      receiver = await startReceiver();
+    });
     after(() => receiver.close());
     const request = (url: string) => ({ url, body: '{"id":"x"}', headers: { 'Latchkey-Signature': 't=1,v1=00' } });
 

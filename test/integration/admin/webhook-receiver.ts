@@ -32,7 +32,9 @@ export async function startReceiver(): Promise<Receiver> {
       received = [];
       return out;
     },
-    answer: (...statuses) => { answers.push(...statuses); },
+    answer: (...statuses) => {
+      answers.push(...statuses);
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = createServer((req, res) => {
@@ -43,7 +45,9 @@ export async function startReceiver(): Promise<Receiver> {
       let json: Record<string, any> = {};
       try {
         json = JSON.parse(body) as Record<string, any>;
-      } catch { /* left empty: the assertions on json will say so */ }
+      } catch {
+        /* left empty: the assertions on json will say so */
+      }
       received.push({ path: req.url ?? '', headers: req.headers, body, json });
       const status = answers.shift() ?? 200;
       setTimeout(() => {

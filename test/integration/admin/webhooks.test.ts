@@ -33,7 +33,9 @@ async function webhookWorld(kind: BackendKind) {
   // background round can never take a delivery in between (one test starts it on purpose)
   await c.webhooks.worker.stop();
   return {
-    w, receiver, c,
+    w,
+    receiver,
+    c,
     /** moves the server's clock forward by ms (cumulative) */
     later(ms: number) {
       offset += ms;
@@ -92,7 +94,13 @@ describe('admin API: audit webhooks (PostgreSQL + Redis)', () => {
   });
 
   it('refuses bad URLs and bodies (400) and answers 404 for a tenant without a webhook', async () => {
-    for (const url of ['ftp://hooks.example.test/x', 'https://user:pw@hooks.example.test/x', 'not a url', 'https://hooks.example.test/x#frag', 'javascript:alert(1)']) {
+    for (const url of [
+      'ftp://hooks.example.test/x',
+      'https://user:pw@hooks.example.test/x',
+      'not a url',
+      'https://hooks.example.test/x#frag',
+      'javascript:alert(1)',
+    ]) {
       expectError(await w.api('PUT', `/tenants/${w.b.tenant}/webhook`, { token: w.b.token, body: { url } }), 400, 'webhook.invalid_url');
     }
     for (const body of [{}, { url: 7 }, { url: `https://hooks.example.test/${'x'.repeat(2048)}` }, { url: 'https://hooks.example.test/x', secret: 'mine' }]) {
@@ -128,7 +136,10 @@ describe('admin API: audit webhooks (PostgreSQL + Redis)', () => {
 
     expect(await t.round(), 'nothing is sent twice').to.deep.equal([]);
     const rows = await t.deliveries(w.a.tenantId);
-    expect(rows.map((r) => [r.state, r.attempts, r.lastStatus])).to.deep.equal([['delivered', 1, 200], ['delivered', 1, 200]]);
+    expect(rows.map((r) => [r.state, r.attempts, r.lastStatus])).to.deep.equal([
+      ['delivered', 1, 200],
+      ['delivered', 1, 200],
+    ]);
   });
 
   it('retries a failed delivery a minute later with the same body and a fresh signature, and stops after success', async () => {
@@ -257,7 +268,9 @@ describe('admin API: audit webhooks (PostgreSQL + Redis)', () => {
 
 describe('admin API: audit webhooks (embedded)', () => {
   let t: Awaited<ReturnType<typeof webhookWorld>>;
-  before(async () => { t = await webhookWorld('embedded'); });
+  before(async () => {
+    t = await webhookWorld('embedded');
+  });
   after(() => t.stop());
 
   it('delivers signed events and retries a failure later', async () => {

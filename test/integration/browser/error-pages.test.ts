@@ -36,7 +36,12 @@ describe('browser: sign-in errors, tenant name and logo', function () {
     await tenants.updatePolicy(tenant.id, policy);
     const user = { email: `dana@${name}.example`, password: 'violet harbour compass sixty' };
     await users.create({ tenantId: tenant.id, email: user.email, password: user.password });
-    const created = await clients.create({ tenantId: tenant.id, name: `${name} app`, redirectUris: [`${application.origin}/callback`], grants: ['authorization_code'] });
+    const created = await clients.create({
+      tenantId: tenant.id,
+      name: `${name} app`,
+      redirectUris: [`${application.origin}/callback`],
+      grants: ['authorization_code'],
+    });
     const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri: `${application.origin}/callback` };
     return { user, client, config: await discover(f.server.url, client) };
   }
@@ -170,7 +175,9 @@ describe('browser: sign-in errors, tenant name and logo', function () {
       const second = await authorizationRequest(other.page, config, app);
       await other.page.goto(second.url);
       await other.page.getByRole('status').waitFor();
-      expect(await other.page.getByRole('status').textContent()).to.equal('This browser is signed in with an account that cannot use Browser app. Sign in with your Acme Inc. account to continue.');
+      expect(await other.page.getByRole('status').textContent()).to.equal(
+        'This browser is signed in with an account that cannot use Browser app. Sign in with your Acme Inc. account to continue.',
+      );
       await checkPage(other, SUITE, 'other-tenant');
     } finally {
       await other.context.close();

@@ -66,7 +66,7 @@ describe('browser: sign-in through an upstream provider', function () {
     await checkPage(w, SUITE, name);
   }
 
-  it('a provider button with its logo: through the upstream\'s sign-in and back, the application gets its code for a new member', async () => {
+  it("a provider button with its logo: through the upstream's sign-in and back, the application gets its code for a new member", async () => {
     const request = await openSignIn();
     const button = w.page.getByRole('button', { name: 'Sign in with Corp IdP' });
     await w.page.getByRole('region', { name: 'Or sign in with' }).waitFor();
@@ -88,7 +88,7 @@ describe('browser: sign-in through an upstream provider', function () {
     expect((await f.server.container.users.findByEmail(d.tenantId, bob.email))!.role).to.equal('member');
   });
 
-  it('home realm discovery: an email of the provider\'s domain alone goes to the provider, which has it filled in', async () => {
+  it("home realm discovery: an email of the provider's domain alone goes to the provider, which has it filled in", async () => {
     const request = await openSignIn();
     const email = w.page.getByLabel('Email address');
     await email.fill(dave.email);

@@ -6,7 +6,8 @@ import { authorizationRequest, fillSignIn } from './relying-app.ts';
 import { startBrowserWorld, stopBrowserWorld, type BrowserWorld } from './world.ts';
 
 const SUITE = 'languages';
-const catalogue = (locale: string) => JSON.parse(readFileSync(new URL(`../../../views/locales/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
+const catalogue = (locale: string) =>
+  JSON.parse(readFileSync(new URL(`../../../views/locales/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
 
 /**
  * The hosted pages in German and Japanese, in real Chromium: asked for by the application

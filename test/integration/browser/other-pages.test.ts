@@ -30,7 +30,11 @@ describe('browser: consent, password change, invitation, sign-out and report pag
   it('asks for consent for a third-party application, and the application gets its code after Allow', async () => {
     const redirectUri = `${world.application.origin}/callback`;
     const created = await f.server.container.clients.create({
-      tenantId: await tenantId(), name: 'Partner app', redirectUris: [redirectUri], grants: ['authorization_code'], firstParty: false,
+      tenantId: await tenantId(),
+      name: 'Partner app',
+      redirectUris: [redirectUri],
+      grants: ['authorization_code'],
+      firstParty: false,
     });
     const partner = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri };
     const request = await authorizationRequest(w.page, await discover(f.server.url, partner), partner);
@@ -46,7 +50,10 @@ describe('browser: consent, password change, invitation, sign-out and report pag
     const user = (await f.server.container.users.findByEmail(await tenantId(), f.user.email))!;
     await f.server.container.passwords.forceChange(user.id);
     // the browser is still signed in (consent above): prompt=login asks for the password again
-    expect((await w.context.cookies(f.server.url)).map((c) => c.name), 'signed in').to.include('lk.session');
+    expect(
+      (await w.context.cookies(f.server.url)).map((c) => c.name),
+      'signed in',
+    ).to.include('lk.session');
     const request = await authorizationRequest(w.page, world.config, world.app, { prompt: 'login' });
     await w.page.goto(request.url);
     await fillSignIn(w.page, f.user);
@@ -86,9 +93,12 @@ describe('browser: consent, password change, invitation, sign-out and report pag
   it('signs out after asking, and says so', async () => {
     const endSession = world.config.serverMetadata().end_session_endpoint!;
     await w.page.goto(`${endSession}?client_id=${encodeURIComponent(world.app.clientId)}`);
-    await w.page.getByRole('button', { name: 'Yes, sign me out' }).waitFor({ timeout: 5000 }).catch(async () => {
-      throw new Error(`no sign-out question at ${w.page.url()}: ${(await w.page.locator('main').innerText()).slice(0, 500)}`);
-    });
+    await w.page
+      .getByRole('button', { name: 'Yes, sign me out' })
+      .waitFor({ timeout: 5000 })
+      .catch(async () => {
+        throw new Error(`no sign-out question at ${w.page.url()}: ${((await w.page.locator('main').textContent()) ?? '').slice(0, 500)}`);
+      });
     await checkPage(w, SUITE, 'logout');
     await w.page.getByRole('button', { name: 'Yes, sign me out' }).press('Enter');
     await w.page.getByRole('heading', { name: 'You are signed out' }).waitFor();

@@ -39,33 +39,57 @@ export async function registerApplication(f: Fixture, server: ApplicationServer)
   const tenant = await f.server.container.tenants.getByName(f.tenant);
   const redirectUri = `${server.origin}/callback`;
   const app = await f.server.container.clients.create({
-    tenantId: tenant.id, name: 'Browser app', redirectUris: [redirectUri], postLogoutRedirectUris: [`${server.origin}/bye`],
+    tenantId: tenant.id,
+    name: 'Browser app',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: [`${server.origin}/bye`],
     grants: ['authorization_code', 'refresh_token'],
   });
   return { clientId: app.clientId, clientSecret: String(app.clientSecret), redirectUri };
 }
 
 export async function authorizationRequest(
-  page: Page, config: oidc.Configuration, client: RegisteredTestClient, extra: Record<string, string> = {},
+  page: Page,
+  config: oidc.Configuration,
+  client: RegisteredTestClient,
+  extra: Record<string, string> = {},
 ): Promise<BrowserSignIn> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: client.redirectUri, scope: 'openid email', state, nonce,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-  }).toString();
+  const url = oidc
+    .buildAuthorizationUrl(config, {
+      redirect_uri: client.redirectUri,
+      scope: 'openid email',
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...extra,
+    })
+    .toString();
   return {
     url,
     async finish() {
-      await page.waitForURL((u) => u.toString().startsWith(client.redirectUri), { timeout: 15_000 }).catch(async (err: Error) => {
-        // say where the browser stopped instead of only that it never arrived
-        const shown = await page.locator('main').innerText().catch(() => '');
-        throw new Error(`the browser stayed at ${page.url()}: ${shown.replace(/\s+/g, ' ').slice(0, 500)}`, { cause: err });
-      });
+      await page
+        .waitForURL((u) => u.toString().startsWith(client.redirectUri), { timeout: 15_000 })
+        .catch(async (err: Error) => {
+          // say where the browser stopped instead of only that it never arrived
+          const shown = await page
+            .locator('main')
+            .textContent()
+            .then((text) => text ?? '')
+            .catch(() => '');
+          throw new Error(`the browser stayed at ${page.url()}: ${shown.replace(/\s+/g, ' ').slice(0, 500)}`, { cause: err });
+        });
       const back = new URL(page.url());
       expect(back.searchParams.get('error'), back.searchParams.get('error_description') ?? '').to.equal(null);
-      const tokens = await oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+      const tokens = await oidc.authorizationCodeGrant(config, back, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
       return tokens.claims()!;
     },
   };

@@ -75,7 +75,7 @@ describe('browser: sign-in for a relying application', function () {
 
     await page.getByText('Cannot scan?').waitFor();
     await checkPage(alice, SUITE, 'enroll-totp');
-    const secret = (await page.locator('#totp-secret').textContent() ?? '').replace(/\s/g, '');
+    const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
     const code = page.getByLabel('Code', { exact: true });
     expect(await code.getAttribute('autocomplete')).to.equal('one-time-code');
     await code.fill(await totpCodeAt(secret, clock.now()));

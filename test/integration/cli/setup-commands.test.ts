@@ -14,7 +14,9 @@ for (const kind of BACKENDS) {
   describe(`CLI setup commands (${kind})`, () => {
     let backend: Backend;
     let server: TestServer | undefined;
-    before(async () => { backend = await createBackend(kind); });
+    before(async () => {
+      backend = await createBackend(kind);
+    });
     after(async () => {
       await server?.stop();
       await backend.dispose();
@@ -37,10 +39,30 @@ for (const kind of BACKENDS) {
       expect(created.user).to.include({ tenant: 'acme', email: user.email, role: 'admin' });
 
       const redirectUri = 'http://127.0.0.1:9/callback';
-      const web = await cli(env, ['client', 'create', '--tenant', 'acme', '--name', 'Web app', '--redirect-uri', redirectUri,
-        '--grant', 'authorization_code,refresh_token']);
-      const machine = await cli(env, ['client', 'create', '--tenant', 'acme', '--name', 'Worker', '--grant', 'client_credentials',
-        '--resource', 'https://api.example.test=reports:read']);
+      const web = await cli(env, [
+        'client',
+        'create',
+        '--tenant',
+        'acme',
+        '--name',
+        'Web app',
+        '--redirect-uri',
+        redirectUri,
+        '--grant',
+        'authorization_code,refresh_token',
+      ]);
+      const machine = await cli(env, [
+        'client',
+        'create',
+        '--tenant',
+        'acme',
+        '--name',
+        'Worker',
+        '--grant',
+        'client_credentials',
+        '--resource',
+        'https://api.example.test=reports:read',
+      ]);
       expect(web.client_id).to.be.a('string');
       expect(web.client_secret).to.be.a('string');
 

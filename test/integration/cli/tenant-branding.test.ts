@@ -5,7 +5,9 @@ import { cli, runCli } from '../../support/cli.ts';
 /** The name and logo on the sign-in pages, set by an operator (embedded default: no migrate step). */
 describe('CLI tenant name and logo', () => {
   let backend: Backend;
-  before(async () => { backend = await createBackend('embedded'); });
+  before(async () => {
+    backend = await createBackend('embedded');
+  });
   after(() => backend.dispose());
 
   it('tenant create --logo-url and tenant set change the tenant name and logo; a bad URL is refused with exit 2', async () => {

@@ -12,7 +12,9 @@ const PRESET_FILE = fileURLToPath(new URL('../../../config/presets/optional-pass
 /** the human-readable output, which runCli (always --json) does not show */
 function runText(env: Record<string, string>, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      err ? reject(new Error(stderr)) : resolve(stdout),
+    );
   });
 }
 
@@ -30,7 +32,9 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
     await cli(env, ['migrate']);
     await cli(env, ['tenant', 'create', '--name', 'acme', '--display-name', 'Acme Corp']);
   });
-  after(async () => { await backend?.dispose(); });
+  after(async () => {
+    await backend?.dispose();
+  });
 
   it('shows the tenant and its effective policy as one JSON object', async () => {
     const result = await runCli(env, ['tenant', 'show', '--name', 'acme']);
@@ -44,12 +48,48 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
 
   it('sets settings of every section and kind from flags; show --json reflects them', async () => {
     const result = await setPolicy(
-      '--mfa-mode', 'outside-allowlist', '--mfa-factors', 'totp,sms', '--allowlist', '10.0.0.0/8,2001:db8::/32',
-      '--network-strict', 'true', '--trust-days', '7', '--recheck-days', '20', '--device-binding', 'browser+ip',
-      '--new-device-email', 'false', '--lockout-max-failures', '3', '--lockout-window-minutes', '30', '--lockout-minutes', '60',
-      '--lockout-ip-max-failures', '100', '--password-min-length', '12', '--password-classes', 'digit,symbol',
-      '--password-history', '10', '--password-max-age-days', '180', '--password-reject-common', 'false',
-      '--reset-link-minutes', '30', '--email-code-minutes', '15', '--code-max-attempts', '4', '--sends-per-hour', '10',
+      '--mfa-mode',
+      'outside-allowlist',
+      '--mfa-factors',
+      'totp,sms',
+      '--allowlist',
+      '10.0.0.0/8,2001:db8::/32',
+      '--network-strict',
+      'true',
+      '--trust-days',
+      '7',
+      '--recheck-days',
+      '20',
+      '--device-binding',
+      'browser+ip',
+      '--new-device-email',
+      'false',
+      '--lockout-max-failures',
+      '3',
+      '--lockout-window-minutes',
+      '30',
+      '--lockout-minutes',
+      '60',
+      '--lockout-ip-max-failures',
+      '100',
+      '--password-min-length',
+      '12',
+      '--password-classes',
+      'digit,symbol',
+      '--password-history',
+      '10',
+      '--password-max-age-days',
+      '180',
+      '--password-reject-common',
+      'false',
+      '--reset-link-minutes',
+      '30',
+      '--email-code-minutes',
+      '15',
+      '--code-max-attempts',
+      '4',
+      '--sends-per-hour',
+      '10',
     );
     expect(result.code, result.stderr).to.equal(0);
     const expected = mergePolicyLayers(defaultTenantPolicy(), {
@@ -83,11 +123,13 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
       // valid alone, but the tenant is in strict mode: emptying its allowlist would refuse every sign-in
       [['--allowlist', ''], /^latchkey: policy\.network\.strict: strict mode needs a non-empty allowlist/],
       [['--policy', '{"mfa":{"mode":"sometimes"}}'], /^latchkey: --policy: policy\.mfa\.mode: /],
-      [['--policy', '{"lockout":{"maxFailures":0}}', '--lockout-max-failures', '2', '--recheck-days', '400'], /^latchkey: --recheck-days must be a whole number from 1 to 365/],
+      [
+        ['--policy', '{"lockout":{"maxFailures":0}}', '--lockout-max-failures', '2', '--recheck-days', '400'],
+        /^latchkey: --recheck-days must be a whole number from 1 to 365/,
+      ],
     ];
     // each with a valid flag beside it, which must not be stored either
-    const results = await Promise.all(cases.map(([args]) => setPolicy('--sends-per-hour', '42', ...args)
-      .then((r): [string[], CliResult] => [args, r])));
+    const results = await Promise.all(cases.map(([args]) => setPolicy('--sends-per-hour', '42', ...args).then((r): [string[], CliResult] => [args, r])));
     results.forEach(([args, r], i) => {
       const why = `${args.join(' ')}: ${r.stderr}`;
       expect(r.code, why).to.equal(2);
@@ -133,7 +175,9 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
     expect(result.code).to.equal(0);
     for (const f of POLICY_FLAGS) {
       const line = result.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${f.flag} `) || l.trimStart().startsWith(`--${f.flag},`));
-      expect(line, `--${f.flag}`).to.be.a('string').and.include(`[${defaultText(f)}]`);
+      expect(line, `--${f.flag}`)
+        .to.be.a('string')
+        .and.include(`[${defaultText(f)}]`);
     }
   });
 

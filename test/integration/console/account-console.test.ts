@@ -27,7 +27,14 @@ for (const kind of BACKENDS) {
       userId = (await c.users.findByEmail(tenant.id, f.user.email))!.id;
       crmId = (await c.clients.create({ tenantId, name: 'Acme CRM', redirectUris: ['http://127.0.0.1:9/crm'], initiateLoginUri: START_URI })).clientId;
       const other = await c.tenants.create({ name: `${f.tenant}-other` });
-      foreignId = (await c.clients.create({ tenantId: other.id, name: 'Other app', redirectUris: ['http://127.0.0.1:9/x'], initiateLoginUri: 'https://other.example.test/start' })).clientId;
+      foreignId = (
+        await c.clients.create({
+          tenantId: other.id,
+          name: 'Other app',
+          redirectUris: ['http://127.0.0.1:9/x'],
+          initiateLoginUri: 'https://other.example.test/start',
+        })
+      ).clientId;
     });
     after(() => disposeFixture(f));
     const userRow = async () => {
@@ -105,7 +112,12 @@ for (const kind of BACKENDS) {
       let page = await open(browser, '/account');
       expect(page.html).to.include('<option value="Europe/Berlin"').and.to.include('<option value="pt-BR"');
       page = await post(browser, page, '/account/regional', {
-        locale: 'auto', emailLocale: 'de', timeZone: 'Europe/Berlin', dateFormat: 'dmy', timeFormat: '24h', distanceUnit: 'km',
+        locale: 'auto',
+        emailLocale: 'de',
+        timeZone: 'Europe/Berlin',
+        dateFormat: 'dmy',
+        timeFormat: '24h',
+        distanceUnit: 'km',
       });
       expect(page.status).to.equal(200);
       expect(noticeText(page.html)).to.equal('Your regional details were saved.');
@@ -115,7 +127,12 @@ for (const kind of BACKENDS) {
       expect(saved).to.include({ emailLocale: 'de', timeZone: 'Europe/Berlin', dateFormat: 'dmy', timeFormat: '24h', distanceUnit: 'km', locale: null });
 
       const bad = await post(browser, page, '/account/regional', {
-        locale: 'fr', emailLocale: 'de', timeZone: 'Mars/Olympus_Mons', dateFormat: 'dmy', timeFormat: '24h', distanceUnit: 'furlongs',
+        locale: 'fr',
+        emailLocale: 'de',
+        timeZone: 'Mars/Olympus_Mons',
+        dateFormat: 'dmy',
+        timeFormat: '24h',
+        distanceUnit: 'furlongs',
       });
       expect(bad.status).to.equal(400);
       expect(fieldError(bad.html, 'timeZone')).to.equal('Choose a time zone from the list.');
@@ -128,12 +145,22 @@ for (const kind of BACKENDS) {
     it('speaks the chosen interface language', async () => {
       let page = await open(browser, '/account');
       page = await post(browser, page, '/account/regional', {
-        locale: 'de', emailLocale: 'auto', timeZone: 'auto', dateFormat: 'auto', timeFormat: 'auto', distanceUnit: 'auto',
+        locale: 'de',
+        emailLocale: 'auto',
+        timeZone: 'auto',
+        dateFormat: 'auto',
+        timeFormat: 'auto',
+        distanceUnit: 'auto',
       });
       expect(page.status).to.equal(200);
       expect(page.html).to.include('<html lang="de">');
       page = await post(browser, page, '/account/regional', {
-        locale: 'auto', emailLocale: 'auto', timeZone: 'auto', dateFormat: 'auto', timeFormat: 'auto', distanceUnit: 'auto',
+        locale: 'auto',
+        emailLocale: 'auto',
+        timeZone: 'auto',
+        dateFormat: 'auto',
+        timeFormat: 'auto',
+        distanceUnit: 'auto',
       });
       expect(page.html).to.include('<html lang="en">');
     });
@@ -183,8 +210,12 @@ for (const kind of BACKENDS) {
       const local = await c.clients.create({ ...base, public: true, initiateLoginUri: 'http://localhost:8080/start' });
       const b = new Browser(f.server.url);
       const auth = new URLSearchParams({
-        client_id: local.clientId, redirect_uri: 'http://127.0.0.1:9/local', response_type: 'code', scope: 'openid',
-        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+        client_id: local.clientId,
+        redirect_uri: 'http://127.0.0.1:9/local',
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
       });
       const page = await open(b, `/auth?${auth.toString()}`);
       expect(page.status, page.html.slice(0, 500)).to.equal(200);
@@ -217,7 +248,11 @@ for (const kind of BACKENDS) {
 
     it("signs out through the provider's logout for the console client, back to /account", async () => {
       const page = await open(browser, '/account');
-      const href = /href="([^"]+)" id="sign-out"/.exec(page.html)?.[1]?.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=') ?? '';
+      const href =
+        /href="([^"]+)" id="sign-out"/
+          .exec(page.html)?.[1]
+          ?.replace(/&amp;/g, '&')
+          .replace(/&#x3D;/g, '=') ?? '';
       expect(href).to.include('/session/end?client_id=latchkey-account.');
       const confirm = await open(browser, href);
       expect(confirm.status).to.equal(200);

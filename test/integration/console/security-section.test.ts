@@ -49,7 +49,7 @@ for (const kind of BACKENDS) {
       const appThere = await exchange(config, await signIn(config, f.client, f.user, { browser: there }));
 
       let page = await unlockSecurity(here, f.user.password);
-      let sessions = sessionsOn(page.html);
+      const sessions = sessionsOn(page.html);
       expect(sessions).to.have.length(2);
       const current = sessions.find((s) => s.current)!;
       const other = sessions.find((s) => !s.current)!;
@@ -90,10 +90,18 @@ for (const kind of BACKENDS) {
       let page = await unlockSecurity(here, f.user.password);
       expect(page.html).to.include('autocomplete="new-password"').and.to.include('id="current-password"');
 
-      const wrong = await post(here, page, '/account/security/password', { current: 'not my password at all', password: 'a fresh passphrase for alice 99', confirm: 'a fresh passphrase for alice 99' });
+      const wrong = await post(here, page, '/account/security/password', {
+        current: 'not my password at all',
+        password: 'a fresh passphrase for alice 99',
+        confirm: 'a fresh passphrase for alice 99',
+      });
       expect(wrong.status).to.equal(401);
       expect(fieldError(wrong.html, 'current-password')).to.equal('The current password is not correct.');
-      const mismatch = await post(here, page, '/account/security/password', { current: f.user.password, password: 'a fresh passphrase for alice 99', confirm: 'something else' });
+      const mismatch = await post(here, page, '/account/security/password', {
+        current: f.user.password,
+        password: 'a fresh passphrase for alice 99',
+        confirm: 'something else',
+      });
       expect(mismatch.status).to.equal(400);
       expect(fieldError(mismatch.html, 'confirm-password')).to.not.equal('');
       const weak = await post(here, page, '/account/security/password', { current: f.user.password, password: 'short', confirm: 'short' });
@@ -166,7 +174,13 @@ for (const kind of BACKENDS) {
       const c = f.server.container;
       const tenant = await c.tenants.getByName(f.tenant);
       const bob = (await c.users.findByEmail(tenant.id, admin.email))!;
-      const { device } = await c.devices.remember({ userId: bob.id, tenantId: tenant.id, userAgent: FIREFOX, ip: '198.51.100.7', policy: tenant.policy.devices });
+      const { device } = await c.devices.remember({
+        userId: bob.id,
+        tenantId: tenant.id,
+        userAgent: FIREFOX,
+        ip: '198.51.100.7',
+        policy: tenant.policy.devices,
+      });
       const browser = await signedIn(admin);
       let page = await unlockSecurity(browser, admin.password);
       page = await post(browser, page, '/account/security/devices/rename', { device: device.id, name: 'Work laptop' });

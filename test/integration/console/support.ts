@@ -34,7 +34,11 @@ export function csrfOf(html: string, actionPart: string): string {
 
 /** the message shown beside a field (its element id is `<field>-error`) */
 export function fieldError(html: string, id: string): string {
-  return (new RegExp(`id="${id}-error"[^>]*>([\\s\\S]*?)</(p|ul)>`).exec(html)?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/\s+/g, ' ').trim();
+  return (new RegExp(`id="${id}-error"[^>]*>([\\s\\S]*?)</(p|ul)>`).exec(html)?.[1] ?? '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#x27;/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** the value of the option marked selected in a select */
@@ -46,6 +50,11 @@ export function selected(html: string, id: string): string {
 /** the handles of the listed sessions, this browser's flagged */
 export function sessionsOn(html: string): { handle: string; current: boolean; text: string }[] {
   return [...html.matchAll(/<li class="factor" data-session="([^"]+)">([\s\S]*?)<\/li>/g)].map((m) => ({
-    handle: m[1]!, current: m[2]!.includes('this browser'), text: m[2]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim(),
+    handle: m[1]!,
+    current: m[2]!.includes('this browser'),
+    text: m[2]!
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
   }));
 }

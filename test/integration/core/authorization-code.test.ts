@@ -19,8 +19,15 @@ for (const kind of BACKENDS) {
       expect(meta.response_types_supported).to.deep.equal(['code']);
       expect(meta.grant_types_supported).to.include.members(['authorization_code', 'refresh_token', 'client_credentials']);
       expect(meta.grant_types_supported).to.not.include.members(['implicit', 'password']);
-      for (const key of ['token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint', 'introspection_endpoint',
-        'revocation_endpoint', 'pushed_authorization_request_endpoint']) {
+      for (const key of [
+        'token_endpoint',
+        'userinfo_endpoint',
+        'jwks_uri',
+        'end_session_endpoint',
+        'introspection_endpoint',
+        'revocation_endpoint',
+        'pushed_authorization_request_endpoint',
+      ]) {
         expect(meta[key], key).to.be.a('string');
       }
       expect(meta.dpop_signing_alg_values_supported).to.be.an('array').that.is.not.empty;
@@ -105,8 +112,10 @@ async function signInPage(f: Fixture, config: oidc.Configuration, creds: { email
   const { Browser, findForm } = await import('../../support/browser.ts');
   const browser = new Browser(f.server.url);
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: f.client.redirectUri, scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    redirect_uri: f.client.redirectUri,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
   });
   const page = await browser.navigate(url.toString());
   const form = findForm(page.html, '/login');

@@ -41,7 +41,10 @@ for (const kind of BACKENDS) {
     it('accepts a pushed authorization request', async () => {
       const verifier = oidc.randomPKCECodeVerifier();
       const url = await oidc.buildAuthorizationUrlWithPAR(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        redirect_uri: f.client.redirectUri,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
       });
       expect(url.searchParams.get('request_uri')).to.match(/^urn:ietf:params:oauth:request_uri:/);
       const { Browser } = await import('../../support/browser.ts');
@@ -53,9 +56,17 @@ for (const kind of BACKENDS) {
     it('binds tokens to a DPoP key', async () => {
       const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
       const result = await signIn(config, f.client, f.user);
-      const tokens = await oidc.authorizationCodeGrant(config, result.callbackUrl, {
-        pkceCodeVerifier: result.codeVerifier, expectedState: result.state, expectedNonce: result.nonce,
-      }, undefined, { DPoP: dpop });
+      const tokens = await oidc.authorizationCodeGrant(
+        config,
+        result.callbackUrl,
+        {
+          pkceCodeVerifier: result.codeVerifier,
+          expectedState: result.state,
+          expectedNonce: result.nonce,
+        },
+        undefined,
+        { DPoP: dpop },
+      );
       expect(tokens.token_type).to.equal('dpop');
       const info = await oidc.fetchUserInfo(config, tokens.access_token, oidc.skipSubjectCheck, { DPoP: dpop });
       expect(info.email).to.equal(f.user.email);
@@ -70,7 +81,10 @@ for (const kind of BACKENDS) {
       const port = (receiver.address() as { port: number }).port;
       const redirectUri = 'http://127.0.0.1:9/bc-callback';
       const created = await createClient(f, {
-        name: 'BC app', redirectUris: [redirectUri], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'], backchannelLogoutUri: `http://127.0.0.1:${port}/logout`,
+        name: 'BC app',
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+        backchannelLogoutUri: `http://127.0.0.1:${port}/logout`,
       });
       const client = { clientId: created.clientId, clientSecret: String(created.clientSecret), redirectUri };
       const bcConfig = await discover(f.server.url, client);
@@ -90,9 +104,16 @@ for (const kind of BACKENDS) {
         const { payload } = await jose.jwtVerify(logoutToken, jwks, { issuer: f.server.url, audience: client.clientId });
         expect(payload.events).to.have.property('http://schemas.openid.net/event/backchannel-logout');
         // the same browser now has to sign in again
-        const again = await first.browser.navigate(oidc.buildAuthorizationUrl(bcConfig, {
-          redirect_uri: redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
-        }).toString());
+        const again = await first.browser.navigate(
+          oidc
+            .buildAuthorizationUrl(bcConfig, {
+              redirect_uri: redirectUri,
+              scope: 'openid',
+              code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+              code_challenge_method: 'S256',
+            })
+            .toString(),
+        );
         expect(again.html).to.include('autocomplete="current-password"');
       } finally {
         receiver.close();
@@ -115,10 +136,17 @@ for (const kind of BACKENDS) {
 
       const { Browser, findForm } = await import('../../support/browser.ts');
       const browser = new Browser(f.server.url);
-      let page = await browser.navigate(oidc.buildAuthorizationUrl(partnerConfig, {
-        redirect_uri: partner.redirectUri, scope: 'openid email', state: 's1',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
-      }).toString());
+      let page = await browser.navigate(
+        oidc
+          .buildAuthorizationUrl(partnerConfig, {
+            redirect_uri: partner.redirectUri,
+            scope: 'openid email',
+            state: 's1',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })
+          .toString(),
+      );
       const login = findForm(page.html, '/login');
       page = await browser.navigate(login.action, { form: { ...login.fields, ...f.user } });
       expect(page.html).to.include('Allow access?');
@@ -147,7 +175,9 @@ function listen(onBody: (body: string) => void): Promise<Server> {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
       let body = '';
-      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
       req.on('end', () => {
         onBody(body);
         res.statusCode = 200;

@@ -33,12 +33,22 @@ describe('logs', () => {
     await oidc.fetchUserInfo(config, tokens.access_token, oidc.skipSubjectCheck);
     await new Promise((r) => setTimeout(r, 300));
 
-    const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
     expect(requests.length).to.be.greaterThan(5);
     for (const r of requests) expect(r.requestId).to.match(/^[0-9a-f-]{36}$/);
-    const secrets = [password, client.clientSecret, result.callbackUrl.searchParams.get('code')!, tokens.access_token,
-      tokens.refresh_token!, tokens.id_token!, result.codeVerifier];
+    const secrets = [
+      password,
+      client.clientSecret,
+      result.callbackUrl.searchParams.get('code')!,
+      tokens.access_token,
+      tokens.refresh_token!,
+      tokens.id_token!,
+      result.codeVerifier,
+    ];
     for (const secret of secrets) expect(server.output()).to.not.include(secret);
   });
 });

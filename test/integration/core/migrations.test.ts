@@ -6,7 +6,9 @@ import { migrationsList } from '../../../migrations/index.ts';
 
 describe('PostgreSQL migrations', () => {
   let backend: Backend;
-  before(async () => { backend = await createBackend('postgres'); });
+  before(async () => {
+    backend = await createBackend('postgres');
+  });
   after(() => backend.dispose());
 
   it('apply once through the CLI, then have nothing left to apply', async () => {

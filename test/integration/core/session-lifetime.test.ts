@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { disposeFixture, movableClock, startFixture, type Fixture } from '../../support/fixture.ts';
-import { Browser } from '../../support/browser.ts';
+import type { Browser } from '../../support/browser.ts';
 import { finishFlow, post, startFlow } from '../../support/two-factor.ts';
 import { consoleSignIn, open, sessionsOn, unlockSecurity } from '../console/support.ts';
 
@@ -91,7 +91,7 @@ for (const kind of BACKENDS) {
       await expectSingleSignOn(browser, sub);
     });
 
-    it('leaves a session past its absolute lifetime out of the account console\'s session list', async () => {
+    it("leaves a session past its absolute lifetime out of the account console's session list", async () => {
       const user = await newUser('listed');
       const app = await signIn(user);
       for (const use of [130, 250, 370]) {

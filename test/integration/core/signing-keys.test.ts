@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import * as jose from 'jose';
 import { BACKENDS } from '../../support/backends.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';

@@ -7,7 +7,7 @@ import { finishFlow, post, startFlow } from '../../support/two-factor.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
 for (const kind of BACKENDS) {
-  describe(`a session serves only its own tenant's applications (${kind})`, function () {
+  describe(`a session serves only its own tenant's applications (${kind})`, () => {
     let f: Fixture;
     let configA: oidc.Configuration;
     let configB: oidc.Configuration;

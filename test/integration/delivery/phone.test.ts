@@ -5,7 +5,7 @@ import { loadSettings } from '../../../src/config/load.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { OutboxMessageEntity } from '../../../src/store/entities/index.ts';
 import { createPhoneSender, type PhoneSender } from '../../../src/factors/delivery/phone.ts';
-import { AppError } from '../../../src/lib/errors.ts';
+import type { AppError } from '../../../src/lib/errors.ts';
 import { createLogger } from '../../../src/lib/logger.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
 import { rejection } from '../../support/rejection.ts';
@@ -21,22 +21,34 @@ async function openBackend(kind: Backend['kind']): Promise<{ backend: Backend; d
   return { backend, db };
 }
 
-const everythingAbout = (err: AppError) => [err.message, err.stack ?? '', JSON.stringify(err), JSON.stringify(err.details ?? {}), String(err.cause ?? '')].join('\n');
+const everythingAbout = (err: AppError) =>
+  [err.message, err.stack ?? '', JSON.stringify(err), JSON.stringify(err.details ?? {}), String(err.cause ?? '')].join('\n');
 
 describe('phone delivery through the real twilio SDK', () => {
   let standIn: TwilioStandIn;
   let backend: Backend;
   let db: Database;
   const logs: string[] = [];
-  const logger = createLogger('info', { write: (line: string) => { logs.push(line); } });
-
-  const sender = (overrides: Record<string, string> = {}): PhoneSender => createPhoneSender({
-    settings: loadSettings({
-      NODE_ENV: 'test', TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_FROM: from,
-      TWILIO_API_BASE_URL: standIn.url, ...overrides,
-    }),
-    db, clock: systemClock, logger,
+  const logger = createLogger('info', {
+    write: (line: string) => {
+      logs.push(line);
+    },
   });
+
+  const sender = (overrides: Record<string, string> = {}): PhoneSender =>
+    createPhoneSender({
+      settings: loadSettings({
+        NODE_ENV: 'test',
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_FROM: from,
+        TWILIO_API_BASE_URL: standIn.url,
+        ...overrides,
+      }),
+      db,
+      clock: systemClock,
+      logger,
+    });
 
   before(async () => {
     standIn = await startTwilioStandIn({ accountSid, authToken });
@@ -75,7 +87,7 @@ describe('phone delivery through the real twilio SDK', () => {
     expect(call.twiml).to.include('<Say language="en-GB">Again: 3, 0, 5, 1, 2, 7.</Say>');
   });
 
-  it('reads the code in the caller\'s language with a voice that speaks it', async () => {
+  it("reads the code in the caller's language with a voice that speaks it", async () => {
     const since = Date.now();
     await sender().placeCall('+4930123456789', '918273', 'de', { first: 'Ihr Latchkey-Code lautet {digits}.', again: 'Noch einmal: {digits}.' });
     const call = await standIn.waitForCall('+4930123456789', since);

@@ -18,7 +18,9 @@ async function refusal(values: string[], extra: string[]): Promise<string> {
 
 describe('Helm chart refusals', function () {
   this.timeout(300_000);
-  before(async () => { await helm(); });
+  before(async () => {
+    await helm();
+  });
 
   describe('the embedded default (no DATABASE_URL / REDIS_URL) with several replicas', () => {
     const embedded = [ciValues('embedded')];
@@ -57,7 +59,12 @@ describe('Helm chart refusals', function () {
 
   describe('values the schema refuses', () => {
     it('keeps the hardened security context', async () => {
-      for (const weakened of ['securityContext.readOnlyRootFilesystem=false', 'securityContext.runAsNonRoot=false', 'securityContext.allowPrivilegeEscalation=true', 'podSecurityContext.runAsNonRoot=false']) {
+      for (const weakened of [
+        'securityContext.readOnlyRootFilesystem=false',
+        'securityContext.runAsNonRoot=false',
+        'securityContext.allowPrivilegeEscalation=true',
+        'podSecurityContext.runAsNonRoot=false',
+      ]) {
         const message = await refusal([ciValues('minimal')], ['--set', weakened]);
         expect(message, weakened).to.include("values don't meet the specifications of the schema");
       }
@@ -94,7 +101,10 @@ describe('Helm chart refusals', function () {
     it('needs COOKIE_KEYS, KEY_ENCRYPTION_KEY and SMTP_URL in production', async () => {
       const message = await refusal([ciValues('minimal')], ['--set', 'secrets.values.SMTP_URL=', '--set', 'secrets.values.COOKIE_KEYS=']);
       expect(message).to.include('COOKIE_KEYS, SMTP_URL required with config.NODE_ENV=production');
-      await renderOk([ciValues('minimal')], ['--set', 'secrets.values.SMTP_URL=', '--set', 'secrets.values.COOKIE_KEYS=', '--set', 'config.NODE_ENV=development']);
+      await renderOk(
+        [ciValues('minimal')],
+        ['--set', 'secrets.values.SMTP_URL=', '--set', 'secrets.values.COOKIE_KEYS=', '--set', 'config.NODE_ENV=development'],
+      );
     });
 
     it('needs the three Twilio settings together', async () => {

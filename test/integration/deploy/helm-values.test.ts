@@ -36,7 +36,10 @@ describe('Helm chart values', () => {
   it('offers every non-secret setting under config, and only real settings', () => {
     const missing = settingNames.filter((n) => !SECRET_SETTINGS.includes(n) && !CHART_OWNED.includes(n) && !configKeys.includes(n));
     expect(missing, 'settings of src/config/schema.ts missing from values.schema.json config (add them there and to the chart README)').to.deep.equal([]);
-    expect(configKeys.filter((k) => !(settingNames as string[]).includes(k)), 'config keys that are not settings').to.deep.equal([]);
+    expect(
+      configKeys.filter((k) => !(settingNames as string[]).includes(k)),
+      'config keys that are not settings',
+    ).to.deep.equal([]);
     for (const name of [...SECRET_SETTINGS, ...CHART_OWNED]) expect(configKeys, name).not.to.include(name);
   });
 
@@ -56,8 +59,7 @@ describe('Helm chart values', () => {
   });
 
   it('documents every value in helm/latchkey/README.md', () => {
-    const undocumented = [...valuePaths(values, valuesSchema, ''), ...configKeys.map((k) => `config.${k}`)]
-      .filter((path) => !readme.includes(`\`${path}\``));
+    const undocumented = [...valuePaths(values, valuesSchema, ''), ...configKeys.map((k) => `config.${k}`)].filter((path) => !readme.includes(`\`${path}\``));
     expect(undocumented).to.deep.equal([]);
   });
 });

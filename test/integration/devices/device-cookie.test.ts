@@ -16,14 +16,26 @@ describe('remembered-device cookie', () => {
       expect(DEVICE_COOKIE_NAME('https://id.example.com')).to.equal('__Host-lk.device');
       expect(DEVICE_COOKIE_NAME('https://id.example.com:8443/tenant')).to.equal('__Host-lk.device');
       expect(deviceCookieOptions('https://id.example.com', TWO_WEEKS)).to.deep.equal({
-        httpOnly: true, sameSite: 'lax', secure: true, path: '/', maxAge: TWO_WEEKS * 1000, signed: false, overwrite: true,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: true,
+        path: '/',
+        maxAge: TWO_WEEKS * 1000,
+        signed: false,
+        overwrite: true,
       });
     });
 
     it('is plain lk.device, not Secure, with an http issuer (development)', () => {
       expect(DEVICE_COOKIE_NAME('http://localhost:3000')).to.equal('lk.device');
       expect(deviceCookieOptions('http://localhost:3000', 60)).to.deep.equal({
-        httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: 60_000, signed: false, overwrite: true,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: false,
+        path: '/',
+        maxAge: 60_000,
+        signed: false,
+        overwrite: true,
       });
     });
 
@@ -58,9 +70,15 @@ describe('remembered-device cookie', () => {
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     });
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    beforeEach(() => { seen = undefined; });
+    beforeEach(() => {
+      seen = undefined;
+    });
 
-    const attributes = (header: string) => header.split(';').slice(1).map((a) => a.trim().toLowerCase());
+    const attributes = (header: string) =>
+      header
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim().toLowerCase());
 
     it('http issuer: lk.device, HttpOnly, SameSite=Lax, Path=/, no Domain, not Secure, expiring after the trust period', async () => {
       issuer = 'http://localhost';
@@ -108,8 +126,9 @@ describe('remembered-device cookie', () => {
         Object.assign(Object.create(null), { headers: {}, socket: {}, url: '/', method: 'GET' }),
         Object.assign(Object.create(null), { getHeader: () => undefined, setHeader: () => undefined }),
       );
-      expect(() => ctx.cookies.set(DEVICE_COOKIE_NAME('https://id.example.com'), TOKEN, deviceCookieOptions('https://id.example.com', TWO_WEEKS)))
-        .to.throw('Cannot send secure cookie over unencrypted connection');
+      expect(() => ctx.cookies.set(DEVICE_COOKIE_NAME('https://id.example.com'), TOKEN, deviceCookieOptions('https://id.example.com', TWO_WEEKS))).to.throw(
+        'Cannot send secure cookie over unencrypted connection',
+      );
     });
   });
 });

@@ -17,7 +17,13 @@ const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like 
 /** what the security page shows for a date: medium date, short time, said to be UTC */
 const READABLE_UTC = /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M UTC$/;
 
-interface Entry { id: string; name: string; current: boolean; facts: Record<string, string>; html: string }
+interface Entry {
+  id: string;
+  name: string;
+  current: boolean;
+  facts: Record<string, string>;
+  html: string;
+}
 
 /** the remembered devices the page lists, in its order */
 function devicesOn(html: string): Entry[] {
@@ -26,8 +32,7 @@ function devicesOn(html: string): Entry[] {
     html: inner,
     name: /<div class="factor-name">([^<]*)/.exec(inner)?.[1]?.trim() ?? '',
     current: inner.includes('this device</span>'),
-    facts: Object.fromEntries([...inner.matchAll(/data-fact="([\w-]+)">([\s\S]*?)<\/dd>/g)]
-      .map(([, k = '', v = '']) => [k, v.replace(/<[^>]+>/g, '').trim()])),
+    facts: Object.fromEntries([...inner.matchAll(/data-fact="([\w-]+)">([\s\S]*?)<\/dd>/g)].map(([, k = '', v = '']) => [k, v.replace(/<[^>]+>/g, '').trim()])),
   }));
 }
 
@@ -87,8 +92,11 @@ for (const kind of BACKENDS) {
       return true;
     };
     const securityPage = () => open(home, '/account/security');
-    const auditRows = (action: string) => f.server.container.db.em().fork()
-      .find(AuditEventEntity, { action, userId }, { orderBy: { createdAt: 'asc' } });
+    const auditRows = (action: string) =>
+      f.server.container.db
+        .em()
+        .fork()
+        .find(AuditEventEntity, { action, userId }, { orderBy: { createdAt: 'asc' } });
 
     before(async () => {
       ({ f, config } = await startFixture(kind, { clock, env: { TRUST_PROXY: '127.0.0.1/32,::1' } }));
@@ -116,7 +124,10 @@ for (const kind of BACKENDS) {
       expect(laptop.facts).to.include({ browser: 'Firefox', os: 'Windows', 'last-ip': '198.51.100.10' });
       expect(deviceNamed(page.html, 'Work Mac').facts).to.include({ browser: 'Safari', os: 'macOS', 'last-ip': '203.0.113.7' });
       expect(deviceNamed(page.html, 'Build box').facts).to.include({ browser: 'Chrome', os: 'Linux', 'last-ip': '192.0.2.44' });
-      expect(devices.filter((d) => d.current).map((d) => d.name), 'only the browser showing the page is "this device"').to.deep.equal(['Home laptop']);
+      expect(
+        devices.filter((d) => d.current).map((d) => d.name),
+        'only the browser showing the page is "this device"',
+      ).to.deep.equal(['Home laptop']);
       for (const d of devices) {
         expect(d.facts['last-used']).to.match(READABLE_UTC);
         expect(d.facts.expires).to.match(READABLE_UTC);
@@ -145,7 +156,7 @@ for (const kind of BACKENDS) {
       expect(devicesOn((await securityPage()).html)).to.have.length(3);
     });
 
-    it('answers a bad id, an unknown id or another user\'s device with a 404 page, and changes nothing', async () => {
+    it("answers a bad id, an unknown id or another user's device with a 404 page, and changes nothing", async () => {
       await createUser(f, { email: 'erin@example.com', password: 'erin has a long passphrase here' });
       const { container } = f.server;
       const erin = (await container.users.findByEmail(tenantId, 'erin@example.com'))!;
@@ -161,7 +172,10 @@ for (const kind of BACKENDS) {
         const renamed = await open(home, '/account/security/devices/rename', { csrf, device, name: 'Mine now' });
         expect(renamed.status, `rename ${device.slice(0, 40)}`).to.equal(404);
       }
-      expect((await container.devices.list(erin.id)).map((d) => d.name), "erin's device is untouched").to.deep.equal(['Firefox on Windows']);
+      expect(
+        (await container.devices.list(erin.id)).map((d) => d.name),
+        "erin's device is untouched",
+      ).to.deep.equal(['Firefox on Windows']);
       expect(devicesOn((await securityPage()).html)).to.have.length(3);
     });
 
@@ -207,7 +221,9 @@ for (const kind of BACKENDS) {
       const form = findForm(mine.html, '/devices/revoke');
       page = await open(home, form.action, form.fields);
       expect(noticeText(page.html)).to.include('This device (“Home laptop”) is forgotten');
-      expect(home.setCookieLines.filter((l) => l.startsWith('lk.device=')).at(-1) ?? '', 'the cookie is expired in the browser').to.match(/^lk\.device=;.*expires=Thu, 01 Jan 1970/i);
+      expect(home.setCookieLines.filter((l) => l.startsWith('lk.device=')).at(-1) ?? '', 'the cookie is expired in the browser').to.match(
+        /^lk\.device=;.*expires=Thu, 01 Jan 1970/i,
+      );
       expect(home.cookies.has('lk.device')).to.equal(false);
       expect(devicesOn(page.html).some((d) => d.current)).to.equal(false);
       expect(await skipsSecondFactor(FIREFOX, '198.51.100.10', cookies.home!)).to.equal(false);
@@ -218,7 +234,10 @@ for (const kind of BACKENDS) {
       // this browser is remembered again, so "forget all" includes the current device
       const again = browser(FIREFOX, '198.51.100.10');
       const flow = await startFlow(config, f.client, f.user, { browser: again });
-      await finishFlow(config, f.client, { ...flow, page: await post(again, flow.page, '/mfa', { code: await code(), remember: 'on', deviceName: 'Home laptop' }) });
+      await finishFlow(config, f.client, {
+        ...flow,
+        page: await post(again, flow.page, '/mfa', { code: await code(), remember: 'on', deviceName: 'Home laptop' }),
+      });
       home.cookies.set('lk.device', again.cookies.get('lk.device')!);
       cookies.home = again.cookies.get('lk.device')!;
 
@@ -230,14 +249,18 @@ for (const kind of BACKENDS) {
       expect(devicesOn(page.html)).to.deep.equal([]);
       expect(page.html).to.include('No device is remembered');
       expect(home.cookies.has('lk.device'), 'this browser forgets its cookie').to.equal(false);
-      for (const [ua, ip, device] of [[FIREFOX, '198.51.100.10', cookies.home], [CHROME, '192.0.2.44', cookies.linux], [FIREFOX, '198.51.100.10', cookies.spare]] as const) {
+      for (const [ua, ip, device] of [
+        [FIREFOX, '198.51.100.10', cookies.home],
+        [CHROME, '192.0.2.44', cookies.linux],
+        [FIREFOX, '198.51.100.10', cookies.spare],
+      ] as const) {
         expect(await skipsSecondFactor(ua, ip, device!)).to.equal(false);
       }
       const rows = await auditRows('devices.revoked_all');
       expect(rows.map((r) => [r.actor, r.details?.count])).to.deep.equal([[`user:${userId}`, 3]]);
     });
 
-    it('CLI user revoke-devices forgets all of a user\'s devices, prints the count and writes the audit event', async () => {
+    it("CLI user revoke-devices forgets all of a user's devices, prints the count and writes the audit event", async () => {
       const office = browser(SAFARI, '203.0.113.7');
       const device = await rememberAs(office, 'Office');
       expect(await skipsSecondFactor(SAFARI, '203.0.113.7', device)).to.equal(true);

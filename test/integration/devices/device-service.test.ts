@@ -96,7 +96,9 @@ for (const kind of BACKENDS) {
       const row = (await storedRows()).find((r) => r.id === device.id)!;
       expect(row.token_hash).to.equal(createHash('sha256').update(token).digest('hex'));
       expect(JSON.stringify(await storedRows())).to.not.include(token);
-      expect(JSON.stringify(await devices.list(alice.id))).to.not.include(token).and.not.include(row.token_hash as string);
+      expect(JSON.stringify(await devices.list(alice.id)))
+        .to.not.include(token)
+        .and.not.include(row.token_hash as string);
     });
 
     it('counts no cookie, a forged or malformed one as no device', async () => {
@@ -118,8 +120,9 @@ for (const kind of BACKENDS) {
       nowMs += 60_000;
       expect(await recognise(bob, token)).to.deep.equal({ reason: 'other-user' });
       expect(await recognise(carol, token)).to.deep.equal({ reason: 'other-user' });
-      expect(await devices.recognise({ token, userId: alice.id, tenantId: otherTenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }))
-        .to.deep.equal({ reason: 'other-user' });
+      expect(
+        await devices.recognise({ token, userId: alice.id, tenantId: otherTenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }),
+      ).to.deep.equal({ reason: 'other-user' });
       expect((await devices.list(alice.id))[0]!.lastUsedAt.getTime(), 'a refused cookie records no use').to.equal(before.lastUsedAt.getTime());
     });
 
@@ -185,13 +188,23 @@ for (const kind of BACKENDS) {
       const listed = await devices.list(alice.id);
       expect(listed.map((d) => d.id)).to.deep.equal([second.device.id, first.device.id]);
       expect(listed[1]).to.deep.equal({
-        id: first.device.id, name: 'Work PC', family: 'Chrome', os: 'Windows', lastIp: HOME, boundIp: null,
-        lastUsedAt: new Date(nowMs - 60_000), createdAt: new Date(nowMs - 60_000), expiresAt: new Date(nowMs - 60_000 + 14 * DAY),
+        id: first.device.id,
+        name: 'Work PC',
+        family: 'Chrome',
+        os: 'Windows',
+        lastIp: HOME,
+        boundIp: null,
+        lastUsedAt: new Date(nowMs - 60_000),
+        createdAt: new Date(nowMs - 60_000),
+        expiresAt: new Date(nowMs - 60_000 + 14 * DAY),
       });
       expect(listed[0]).to.deep.include({ name: 'Firefox on Linux', family: 'Firefox', os: 'Linux', lastIp: CAFE });
       nowMs += 60_000;
       expect((await recognise(alice, first.token, { userAgent: CHROME_WINDOWS })).reason).to.equal('ok');
-      expect((await devices.list(alice.id)).map((d) => d.id), 'a use moves it first').to.deep.equal([first.device.id, second.device.id]);
+      expect(
+        (await devices.list(alice.id)).map((d) => d.id),
+        'a use moves it first',
+      ).to.deep.equal([first.device.id, second.device.id]);
     });
 
     it('renames a device; refuses an empty or long name', async () => {
@@ -203,7 +216,7 @@ for (const kind of BACKENDS) {
         const err = await rejection(devices.rename(alice.id, device.id, name));
         expect(err).to.include({ status: 400, code: 'device.invalid_name' });
       }
-      expect((await rejection(remember(alice, { name: 'x'.repeat(65) })))).to.include({ status: 400, code: 'device.invalid_name' });
+      expect(await rejection(remember(alice, { name: 'x'.repeat(65) }))).to.include({ status: 400, code: 'device.invalid_name' });
     });
 
     it('revokes one device or all of them; the revoked cookie is then unknown', async () => {
@@ -237,10 +250,15 @@ for (const kind of BACKENDS) {
         expect(await devices.list(userId)).to.deep.equal([]);
         expect(await devices.revokeAll(userId)).to.equal(0);
         expect(await rejection(devices.rename(userId, device.id, 'Mine'))).to.include({ status: 404 });
-        expect(await rejection(devices.remember({ userId, tenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }))).to.include({ status: 404, code: 'user.not_found' });
+        expect(await rejection(devices.remember({ userId, tenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }))).to.include({
+          status: 404,
+          code: 'user.not_found',
+        });
         expect(await recognise({ ...alice, id: userId }, randomBytes(32).toString('base64url'))).to.deep.equal({ reason: 'unknown' });
       }
-      const wrongTenant = await rejection(devices.remember({ userId: alice.id, tenantId: otherTenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }));
+      const wrongTenant = await rejection(
+        devices.remember({ userId: alice.id, tenantId: otherTenantId, userAgent: FIREFOX_WINDOWS, ip: HOME, policy: BROWSER }),
+      );
       expect(wrongTenant).to.include({ status: 404, code: 'user.not_found' });
       expect(await rejection(remember(alice, { ip: 'not an address' }))).to.include({ status: 400, code: 'device.invalid_ip' });
       expect((await devices.list(alice.id)).map((d) => d.name)).to.deep.equal(['Firefox on Windows']);

@@ -68,7 +68,9 @@ for (const kind of BACKENDS) {
       const line = b.setCookieLines.find((l) => l.startsWith('lk.device='))!;
       expect(line.toLowerCase()).to.include('httponly').and.to.include('samesite=lax').and.to.include('path=/');
       expect(Date.parse(/expires=([^;]+)/i.exec(line)![1]!) - Date.now()).to.be.closeTo(60 * DAY, DAY);
-      const devices = await f.server.container.devices.list((await f.server.container.users.findByEmail((await f.server.container.tenants.getByName(f.tenant)).id, f.user.email))!.id);
+      const devices = await f.server.container.devices.list(
+        (await f.server.container.users.findByEmail((await f.server.container.tenants.getByName(f.tenant)).id, f.user.email))!.id,
+      );
       expect(devices.map((d) => [d.name, d.family, d.os])).to.deep.include(['Home laptop', 'Firefox', 'Windows']);
       const mails = await newDeviceMails();
       expect(mails.length).to.equal(before + 1);
@@ -91,7 +93,11 @@ for (const kind of BACKENDS) {
       expect(flow.page.html).to.include('authenticator app');
     });
 
-    for (const [name, extra] of [['max_age=0', { max_age: '0' }], ['max_age=600', { max_age: '600' }], ['prompt=login', { prompt: 'login' }]] as const) {
+    for (const [name, extra] of [
+      ['max_age=0', { max_age: '0' }],
+      ['max_age=600', { max_age: '600' }],
+      ['prompt=login', { prompt: 'login' }],
+    ] as const) {
       it(`asks the second factor for a fresh authentication (${name}) on a remembered device, and the token says mfa`, async () => {
         // a browser holding only the device cookie: no session, so every one of these shows the sign-in form
         const flow = await startFlow(config, f.client, f.user, { browser: browser({ device }), extra });
@@ -112,7 +118,12 @@ for (const kind of BACKENDS) {
 
     it("counts another user's device cookie as no device", async () => {
       await createUser(f, { email: 'erin@example.com', password: 'erin has a long passphrase here' });
-      const flow = await startFlow(config, f.client, { email: 'erin@example.com', password: 'erin has a long passphrase here' }, { browser: browser({ device }) });
+      const flow = await startFlow(
+        config,
+        f.client,
+        { email: 'erin@example.com', password: 'erin has a long passphrase here' },
+        { browser: browser({ device }) },
+      );
       expect(flow.page.html, 'erin has no factor: enrollment, not a skip').to.include('Set up two-step verification');
     });
 

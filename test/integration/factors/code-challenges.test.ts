@@ -8,8 +8,14 @@ import { createRedisCodeChallenges } from '../../../src/store/challenges/redis-c
 import { REDIS_URL } from '../../support/backends.ts';
 
 const LIMITS: ChallengeLimits = {
-  ttlSeconds: 300, maxAttempts: 5, userFailures: 20, failureWindowSeconds: 900,
-  resendIntervalSeconds: 30, sendsPerHour: 5, perNumberPerHour: 3, perTenantPerHour: 4,
+  ttlSeconds: 300,
+  maxAttempts: 5,
+  userFailures: 20,
+  failureWindowSeconds: 900,
+  resendIntervalSeconds: 30,
+  sendsPerHour: 5,
+  perNumberPerHour: 3,
+  perTenantPerHour: 4,
 };
 /** the per-IP and per-prefix caps are counted only for sends that name an ip and a prefix */
 const SCOPED: ChallengeLimits = { ...LIMITS, perTenantPerHour: 100, perIpPerHour: 3, perPrefixPerHour: 2 };
@@ -17,7 +23,12 @@ const HOUR = 3600_000;
 
 function steppingClock(): Clock & { advance(ms: number): void } {
   let t = Date.now();
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 interface Harness {
@@ -53,7 +64,7 @@ function openRedis(): Harness {
       for (const key of await keys()) {
         const type = await redis.type(key);
         if (type === 'hash') out.push(key, ...Object.entries(await redis.hgetall(key)).flat());
-        else if (type === 'zset') out.push(key, ...await redis.zrange(key, 0, -1, 'WITHSCORES'));
+        else if (type === 'zset') out.push(key, ...(await redis.zrange(key, 0, -1, 'WITHSCORES')));
         else out.push(key, String(await redis.get(key)));
       }
       return out;
@@ -61,7 +72,7 @@ function openRedis(): Harness {
     async teardown() {
       const found = await keys();
       if (found.length > 0) await connections[0]!.del(...found);
-      connections.forEach((c) => c.disconnect());
+      for (const c of connections) c.disconnect();
     },
   };
 }
@@ -85,17 +96,23 @@ function contract(name: string, open: () => Harness): void {
     });
     afterEach(async () => h.teardown());
 
-    const issue = (over: Partial<IssueInput> = {}) => store.issue({
-      purpose: 'signin', uid: id('uid'), userId: id('user'), tenantId: id('tenant'),
-      channel: 'sms', destination: phone(), limits: LIMITS, ...over,
-    });
+    const issue = (over: Partial<IssueInput> = {}) =>
+      store.issue({
+        purpose: 'signin',
+        uid: id('uid'),
+        userId: id('user'),
+        tenantId: id('tenant'),
+        channel: 'sms',
+        destination: phone(),
+        limits: LIMITS,
+        ...over,
+      });
     async function issued(over: Partial<IssueInput> = {}) {
       const r = await issue(over);
       if (!r.ok) throw new Error(`issue refused: ${r.reason}`);
       return r;
     }
-    const verify = (uid: string, userId: string, code: string, limits = LIMITS, peer = store) =>
-      peer.verify({ purpose: 'signin', uid, userId, code, limits });
+    const verify = (uid: string, userId: string, code: string, limits = LIMITS, peer = store) => peer.verify({ purpose: 'signin', uid, userId, code, limits });
 
     it('issues a 6-digit code that verifies once, for the channel and destination it was sent to', async () => {
       const [uid, userId] = [id('uid'), id('user')];
@@ -137,8 +154,11 @@ function contract(name: string, open: () => Harness): void {
       await issued({ uid, userId });
       h.clock.advance(10_000);
       expect(await issue({ uid, userId })).to.deep.equal({ ok: false, reason: 'resend-too-soon', retryAfterSeconds: 20 });
-      expect(await issue({ uid: id('uid'), userId, channel: 'email', destination: 'a@example.com' }))
-        .to.deep.equal({ ok: false, reason: 'resend-too-soon', retryAfterSeconds: 20 });
+      expect(await issue({ uid: id('uid'), userId, channel: 'email', destination: 'a@example.com' })).to.deep.equal({
+        ok: false,
+        reason: 'resend-too-soon',
+        retryAfterSeconds: 20,
+      });
       expect((await issue({ userId: id('user') })).ok, 'another user is not held back').to.equal(true);
       h.clock.advance(20_000);
       expect((await issue({ uid, userId })).ok).to.equal(true);
@@ -184,7 +204,9 @@ function contract(name: string, open: () => Harness): void {
       h.clock.advance(1000);
       expect(await issue({ ip, prefix: '+44209', limits: SCOPED })).to.deep.equal({ ok: false, reason: 'ip-hourly-limit', retryAfterSeconds: 3599 });
       expect((await issue({ ip: '2001:db8:1:2::/64', prefix: '+44208', limits: SCOPED })).ok, 'another address').to.equal(true);
-      expect((await issue({ ip, prefix: '+44207', channel: 'email', destination: 'ann@example.com', limits: SCOPED })).ok, 'email is not counted').to.equal(true);
+      expect((await issue({ ip, prefix: '+44207', channel: 'email', destination: 'ann@example.com', limits: SCOPED })).ok, 'email is not counted').to.equal(
+        true,
+      );
       h.clock.advance(HOUR);
       expect((await issue({ ip, prefix: '+44209', limits: SCOPED })).ok).to.equal(true);
     });
@@ -224,8 +246,9 @@ function contract(name: string, open: () => Harness): void {
     it('counts at most maxAttempts of 100 parallel wrong codes; none succeeds and the right code is then refused', async () => {
       const [uid, userId] = [id('uid'), id('user')];
       const r = await issued({ uid, userId });
-      const results = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-        verify(uid, userId, otherThan(r.code, i + 1), LIMITS, h.peers[i % h.peers.length])));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => verify(uid, userId, otherThan(r.code, i + 1), LIMITS, h.peers[i % h.peers.length])),
+      );
       expect(results.some((x) => x.ok)).to.equal(false);
       const counted = results.filter((x) => !x.ok && x.attemptsLeft !== undefined);
       expect(counted).to.have.length(5);
@@ -243,12 +266,17 @@ function contract(name: string, open: () => Harness): void {
       h.clock.advance(30_000);
       const b = { uid: id('uid'), code: '' };
       b.code = (await issued({ uid: b.uid, userId })).code;
-      const results: VerifyResult[] = await Promise.all(Array.from({ length: 60 }, (_, i) => {
-        const target = i % 2 ? a : b;
-        return verify(target.uid, userId, otherThan(target.code, i + 1), limits, h.peers[i % h.peers.length]);
-      }));
+      const results: VerifyResult[] = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => {
+          const target = i % 2 ? a : b;
+          return verify(target.uid, userId, otherThan(target.code, i + 1), limits, h.peers[i % h.peers.length]);
+        }),
+      );
       expect(results.some((x) => x.ok)).to.equal(false);
-      expect(results.filter((x) => !x.ok && x.attemptsLeft !== undefined), 'wrong codes counted').to.have.length(6);
+      expect(
+        results.filter((x) => !x.ok && x.attemptsLeft !== undefined),
+        'wrong codes counted',
+      ).to.have.length(6);
       // the rest were refused uncounted: the user's cap, or one sign-in's own 5 reached first
       const refused = results.filter((x) => !x.ok && x.attemptsLeft === undefined && ['user-locked', 'voided'].includes(x.reason));
       expect(refused).to.have.length(54);
@@ -266,7 +294,7 @@ function contract(name: string, open: () => Harness): void {
       expect((await verify('fresh-signin', userId, fresh.code, limits)).ok).to.equal(true);
     });
 
-    it('answers expired after the code\'s lifetime without counting, and a resend still works', async () => {
+    it("answers expired after the code's lifetime without counting, and a resend still works", async () => {
       const [uid, userId] = [id('uid'), id('user')];
       const r = await issued({ uid, userId, limits: { ...LIMITS, ttlSeconds: 600 } });
       h.clock.advance(599_999);
@@ -284,8 +312,7 @@ function contract(name: string, open: () => Harness): void {
       const b = await issued({ uid: uidB, userId: userB });
       if (a.code !== b.code) expect((await verify(uidB, userB, a.code)) as object).to.deep.include({ reason: 'wrong' });
       expect(await verify(uidA, userB, a.code)).to.deep.include({ reason: 'wrong' });
-      expect(await store.verify({ purpose: 'enroll', uid: uidA, userId: userA, code: a.code, limits: LIMITS }))
-        .to.deep.equal({ ok: false, reason: 'none' });
+      expect(await store.verify({ purpose: 'enroll', uid: uidA, userId: userA, code: a.code, limits: LIMITS })).to.deep.equal({ ok: false, reason: 'none' });
       expect(await store.current('enroll', uidA)).to.equal(undefined);
       expect((await verify(uidA, userA, a.code)).ok).to.equal(true);
     });
@@ -298,11 +325,20 @@ function contract(name: string, open: () => Harness): void {
     });
 
     it('rejects malformed input before touching the store', async () => {
-      for (const over of [{ destination: '0049 30 1234' }, { channel: 'email' as const, destination: 'nobody' },
-        { purpose: 'sign:in' }, { uid: '' }, { limits: { ...LIMITS, maxAttempts: 0 } }, { ip: 'a b' }, { prefix: '1415' },
-        { limits: { ...LIMITS, perIpPerHour: 0 } }]) {
+      for (const over of [
+        { destination: '0049 30 1234' },
+        { channel: 'email' as const, destination: 'nobody' },
+        { purpose: 'sign:in' },
+        { uid: '' },
+        { limits: { ...LIMITS, maxAttempts: 0 } },
+        { ip: 'a b' },
+        { prefix: '1415' },
+        { limits: { ...LIMITS, perIpPerHour: 0 } },
+      ]) {
         let error: unknown;
-        await issue(over).catch((e: unknown) => { error = e; });
+        await issue(over).catch((e: unknown) => {
+          error = e;
+        });
         expect(error, JSON.stringify(over)).to.be.instanceOf(TypeError);
       }
     });

@@ -64,11 +64,15 @@ for (const kind of BACKENDS) {
       const enrollment = await factors.startTotp(alice.id, { accountName: alice.email, issuer: 'Acme Mail' });
       expect(enrollment.secret).to.match(/^[A-Z2-7]{32}$/);
       expect(enrollment.uri).to.equal(`otpauth://totp/Acme%20Mail:${encodeURIComponent(alice.email)}?secret=${enrollment.secret}&issuer=Acme%20Mail`);
-      expect(enrollment.qrSvg).to.match(/^<svg /).and.not.include('<script');
+      expect(enrollment.qrSvg)
+        .to.match(/^<svg /)
+        .and.not.include('<script');
 
       const [pending] = await factors.list(alice.id);
       expect(pending).to.include({ id: enrollment.factorId, type: 'totp', label: 'Authenticator app', confirmedAt: null, preferred: false });
-      expect(JSON.stringify(await factors.list(alice.id))).to.not.include(enrollment.secret).and.not.include('v1.');
+      expect(JSON.stringify(await factors.list(alice.id)))
+        .to.not.include(enrollment.secret)
+        .and.not.include('v1.');
       expect(await factors.confirmedTypes(alice.id)).to.deep.equal([]);
       expect(await factors.preferredType(alice.id)).to.equal(null);
 
@@ -88,7 +92,7 @@ for (const kind of BACKENDS) {
 
       nowMs += STEP;
       const next = await totpCodeAt(enrollment.secret, nowMs);
-      expect(await factors.verifyTotp(alice.id, next.slice(0, 3) + ' ' + next.slice(3))).to.equal(true);
+      expect(await factors.verifyTotp(alice.id, `${next.slice(0, 3)} ${next.slice(3)}`)).to.equal(true);
       expect(await factors.verifyTotp(alice.id, next), 'same code, same window').to.equal(false);
       nowMs += STEP / 2;
       expect(await factors.verifyTotp(alice.id, next), 'still inside its tolerance window').to.equal(false);
@@ -156,7 +160,9 @@ for (const kind of BACKENDS) {
 
       expect((await rejection(factors.addPending(user.id, 'sms', { phone: '+14155550123' }))).status).to.equal(409);
       for (const phone of [undefined, '', '4155550123', '+0123456789', '+1234', '+1234567890123456', '+1415555012x']) {
-        expect((await rejection(factors.addPending(user.id, 'voice', phone === undefined ? {} : { phone }))).code, String(phone)).to.equal('factor.invalid_phone');
+        expect((await rejection(factors.addPending(user.id, 'voice', phone === undefined ? {} : { phone }))).code, String(phone)).to.equal(
+          'factor.invalid_phone',
+        );
       }
       expect((await rejection(factors.addPending(user.id, 'email', { phone: '+14155550123' }))).status).to.equal(400);
       expect((await rejection(factors.addPending(user.id, 'totp' as never))).code).to.equal('factor.invalid_type');
@@ -171,9 +177,12 @@ for (const kind of BACKENDS) {
       const sms = await factors.addPending(alice.id, 'sms', { phone: '+14155550123' });
       const code = await totpCodeAt(secret, nowMs);
       for (const attempt of [
-        () => factors.remove(mallory.id, factorId), () => factors.setPreferred(mallory.id, factorId),
-        () => factors.confirm(mallory.id, sms.id), () => factors.confirmTotp(mallory.id, factorId, code),
-      ]) expect((await rejection(attempt())).status).to.equal(404);
+        () => factors.remove(mallory.id, factorId),
+        () => factors.setPreferred(mallory.id, factorId),
+        () => factors.confirm(mallory.id, sms.id),
+        () => factors.confirmTotp(mallory.id, factorId, code),
+      ])
+        expect((await rejection(attempt())).status).to.equal(404);
       expect(await factors.verifyTotp(mallory.id, code)).to.equal(false);
       expect(await factors.list(mallory.id)).to.deep.equal([]);
       expect((await factors.list(alice.id)).map((f) => f.id)).to.deep.equal([factorId, sms.id]);
@@ -185,11 +194,16 @@ for (const kind of BACKENDS) {
       const { factorId } = await enrollTotp(user.id);
       for (const bad of BAD_IDS) {
         for (const attempt of [
-          () => factors.remove(user.id, bad), () => factors.setPreferred(user.id, bad), () => factors.confirm(user.id, bad),
-          () => factors.confirmTotp(user.id, bad, '123456'), () => factors.remove(bad, factorId),
-          () => factors.startTotp(bad, { accountName: 'x@example.com' }), () => factors.addPending(bad, 'email'),
+          () => factors.remove(user.id, bad),
+          () => factors.setPreferred(user.id, bad),
+          () => factors.confirm(user.id, bad),
+          () => factors.confirmTotp(user.id, bad, '123456'),
+          () => factors.remove(bad, factorId),
+          () => factors.startTotp(bad, { accountName: 'x@example.com' }),
+          () => factors.addPending(bad, 'email'),
           () => factors.recoveryCodes.generate(bad, 10),
-        ]) expect((await rejection(attempt())).status, bad).to.equal(404);
+        ])
+          expect((await rejection(attempt())).status, bad).to.equal(404);
         expect(await factors.list(bad)).to.deep.equal([]);
         expect(await factors.confirmedTypes(bad)).to.deep.equal([]);
         expect(await factors.preferredType(bad)).to.equal(null);

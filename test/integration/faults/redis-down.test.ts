@@ -34,9 +34,13 @@ describe('faults: Redis stops and comes back', function () {
     const started = Date.now();
     const ready = await fetch(`${f.server.url}/readyz`);
     expect(ready.status).to.equal(503);
-    const authorize = await fetch(`${f.server.url}/auth?client_id=${f.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(f.client.redirectUri)}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`, {
-      headers: { accept: 'text/html' }, redirect: 'manual',
-    });
+    const authorize = await fetch(
+      `${f.server.url}/auth?client_id=${f.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(f.client.redirectUri)}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`,
+      {
+        headers: { accept: 'text/html' },
+        redirect: 'manual',
+      },
+    );
     expect(authorize.status).to.equal(503);
     expect(await authorize.text()).to.include('temporarily unavailable');
     expect(Date.now() - started, 'answers promptly, no hang').to.be.below(15_000);

@@ -33,7 +33,8 @@ export async function startUpstream(options: { host?: string } = {}): Promise<Up
   const up = await createFixture('postgres', { env: { ISSUER: proxy.url } });
   proxy.pointAt(Number(up.server.env.PORT));
   return {
-    proxy, up,
+    proxy,
+    up,
     async close() {
       await disposeFixture(up);
       await proxy.close();
@@ -45,11 +46,18 @@ export async function startUpstream(options: { host?: string } = {}): Promise<Up
 export async function connectDownstream(upstream: Upstream, f: Fixture): Promise<Downstream> {
   const { up, proxy } = upstream;
   const registered = await up.server.container.clients.create({
-    tenantId: (await up.server.container.tenants.getByName(up.tenant)).id, name: `Downstream ${f.tenant}`,
-    redirectUris: [`${f.server.url}/federation/callback`], postLogoutRedirectUris: [], grants: ['authorization_code'], public: false, firstParty: true,
+    tenantId: (await up.server.container.tenants.getByName(up.tenant)).id,
+    name: `Downstream ${f.tenant}`,
+    redirectUris: [`${f.server.url}/federation/callback`],
+    postLogoutRedirectUris: [],
+    grants: ['authorization_code'],
+    public: false,
+    firstParty: true,
   });
   return {
-    f, config: await discover(f.server.url, f.client), tenantId: (await f.server.container.tenants.getByName(f.tenant)).id,
+    f,
+    config: await discover(f.server.url, f.client),
+    tenantId: (await f.server.container.tenants.getByName(f.tenant)).id,
     upstream: { issuer: proxy.url, clientId: registered.clientId, clientSecret: registered.clientSecret! },
   };
 }
@@ -60,9 +68,19 @@ let counter = 0;
 export async function addProvider(d: Downstream, fields: Partial<ProviderFields> = {}): Promise<UpstreamProvider> {
   counter += 1;
   return d.f.server.container.federation.providers.create(d.tenantId, {
-    slug: `up-${counter}`, label: `Upstream ${counter}`, logoUrl: null, issuer: d.upstream.issuer,
-    clientId: d.upstream.clientId, clientSecret: d.upstream.clientSecret, scopes: ['openid', 'email', 'profile'],
-    domains: [], exclusive: false, provisionRole: null, mfaAmr: [], mfaAcr: [], ...fields,
+    slug: `up-${counter}`,
+    label: `Upstream ${counter}`,
+    logoUrl: null,
+    issuer: d.upstream.issuer,
+    clientId: d.upstream.clientId,
+    clientSecret: d.upstream.clientSecret,
+    scopes: ['openid', 'email', 'profile'],
+    domains: [],
+    exclusive: false,
+    provisionRole: null,
+    mfaAmr: [],
+    mfaAcr: [],
+    ...fields,
   });
 }
 
@@ -87,9 +105,14 @@ export async function press(j: Journey, provider: UpstreamProvider): Promise<Pag
 }
 
 /** at the upstream (its own browser): its sign-in form, and the redirect back (not followed) */
-export async function signInUpstream(authorizeUrl: string, credentials: { email: string; password: string }, upstream = new Browser(new URL(authorizeUrl).origin)) {
+export async function signInUpstream(
+  authorizeUrl: string,
+  credentials: { email: string; password: string },
+  upstream = new Browser(new URL(authorizeUrl).origin),
+) {
   let page: Page = await navigate(upstream, authorizeUrl);
-  if (credentials.email && page.html.includes('/login')) page = await submit(upstream, page, '/login', { email: credentials.email, password: credentials.password });
+  if (credentials.email && page.html.includes('/login'))
+    page = await submit(upstream, page, '/login', { email: credentials.email, password: credentials.password });
   return { upstream, page };
 }
 
@@ -106,7 +129,10 @@ export async function navigate(browser: Browser, url: string): Promise<Page> {
 
 /** the downstream's tokens for a journey that ended at the client's redirect URI */
 export async function tokensOf(d: Downstream, j: Journey) {
-  expect(j.page.url, `expected the client's redirect, got ${j.page.status}: ${/<code>([^<]*)<\/code>/.exec(j.page.html)?.[1] ?? j.page.html.slice(0, 600)}`).to.match(/^http:\/\/127\.0\.0\.1:9\/callback/);
+  expect(
+    j.page.url,
+    `expected the client's redirect, got ${j.page.status}: ${/<code>([^<]*)<\/code>/.exec(j.page.html)?.[1] ?? j.page.html.slice(0, 600)}`,
+  ).to.match(/^http:\/\/127\.0\.0\.1:9\/callback/);
   return oidc.authorizationCodeGrant(d.config, new URL(j.page.url), { pkceCodeVerifier: j.verifier, idTokenExpected: true });
 }
 

@@ -9,7 +9,20 @@ import type { UpstreamProvider } from '../../../src/federation/providers.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { consoleSignIn, unlockSecurity } from '../console/support.ts';
 import type { UpstreamProxy } from './upstream-proxy.ts';
-import { addProvider, begin, connectDownstream, events, navigate, press, returnTo, signInUpstream, startUpstream, tokensOf, type Downstream, type Upstream } from './federation-flow.ts';
+import {
+  addProvider,
+  begin,
+  connectDownstream,
+  events,
+  navigate,
+  press,
+  returnTo,
+  signInUpstream,
+  startUpstream,
+  tokensOf,
+  type Downstream,
+  type Upstream,
+} from './federation-flow.ts';
 
 /**
  * The upstream is a second Latchkey (its own PostgreSQL database and Redis prefix) behind a proxy
@@ -58,9 +71,11 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         corp = await addProvider(d, { label: 'Corp IdP', provisionRole: 'member' });
       });
       after(() => disposeFixture(d?.f));
-      afterEach(() => { proxy.mode = 'pass'; });
+      afterEach(() => {
+        proxy.mode = 'pass';
+      });
 
-      it('button flow: provisions a user just in time with the provider\'s role and signs in with amr fed', async () => {
+      it("button flow: provisions a user just in time with the provider's role and signs in with amr fed", async () => {
         const provider = corp;
         const j = await begin(d);
         expect(j.page.html).to.include('Sign in with Corp IdP');
@@ -95,7 +110,7 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         expect(replay.html).to.include('federation.state-mismatch');
       });
 
-      it('home realm discovery: an email of the provider\'s domain goes to it; an exclusive domain refuses the password', async () => {
+      it("home realm discovery: an email of the provider's domain goes to it; an exclusive domain refuses the password", async () => {
         const provider = await addProvider(d, { domains: ['corp.example'], exclusive: true, provisionRole: 'member' });
         const j = await begin(d);
         // a password typed for an exclusive domain is never checked: the browser goes to the provider
@@ -131,7 +146,7 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         await d.f.server.container.federation.providers.update(d.tenantId, provider.id, { domains: [] });
       });
 
-      it('lists the linked identity on the account\'s security page, where the user can remove it', async () => {
+      it("lists the linked identity on the account's security page, where the user can remove it", async () => {
         const { browser } = await consoleSignIn(d.f.server.url, `/account?tenant=${d.f.tenant}`, d.f.user);
         const page = await unlockSecurity(browser, d.f.user.password);
         const alice = await d.f.server.container.users.findByEmail(d.tenantId, d.f.user.email);
@@ -161,10 +176,12 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         } finally {
           await setEmailVerified(up, upAlice!.id, true);
         }
-        expect(await d.f.server.container.federation.identities.listForUser((await d.f.server.container.users.findByEmail(d.tenantId, d.f.user.email))!.id)).to.have.length(0);
+        expect(
+          await d.f.server.container.federation.identities.listForUser((await d.f.server.container.users.findByEmail(d.tenantId, d.f.user.email))!.id),
+        ).to.have.length(0);
       });
 
-      it('counts the upstream\'s mfa as the second factor only when the provider says so', async () => {
+      it("counts the upstream's mfa as the second factor only when the provider says so", async () => {
         await d.f.server.container.tenants.updatePolicy(d.tenantId, { mfa: { mode: 'always' } });
         try {
           const strong = await addProvider(d, { provisionRole: 'member', mfaAmr: ['mfa', 'otp', 'hwk'] });
@@ -189,7 +206,8 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         const provider = corp;
         const bobUser = await d.f.server.container.users.findByEmail(d.tenantId, bob.email);
         // wrong passwords lock bob's account: federation is locked too
-        for (let i = 0; i < 5; i += 1) await d.f.server.container.guard.attempt(await d.f.server.container.tenants.getByName(d.f.tenant), bob.email, `wrong ${i}`, { ip: '198.51.100.7' });
+        for (let i = 0; i < 5; i += 1)
+          await d.f.server.container.guard.attempt(await d.f.server.container.tenants.getByName(d.f.tenant), bob.email, `wrong ${i}`, { ip: '198.51.100.7' });
         try {
           const j = await begin(d);
           const { page: back } = await signInUpstream((await press(j, provider)).url, bob);
@@ -218,8 +236,11 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
         it('a provider_hint sign-in that failed goes back to the form, not to the provider again', async () => {
           const provider = await addProvider(d, { issuer: `http://127.0.0.1:${await freePort()}` });
           const url = oidc.buildAuthorizationUrl(d.config, {
-            redirect_uri: d.f.client.redirectUri, scope: 'openid email', provider_hint: provider.slug,
-            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+            redirect_uri: d.f.client.redirectUri,
+            scope: 'openid email',
+            provider_hint: provider.slug,
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
           });
           const browser = new Browser(new URL(d.f.server.url).origin);
           const failed = await navigate(browser, url.toString());

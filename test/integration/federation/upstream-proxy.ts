@@ -22,18 +22,25 @@ export async function startUpstreamProxy(options: { host?: string } = {}): Promi
   let targetPort = 0;
   const sockets = new Set<Socket>();
   const proxy: UpstreamProxy = {
-    url: '', mode: 'pass',
-    pointAt: (port) => { targetPort = port; },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    url: '',
+    mode: 'pass',
+    pointAt: (port) => {
+      targetPort = port;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
   const server = createServer((req, res) => {
     if (proxy.mode === 'hang') return;
     void forward(req, res);
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
 
   async function forward(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -66,10 +73,12 @@ export async function startUpstreamProxy(options: { host?: string } = {}): Promi
 
 /** new keys under the real keys' ids and algorithms: the signature cannot verify against them */
 async function impostorKeys(jwks: { keys: Array<{ kid: string; alg?: string; kty: string; use?: string }> }) {
-  const keys = await Promise.all(jwks.keys.map(async (k) => {
-    const alg = k.alg ?? (k.kty === 'EC' ? 'ES256' : k.kty === 'OKP' ? 'EdDSA' : 'RS256');
-    const { publicKey } = await generateKeyPair(alg, { extractable: true });
-    return { ...(await exportJWK(publicKey)), kid: k.kid, alg, ...(k.use ? { use: k.use } : {}) };
-  }));
+  const keys = await Promise.all(
+    jwks.keys.map(async (k) => {
+      const alg = k.alg ?? (k.kty === 'EC' ? 'ES256' : k.kty === 'OKP' ? 'EdDSA' : 'RS256');
+      const { publicKey } = await generateKeyPair(alg, { extractable: true });
+      return { ...(await exportJWK(publicKey)), kid: k.kid, alg, ...(k.use ? { use: k.use } : {}) };
+    }),
+  );
   return { keys };
 }

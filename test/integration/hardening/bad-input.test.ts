@@ -25,8 +25,14 @@ for (const kind of BACKENDS) {
     const authorize = async (params: Record<string, string | undefined>) => {
       const query: Record<string, string> = {};
       const all = {
-        client_id: f.client.clientId, redirect_uri: f.client.redirectUri, response_type: 'code', scope: 'openid', state: 'st-1',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
+        client_id: f.client.clientId,
+        redirect_uri: f.client.redirectUri,
+        response_type: 'code',
+        scope: 'openid',
+        state: 'st-1',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        ...params,
       };
       for (const [k, v] of Object.entries(all)) if (v !== undefined) query[k] = v;
       const res = await fetch(`${f.server.url}/auth?${new URLSearchParams(query)}`, { redirect: 'manual', headers: { accept: 'text/html' } });
@@ -37,7 +43,9 @@ for (const kind of BACKENDS) {
     const openSignIn = async (): Promise<{ browser: Browser; form: ParsedForm; interactionUrl: string }> => {
       const browser = new Browser(f.server.url);
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid', code_challenge_method: 'S256',
+        redirect_uri: f.client.redirectUri,
+        scope: 'openid',
+        code_challenge_method: 'S256',
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       });
       const page = await browser.navigate(url.toString());
@@ -82,7 +90,9 @@ for (const kind of BACKENDS) {
       const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
       const token = async (body: string, authorization: string) => {
         const res = await fetch(`${f.server.url}/token`, {
-          method: 'POST', body, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          method: 'POST',
+          body,
+          headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         });
         return { res, body: await res.text() };
       };
@@ -110,13 +120,17 @@ for (const kind of BACKENDS) {
     describe('sign-in form', () => {
       const post = (s: { browser: Browser; form: ParsedForm }, body: string, contentType = 'application/x-www-form-urlencoded') =>
         fetch(new URL(s.form.action, f.server.url), {
-          method: 'POST', body, redirect: 'manual',
+          method: 'POST',
+          body,
+          redirect: 'manual',
           headers: { 'content-type': contentType, accept: 'text/html', cookie: [...s.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
         }).then(async (res) => ({ res, body: await res.text() }));
       const credentials = () => `email=${encodeURIComponent(f.user.email)}&password=${encodeURIComponent(f.user.password)}`;
 
       let s: Awaited<ReturnType<typeof openSignIn>>;
-      before(async () => { s = await openSignIn(); });
+      before(async () => {
+        s = await openSignIn();
+      });
 
       it('refuses a wrong CSRF token with 403 and says why', async () => {
         const { res, body } = await post(s, `csrf=${'A'.repeat(43)}&${credentials()}`);

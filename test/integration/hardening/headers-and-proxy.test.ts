@@ -21,7 +21,9 @@ for (const kind of BACKENDS) {
     const walkToSignIn = async (browser = new Browser(f.server.url)) => {
       const setCookies: string[] = [];
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid', code_challenge_method: 'S256',
+        redirect_uri: f.client.redirectUri,
+        scope: 'openid',
+        code_challenge_method: 'S256',
         code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
       });
       const auth = await browser.request(url.toString());
@@ -69,7 +71,9 @@ for (const kind of BACKENDS) {
       const browser = new Browser(f.server.url);
       browser.headers = FORGED;
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid', code_challenge_method: 'S256',
+        redirect_uri: f.client.redirectUri,
+        scope: 'openid',
+        code_challenge_method: 'S256',
         code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
       });
       const res = await browser.request(url.toString());
@@ -86,10 +90,15 @@ for (const kind of BACKENDS) {
       expect(form.fields.csrf).to.have.length(43);
 
       const csrf = cookieLine(setCookies, 'lk.csrf');
-      expect(csrf).to.match(/;\s*httponly/i).and.match(/;\s*samesite=lax/i).and.not.match(/;\s*secure/i);
+      expect(csrf)
+        .to.match(/;\s*httponly/i)
+        .and.match(/;\s*samesite=lax/i)
+        .and.not.match(/;\s*secure/i);
       expect(cookieLine(setCookies, 'lk.csrf.sig'), 'csrf cookie is signed').to.be.a('string');
       for (const name of ['lk.interaction', 'lk.resume']) {
-        expect(cookieLine(setCookies, name)).to.match(/;\s*httponly/i).and.match(/;\s*samesite=lax/i);
+        expect(cookieLine(setCookies, name))
+          .to.match(/;\s*httponly/i)
+          .and.match(/;\s*samesite=lax/i);
         expect(cookieLine(setCookies, `${name}.sig`), `${name} is signed`).to.be.a('string');
       }
 
@@ -102,7 +111,9 @@ for (const kind of BACKENDS) {
       }
       after.push(...res.headers.getSetCookie());
       expect(res.headers.get('location')).to.match(/[?&]code=/);
-      expect(cookieLine(after, 'lk.session')).to.match(/;\s*httponly/i).and.match(/;\s*samesite=lax/i);
+      expect(cookieLine(after, 'lk.session'))
+        .to.match(/;\s*httponly/i)
+        .and.match(/;\s*samesite=lax/i);
       expect(cookieLine(after, 'lk.session.sig'), 'session cookie is signed').to.be.a('string');
     });
 
@@ -161,8 +172,12 @@ for (const kind of BACKENDS) {
       const browser = new Browser(origin);
       browser.headers = { 'x-forwarded-proto': 'https' };
       const query = new URLSearchParams({
-        client_id: web.clientId, redirect_uri: 'https://app.example/cb', response_type: 'code', scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+        client_id: web.clientId,
+        redirect_uri: 'https://app.example/cb',
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
       });
       const auth = await browser.request(`/auth?${query}`);
       expect(auth.status).to.equal(303);
@@ -171,7 +186,11 @@ for (const kind of BACKENDS) {
       expect(page.status).to.equal(200);
       findForm(await page.text(), '/login');
       const csrf = cookieLine(page.headers.getSetCookie(), '__Host-lk.csrf');
-      expect(csrf).to.match(/;\s*secure/i).and.match(/;\s*httponly/i).and.match(/;\s*path=\//i).and.not.match(/domain=/i);
+      expect(csrf)
+        .to.match(/;\s*secure/i)
+        .and.match(/;\s*httponly/i)
+        .and.match(/;\s*path=\//i)
+        .and.not.match(/domain=/i);
     });
 
     it('answers plain http (no X-Forwarded-Proto) with a clear 400 page, not a 500; probes stay open', async () => {
@@ -192,7 +211,13 @@ for (const kind of BACKENDS) {
 
 function parseCsp(header: string | null): Record<string, string[]> {
   expect(header, 'Content-Security-Policy').to.be.a('string');
-  return Object.fromEntries(header!.split(';').map((d) => d.trim().split(/\s+/)).filter((p) => p[0]).map(([name, ...values]) => [name!, values]));
+  return Object.fromEntries(
+    header!
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .filter((p) => p[0])
+      .map(([name, ...values]) => [name!, values]),
+  );
 }
 
 function cookieLine(lines: string[], name: string): string | undefined {
@@ -205,7 +230,15 @@ function rawGet(origin: string, path: string, headers: Record<string, string>): 
   return new Promise((resolve, reject) => {
     request({ hostname, port, path, headers }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body)).on('error', reject);
-    }).on('error', reject).end();
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve(body))
+        .on('error', reject);
+    })
+      .on('error', reject)
+      .end();
   });
 }

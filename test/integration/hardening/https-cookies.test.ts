@@ -45,8 +45,13 @@ for (const kind of BACKENDS) {
     /** the application's authorization request, to the sign-in page or (single sign-on) straight back */
     const authorize = async (browser: Browser, extra: Record<string, string> = {}) => {
       const query = new URLSearchParams({
-        client_id: f.client.clientId, redirect_uri: f.client.redirectUri, response_type: 'code', scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', ...extra,
+        client_id: f.client.clientId,
+        redirect_uri: f.client.redirectUri,
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        ...extra,
       });
       return walk(browser, `/auth?${query}`);
     };
@@ -59,7 +64,7 @@ for (const kind of BACKENDS) {
       expect(back.url.searchParams.get('code'), back.html.slice(0, 300)).to.match(/^[A-Za-z0-9_-]{20,}$/);
     };
 
-    it('sets every cookie of a console sign-in and an application\'s single sign-on Secure and prefixed: __Host- on Path=/ without Domain, __Secure- on a path', async () => {
+    it("sets every cookie of a console sign-in and an application's single sign-on Secure and prefixed: __Host- on Path=/ without Domain, __Secure- on a path", async () => {
       const browser = browserBehindProxy();
       const login = await walk(browser, `/account/sign-in?tenant=${f.tenant}&return=overview`);
       const form = findForm(login.html, '/login');
@@ -71,21 +76,40 @@ for (const kind of BACKENDS) {
       const names = new Set<string>();
       for (const line of browser.setCookieLines) {
         const name = line.slice(0, line.indexOf('='));
-        const attributes = line.split(';').slice(1).map((a) => a.trim().toLowerCase());
+        const attributes = line
+          .split(';')
+          .slice(1)
+          .map((a) => a.trim().toLowerCase());
         names.add(name);
         expect(attributes, line).to.include('secure');
-        expect(attributes.some((a) => a.startsWith('domain=')), line).to.equal(false);
+        expect(
+          attributes.some((a) => a.startsWith('domain=')),
+          line,
+        ).to.equal(false);
         if (name.startsWith('__Host-')) {
-          expect(attributes.filter((a) => a.startsWith('path=')), line).to.deep.equal(['path=/']);
+          expect(
+            attributes.filter((a) => a.startsWith('path=')),
+            line,
+          ).to.deep.equal(['path=/']);
         } else {
           expect(name, line).to.match(/^__Secure-lk\.(interaction|resume)(\.sig)?$/);
-          expect(attributes.find((a) => a.startsWith('path=')), line).to.match(/^path=\/(interaction|auth)\/[A-Za-z0-9_-]+$/);
+          expect(
+            attributes.find((a) => a.startsWith('path=')),
+            line,
+          ).to.match(/^path=\/(interaction|auth)\/[A-Za-z0-9_-]+$/);
         }
       }
       expect([...names].sort()).to.deep.equal([
-        '__Host-lk.account-signin', '__Host-lk.account-signin.sig', '__Host-lk.csrf', '__Host-lk.csrf.sig',
-        '__Host-lk.session', '__Host-lk.session.sig',
-        '__Secure-lk.interaction', '__Secure-lk.interaction.sig', '__Secure-lk.resume', '__Secure-lk.resume.sig',
+        '__Host-lk.account-signin',
+        '__Host-lk.account-signin.sig',
+        '__Host-lk.csrf',
+        '__Host-lk.csrf.sig',
+        '__Host-lk.session',
+        '__Host-lk.session.sig',
+        '__Secure-lk.interaction',
+        '__Secure-lk.interaction.sig',
+        '__Secure-lk.resume',
+        '__Secure-lk.resume.sig',
       ]);
     });
 

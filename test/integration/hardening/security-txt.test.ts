@@ -9,7 +9,9 @@ describe('security contact: /.well-known/security.txt (RFC 9116) and /security',
 
   before(async () => {
     backend = await createBackend('embedded');
-    server = await startTestServer(backend, { env: { SECURITY_CONTACT: 'mailto:psirt@example.com', SECURITY_POLICY_URL: 'https://example.com/disclosure', SECURITY_TXT_DAYS: '90' } });
+    server = await startTestServer(backend, {
+      env: { SECURITY_CONTACT: 'mailto:psirt@example.com', SECURITY_POLICY_URL: 'https://example.com/disclosure', SECURITY_TXT_DAYS: '90' },
+    });
   });
   after(async () => {
     await server?.stop();
@@ -52,6 +54,6 @@ describe('security contact: /.well-known/security.txt (RFC 9116) and /security',
   it('leaves the OpenID discovery document to the provider', async () => {
     const res = await fetch(`${server.url}/.well-known/openid-configuration`);
     expect(res.status).to.equal(200);
-    expect((await res.json() as { issuer: string }).issuer).to.equal(server.url);
+    expect(((await res.json()) as { issuer: string }).issuer).to.equal(server.url);
   });
 });

@@ -19,10 +19,17 @@ function runMain(env: Record<string, string>, timeoutMs = 20_000): Promise<{ cod
     const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -30,7 +37,9 @@ const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
 describe('server process start-up and shutdown', () => {
   let dataDir: string;
-  before(() => { dataDir = mkdtempSync(join(tmpdir(), 'latchkey-startup-')); });
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'latchkey-startup-'));
+  });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('refuses to start in production without COOKIE_KEYS and KEY_ENCRYPTION_KEY, naming both', async () => {
@@ -63,13 +72,18 @@ describe('server process start-up and shutdown', () => {
         // toward the lockout window until they succeed, so the limit is raised above 20
         await setPolicy(c, { lockout: { maxFailures: 25 } }, 'acme');
         return createClient(c, {
-          tenant: 'acme', name: 'Web', redirectUris: ['http://127.0.0.1:9/callback'],
-          postLogoutRedirectUris: ['http://127.0.0.1:9/bye'], grants: ['authorization_code', 'refresh_token'],
+          tenant: 'acme',
+          name: 'Web',
+          redirectUris: ['http://127.0.0.1:9/callback'],
+          postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+          grants: ['authorization_code', 'refresh_token'],
         });
       });
       client = { clientId: web.clientId, clientSecret: String(web.clientSecret), redirectUri: 'http://127.0.0.1:9/callback' };
     });
-    after(async () => { if (server && server.process.exitCode === null && server.process.signalCode === null) await server.stop('SIGKILL'); });
+    after(async () => {
+      if (server && server.process.exitCode === null && server.process.signalCode === null) await server.stop('SIGKILL');
+    });
 
     it('runs sign-in, token, userinfo, introspection, revocation, refresh and RP-initiated logout', async () => {
       const config = await discover(server.url, client);
@@ -84,7 +98,11 @@ describe('server process start-up and shutdown', () => {
       await oidc.tokenRevocation(config, refreshed.access_token);
       expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active).to.equal(false);
 
-      const logoutUrl = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/bye', state: 'bye-1' });
+      const logoutUrl = oidc.buildEndSessionUrl(config, {
+        id_token_hint: tokens.id_token!,
+        post_logout_redirect_uri: 'http://127.0.0.1:9/bye',
+        state: 'bye-1',
+      });
       const confirm = await result.browser.navigate(logoutUrl.toString());
       expect(confirm.res.status, confirm.html.slice(0, 300)).to.equal(200);
       const form = findForm(confirm.html, '/session/end/confirm');
@@ -92,41 +110,69 @@ describe('server process start-up and shutdown', () => {
       expect(done.url).to.equal('http://127.0.0.1:9/bye?state=bye-1');
 
       // the session is gone: a new authorization request asks for the password again
-      const again = await result.browser.navigate(oidc.buildAuthorizationUrl(config, {
-        redirect_uri: client.redirectUri, scope: 'openid', code_challenge_method: 'S256',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      }).toString());
+      const again = await result.browser.navigate(
+        oidc
+          .buildAuthorizationUrl(config, {
+            redirect_uri: client.redirectUri,
+            scope: 'openid',
+            code_challenge_method: 'S256',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          })
+          .toString(),
+      );
       findForm(again.html, '/login');
     });
 
     it('answers all 20 sign-in POSTs in flight at SIGTERM completely, then exits 0', async function () {
       this.timeout(60_000);
       const config = await discover(server.url, client);
-      const pending = await Promise.all(Array.from({ length: 20 }, async () => {
-        const browser = new Browser(server.url);
-        const page = await browser.navigate(oidc.buildAuthorizationUrl(config, {
-          redirect_uri: client.redirectUri, scope: 'openid', code_challenge_method: 'S256',
-          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        }).toString());
-        return { browser, form: findForm(page.html, '/login') };
-      }));
+      const pending = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const browser = new Browser(server.url);
+          const page = await browser.navigate(
+            oidc
+              .buildAuthorizationUrl(config, {
+                redirect_uri: client.redirectUri,
+                scope: 'openid',
+                code_challenge_method: 'S256',
+                code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+              })
+              .toString(),
+          );
+          return { browser, form: findForm(page.html, '/login') };
+        }),
+      );
 
       let signalledAt = Infinity;
       const sent: Promise<void>[] = [];
-      const responses = pending.map(({ browser, form }) => new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
-        const body = new URLSearchParams({ ...form.fields, email: user.email, password: user.password }).toString();
-        const req = request(new URL(form.action, server.url), {
-          method: 'POST', agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), accept: 'text/html',
-            cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-        }, (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (d: string) => { text += d; });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, at: Date.now() })).on('error', reject);
-        });
-        req.on('error', reject);
-        sent.push(new Promise((done) => req.end(body, () => done())));
-      }));
+      const responses = pending.map(
+        ({ browser, form }) =>
+          new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
+            const body = new URLSearchParams({ ...form.fields, email: user.email, password: user.password }).toString();
+            const req = request(
+              new URL(form.action, server.url),
+              {
+                method: 'POST',
+                agent: false,
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'content-length': Buffer.byteLength(body),
+                  accept: 'text/html',
+                  cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+                },
+              },
+              (res) => {
+                let text = '';
+                res.setEncoding('utf8').on('data', (d: string) => {
+                  text += d;
+                });
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, at: Date.now() })).on('error', reject);
+              },
+            );
+            req.on('error', reject);
+            sent.push(new Promise((done) => req.end(body, () => done())));
+          }),
+      );
       await Promise.all(sent);
       await new Promise((r) => setTimeout(r, 50)); // let the server accept and start reading every request
       const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));

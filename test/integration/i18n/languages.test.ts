@@ -12,7 +12,8 @@ import { UserEntity } from '../../../src/store/entities/index.ts';
 import { formatInstant } from '../../../src/lib/date-format.ts';
 
 /** the text of a catalogue key as a page shows it (HTML-escaped) */
-const catalogue = (locale: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'views', 'locales', `${locale}.json`), 'utf8')) as Record<string, string>;
+const catalogue = (locale: string) =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'views', 'locales', `${locale}.json`), 'utf8')) as Record<string, string>;
 const shown = (locale: string, key: string) => Handlebars.escapeExpression(catalogue(locale)[key]!);
 const lang = (html: string) => /<html lang="([^"]+)"/.exec(html)?.[1];
 /** a catalogue text with its placeholders as a pattern */
@@ -81,11 +82,11 @@ for (const kind of BACKENDS) {
         expect(page.status, header.slice(0, 40)).to.equal(200);
         expect(lang(page.html), header.slice(0, 40)).to.equal('en');
       }
-      const discovery = await (await fetch(`${f.server.url}/.well-known/openid-configuration`)).json() as { ui_locales_supported: string[] };
+      const discovery = (await (await fetch(`${f.server.url}/.well-known/openid-configuration`)).json()) as { ui_locales_supported: string[] };
       expect(discovery.ui_locales_supported).to.deep.equal(['en', 'de', 'fr', 'tr', 'ru', 'es', 'zh-CN', 'ja', 'ko', 'pt-BR', 'cs', 'pl']);
     });
 
-    it('speaks the user\'s language after the password step, over Accept-Language; the code email too; the tokens carry locale and zoneinfo', async () => {
+    it("speaks the user's language after the password step, over Accept-Language; the code email too; the tokens carry locale and zoneinfo", async () => {
       const since = Date.now();
       // profile claims go to userinfo; the ID token carries them when the claims parameter asks
       const claimsParameter = JSON.stringify({ id_token: { locale: null, zoneinfo: null } });
@@ -104,7 +105,9 @@ for (const kind of BACKENDS) {
       // the account pages of the same browser: German, dates in Berlin time, year first
       const unlock = await flow.browser.navigate('/account/security');
       expect(lang(unlock.html)).to.equal('de');
-      const unlocked = await post(flow.browser, { status: unlock.res.status, url: unlock.url, html: unlock.html }, '/account/security/unlock', { password: hans.password });
+      const unlocked = await post(flow.browser, { status: unlock.res.status, url: unlock.url, html: unlock.html }, '/account/security/unlock', {
+        password: hans.password,
+      });
       expect(lang(unlocked.html)).to.equal('de');
       expect(unlocked.html).to.include(shown('de', 'account.title'));
       const added = formatInstant(hansFactorAdded, 'de', { timeZone: 'Europe/Berlin', dateFormat: 'ymd' }, 'date');
@@ -112,13 +115,13 @@ for (const kind of BACKENDS) {
       expect(unlocked.html).to.include(Handlebars.escapeExpression(catalogue('de')['account.factors.added']!.replace('{date}', added)));
     });
 
-    it('lets ui_locales beat the user\'s setting on the pages after the password', async () => {
+    it("lets ui_locales beat the user's setting on the pages after the password", async () => {
       const flow = await startFlow(config, f.client, hans, { extra: { ui_locales: 'ko' } });
       expect(lang(flow.page.html)).to.equal('ko');
       expect(flow.page.html).to.include(shown('ko', 'mfa.title'));
     });
 
-    it('sends the SMS code in the user\'s language, and emails in the user\'s email language', async () => {
+    it("sends the SMS code in the user's language, and emails in the user's email language", async () => {
       const since = Date.now();
       const flow = await startFlow(config, f.client, jana, { browser: browserWith('en') });
       expect(lang(flow.page.html)).to.equal('cs');
@@ -136,7 +139,7 @@ for (const kind of BACKENDS) {
       expect(mail.text).to.include(catalogue('pl')['email.password-reset.intro']);
     });
 
-    it('names a factor in the email\'s language, not the page\'s', async () => {
+    it("names a factor in the email's language, not the page's", async () => {
       const since = Date.now();
       await f.server.container.notifications.factorAdded({ email: jana.email, firstName: 'Jana', locale: 'cs', emailLocale: 'pl', requestLocale: 'de' }, 'sms');
       const pl = catalogue('pl');

@@ -12,7 +12,9 @@ const DAY = 86_400_000;
 /** the human-readable output, which runCli (always --json) does not show */
 function runText(env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -27,7 +29,18 @@ describe('CLI: user invite, resend-invitation, deactivate, reactivate and jobs r
     env = backend.env;
     await cli(env, ['migrate']);
     await cli(env, ['tenant', 'create', '--name', 'acme']);
-    await cli(env, ['user', 'create', '--tenant', 'acme', '--email', 'owner@example.com', '--password', 'granite owls keep the northern gate', '--role', 'owner']);
+    await cli(env, [
+      'user',
+      'create',
+      '--tenant',
+      'acme',
+      '--email',
+      'owner@example.com',
+      '--password',
+      'granite owls keep the northern gate',
+      '--role',
+      'owner',
+    ]);
     db = await openDatabase({ databaseUrl: env.DATABASE_URL!, dataDir: env.DATA_DIR! });
   });
   after(async () => {
@@ -122,7 +135,15 @@ describe('CLI: user invite, resend-invitation, deactivate, reactivate and jobs r
 
   it('lists the new commands in the usage text', async () => {
     const help = await runText(env, ['--help']);
-    for (const line of ['user invite --tenant NAME --email EMAIL', 'user resend-invitation', 'user deactivate', 'user reactivate', 'jobs run inactivity', '--invitation-hours', '--inactivity-days']) {
+    for (const line of [
+      'user invite --tenant NAME --email EMAIL',
+      'user resend-invitation',
+      'user deactivate',
+      'user reactivate',
+      'jobs run inactivity',
+      '--invitation-hours',
+      '--inactivity-days',
+    ]) {
       expect(help.stdout).to.include(line);
     }
   });

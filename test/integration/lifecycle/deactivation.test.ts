@@ -36,7 +36,13 @@ for (const kind of BACKENDS) {
       const tokens = await exchange(config, first);
       expect(tokens.refresh_token).to.be.a('string');
       const tenant = await c.tenants.getByName(f.tenant);
-      await c.devices.remember({ userId: bobId, tenantId: tenant.id, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0', ip: '127.0.0.1', policy: tenant.policy.devices });
+      await c.devices.remember({
+        userId: bobId,
+        tenantId: tenant.id,
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0',
+        ip: '127.0.0.1',
+        policy: tenant.policy.devices,
+      });
 
       const { user, ended } = await c.lifecycle.deactivate({ userId: bobId, actor: `admin:${ownerId}`, reason: 'left the company', ip: '198.51.100.7' });
       expect(user.status).to.equal('deactivated');
@@ -50,9 +56,16 @@ for (const kind of BACKENDS) {
       const info = await fetch(config.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       expect(info.status).to.equal(401);
       // the browser's session is gone too: the sign-in form shows again
-      const again = await first.browser.navigate(oidc.buildAuthorizationUrl(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
-      }).toString());
+      const again = await first.browser.navigate(
+        oidc
+          .buildAuthorizationUrl(config, {
+            redirect_uri: f.client.redirectUri,
+            scope: 'openid',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })
+          .toString(),
+      );
       expect(again.html).to.include('autocomplete="current-password"');
 
       const refused = await failedSignIn(bob);

@@ -74,7 +74,9 @@ for (const kind of BACKENDS) {
       expect(used.res.status).to.equal(410);
       expect(used.html).to.include('This link has already been used.');
 
-      const events = await c.db.em().find(AuditEventEntity, { userId, action: { $in: ['user.email_change_requested', 'user.email_changed'] } }, { orderBy: { createdAt: 'asc' } });
+      const events = await c.db
+        .em()
+        .find(AuditEventEntity, { userId, action: { $in: ['user.email_change_requested', 'user.email_changed'] } }, { orderBy: { createdAt: 'asc' } });
       expect(events.map((e) => e.action)).to.deep.equal(['user.email_change_requested', 'user.email_changed']);
       expect(events[1]!.details).to.deep.include({ before: { email: 'eve@example.com' }, after: { email: 'eve.new@example.com' } });
       expect(events[1]!.actor).to.equal(`user:${userId}`);
@@ -96,8 +98,14 @@ for (const kind of BACKENDS) {
     it('refuses a bad, unchanged or taken address', async () => {
       const taken = await rejection(c.emailChanges.requestEmailChange({ userId, newEmail: f.user.email, actor: 'cli' }));
       expect(taken).to.include({ status: 409, code: 'user.exists' });
-      expect(await rejection(c.emailChanges.requestEmailChange({ userId, newEmail: 'not an email', actor: 'cli' }))).to.include({ status: 400, code: 'user.invalid_email' });
-      expect(await rejection(c.emailChanges.requestEmailChange({ userId, newEmail: ' EVE.NEW@example.com ', actor: 'cli' }))).to.include({ status: 400, code: 'user.email_unchanged' });
+      expect(await rejection(c.emailChanges.requestEmailChange({ userId, newEmail: 'not an email', actor: 'cli' }))).to.include({
+        status: 400,
+        code: 'user.invalid_email',
+      });
+      expect(await rejection(c.emailChanges.requestEmailChange({ userId, newEmail: ' EVE.NEW@example.com ', actor: 'cli' }))).to.include({
+        status: 400,
+        code: 'user.email_unchanged',
+      });
     });
 
     it('gives the link to the new address of a user who is still invited, as a new invitation', async () => {
@@ -120,8 +128,14 @@ for (const kind of BACKENDS) {
       const tokens = await exchange(config, await signIn(config, f.client, { email: 'eve.new@example.com', password }));
       expect((await oidc.fetchUserInfo(config, tokens.access_token, oidc.skipSubjectCheck)).name).to.equal('Evelyn Stone');
 
-      expect(await rejection(c.profiles.updateProfile({ userId, firstName: 'x'.repeat(101), actor: 'cli' }))).to.include({ status: 400, code: 'user.invalid_name' });
-      expect(await rejection(c.profiles.updateProfile({ userId, lastName: 'bad\u0000name', actor: 'cli' }))).to.include({ status: 400, code: 'user.invalid_name' });
+      expect(await rejection(c.profiles.updateProfile({ userId, firstName: 'x'.repeat(101), actor: 'cli' }))).to.include({
+        status: 400,
+        code: 'user.invalid_name',
+      });
+      expect(await rejection(c.profiles.updateProfile({ userId, lastName: 'bad\u0000name', actor: 'cli' }))).to.include({
+        status: 400,
+        code: 'user.invalid_name',
+      });
       expect(await rejection(c.profiles.updateProfile({ userId, actor: 'cli' }))).to.include({ status: 400, code: 'user.nothing_to_change' });
       expect(await rejection(c.profiles.setRole({ userId, role: 'superuser', actor: 'cli' }))).to.include({ status: 400, code: 'user.invalid_role' });
       expect((await c.users.findById(userId))!).to.include({ firstName: 'Evelyn', role: 'member' });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
@@ -39,7 +39,7 @@ for (const kind of BACKENDS) {
     after(() => disposeFixture(f));
     afterEach(() => clock.travel(0));
 
-    it('deactivates only the users whose last sign-in (or creation) is older than their tenant\'s period', async () => {
+    it("deactivates only the users whose last sign-in (or creation) is older than their tenant's period", async () => {
       await signIn(config, f.client, { email: 'sam@example.com', password });
       clock.travel(100 * DAY);
       await signIn(config, f.client, { email: 'fay@example.com', password });

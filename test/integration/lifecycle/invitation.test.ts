@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
@@ -29,14 +29,14 @@ for (const kind of BACKENDS) {
     const inviteThroughCli = async (email: string, extra: string[] = []) => {
       const since = Date.now();
       const out = await cli(f.server.env, ['user', 'invite', '--tenant', f.tenant, '--email', email, '--first-name', 'Iris', ...extra]);
-      return { out, ...await invitationMail(email, since) };
+      return { out, ...(await invitationMail(email, since)) };
     };
     /** the same invitation made in process, where the command is not what the test is about */
     const invite = async (email: string) => {
       const since = Date.now();
       const { id: tenantId } = await f.server.container.tenants.getByName(f.tenant);
       const { user } = await f.server.container.invitations.invite({ tenantId, email, firstName: 'Iris', actor: 'cli' });
-      return { user, ...await invitationMail(email, since) };
+      return { user, ...(await invitationMail(email, since)) };
     };
     const open = async (link: string, browser = new Browser(f.server.url)): Promise<{ browser: Browser; page: Page }> => {
       const { res, url, html } = await browser.navigate(link);
@@ -46,7 +46,8 @@ for (const kind of BACKENDS) {
       const { browser, page } = await openSignIn(config, f.client);
       return submit(browser, page, '/login', { email, password });
     };
-    const auditActions = async (userId: string) => (await f.server.container.db.em().find(AuditEventEntity, { userId }, { orderBy: { createdAt: 'asc' } })).map((e) => e.action);
+    const auditActions = async (userId: string) =>
+      (await f.server.container.db.em().find(AuditEventEntity, { userId }, { orderBy: { createdAt: 'asc' } })).map((e) => e.action);
 
     it('creates an invited user without a password and emails a 72-hour link', async () => {
       const { out, mail } = await inviteThroughCli('iris@example.com', ['--role', 'admin']);
@@ -106,10 +107,10 @@ for (const kind of BACKENDS) {
       const { browser, page } = await open(link);
       const meter = /data-strength-action="([^"]+)"/.exec(page.html)![1]!;
       const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
-      const weak = await (await browser.request(meter, { form: { csrf, password: 'kq7Zxw' } })).json() as { ok: boolean; messages: string[] };
+      const weak = (await (await browser.request(meter, { form: { csrf, password: 'kq7Zxw' } })).json()) as { ok: boolean; messages: string[] };
       expect(weak.ok).to.equal(false);
       expect(weak.messages).to.include('Use at least 15 characters.');
-      const good = await (await browser.request(meter, { form: { csrf, password: GOOD } })).json() as { ok: boolean };
+      const good = (await (await browser.request(meter, { form: { csrf, password: GOOD } })).json()) as { ok: boolean };
       expect(good.ok).to.equal(true);
     });
 

@@ -6,7 +6,7 @@ import { alertText } from '../../support/sign-in-pages.ts';
 import { BACKENDS } from '../../support/backends.ts';
 
 for (const kind of BACKENDS) {
-  describe(`users change their own first and last name (${kind})`, function () {
+  describe(`users change their own first and last name (${kind})`, () => {
     let f: Fixture;
     let config: oidc.Configuration;
 
@@ -20,7 +20,9 @@ for (const kind of BACKENDS) {
       await finishFlow(config, f.client, flow);
       const { browser } = flow;
       const opened = await browser.navigate('/account/security');
-      let page = await post(browser, { status: opened.res.status, url: opened.url, html: opened.html }, '/account/security/unlock', { password: f.user.password });
+      let page = await post(browser, { status: opened.res.status, url: opened.url, html: opened.html }, '/account/security/unlock', {
+        password: f.user.password,
+      });
       expect(page.html).to.include('id="profile"');
       page = await post(browser, page, '/account/security/profile', { firstName: 'Alicia', lastName: 'Ng' });
       expect(page.status).to.equal(200);

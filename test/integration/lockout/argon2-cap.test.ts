@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { discover } from '../../support/relying-party.ts';
 import { openSignIn } from '../../support/sign-in-pages.ts';
@@ -17,12 +17,17 @@ describe('bounded argon2 work', () => {
   after(() => disposeFixture(f));
 
   it('queues a few password checks and answers the rest 503 with Retry-After, never 500', async () => {
-    const forms = await Promise.all(Array.from({ length: 12 }, async () => {
-      const { browser, page } = await openSignIn(config, f.client);
-      return { browser, form: findForm(page.html, '/login') };
-    }));
-    const responses = await Promise.all(forms.map(({ browser, form }, i) =>
-      browser.request(form.action, { form: { ...form.fields, email: `someone${i}@example.com`, password: 'wrong but long enough' } })));
+    const forms = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const { browser, page } = await openSignIn(config, f.client);
+        return { browser, form: findForm(page.html, '/login') };
+      }),
+    );
+    const responses = await Promise.all(
+      forms.map(({ browser, form }, i) =>
+        browser.request(form.action, { form: { ...form.fields, email: `someone${i}@example.com`, password: 'wrong but long enough' } }),
+      ),
+    );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 503).length, statuses.join(',')).to.be.at.least(1);
     expect(statuses.filter((s) => s === 401).length, statuses.join(',')).to.be.at.least(3);

@@ -47,8 +47,11 @@ for (const kind of BACKENDS) {
     };
     // the sign-in page without what differs from request to request (tokens, typed email, interaction ids)
     const normalise = (p: Page) => p.html.replace(/value="[^"]*"/g, '').replace(/\/interaction\/[^/"?]+/g, '');
-    const eventsOf = async (userId: string) => (await f.server.container.db.em().find(AuditEventEntity, { userId }, { orderBy: { createdAt: 'asc' } }))
-      .map((e) => ({ action: e.action, step: e.details?.step }));
+    const eventsOf = async (userId: string) =>
+      (await f.server.container.db.em().find(AuditEventEntity, { userId }, { orderBy: { createdAt: 'asc' } })).map((e) => ({
+        action: e.action,
+        step: e.details?.step,
+      }));
 
     /** the refusal is the password step's page for a locked account, the sign-in in progress is gone, and no session came of it */
     const expectRefused = async (flow: Flow, refused: Page, user: { email: string; password: string }, lastStep: Page, lastAction: string) => {

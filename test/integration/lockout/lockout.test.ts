@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
@@ -23,7 +23,11 @@ for (const kind of BACKENDS) {
       const { browser, page } = await openSignIn(config, f.client);
       return submit(browser, page, '/login', { email, password });
     };
-    const normalise = (p: Page) => ({ status: p.status, alert: alertText(p.html), html: p.html.replace(/value="[^"]*"/g, '').replace(/\/interaction\/[^/"]+/g, '') });
+    const normalise = (p: Page) => ({
+      status: p.status,
+      alert: alertText(p.html),
+      html: p.html.replace(/value="[^"]*"/g, '').replace(/\/interaction\/[^/"]+/g, ''),
+    });
     const events = async (action: string) => f.server.container.db.em().count(AuditEventEntity, { action });
 
     it('locks after 5 wrong passwords; the right one is refused while locked, with the same page', async () => {

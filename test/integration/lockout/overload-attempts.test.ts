@@ -5,7 +5,7 @@ import { startFixture, disposeFixture, type Fixture } from '../../support/fixtur
 import { openSignIn, submit, alertText, type Page } from '../../support/sign-in-pages.ts';
 import { signIn } from '../../support/relying-party.ts';
 import { findForm } from '../../support/browser.ts';
-import { scrape, valueOf } from '../../support/prometheus.ts';
+import { scrape, metricValue } from '../../support/prometheus.ts';
 
 const WRONG = 'definitely not the password';
 
@@ -36,7 +36,12 @@ for (const kind of BACKENDS) {
     /** occupies the server's one argon2 slot (as another sign-in's hash would) until the returned function is called */
     const occupyArgon2 = () => {
       let done!: () => void;
-      const finished = f.server.container.argon2Limiter.run(() => new Promise<void>((resolve) => { done = resolve; }));
+      const finished = f.server.container.argon2Limiter.run(
+        () =>
+          new Promise<void>((resolve) => {
+            done = resolve;
+          }),
+      );
       expect(f.server.container.argon2Limiter.active).to.equal(1);
       return async () => {
         done();
@@ -46,10 +51,10 @@ for (const kind of BACKENDS) {
     const signInMetrics = async () => {
       const samples = await scrape(f.server.url);
       return {
-        failed: valueOf(samples, 'latchkey_signins_total', { result: 'failed' }),
-        locked: valueOf(samples, 'latchkey_signins_total', { result: 'locked' }),
-        locks: valueOf(samples, 'latchkey_locks_total'),
-        argon2Refused: valueOf(samples, 'latchkey_argon2_refused_total'),
+        failed: metricValue(samples, 'latchkey_signins_total', { result: 'failed' }),
+        locked: metricValue(samples, 'latchkey_signins_total', { result: 'locked' }),
+        locks: metricValue(samples, 'latchkey_locks_total'),
+        argon2Refused: metricValue(samples, 'latchkey_argon2_refused_total'),
       };
     };
 

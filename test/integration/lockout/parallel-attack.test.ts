@@ -33,14 +33,17 @@ describe('lockout under a parallel attack on two replicas (PostgreSQL + Redis)',
 
   it('runs at most 5 password verifications for 100 parallel wrong attempts, and the lock holds on both', async () => {
     // 100 sign-in forms, half opened on each replica
-    const forms = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-      const server = servers[i % 2]!;
-      const config = await discover(server.url, client);
-      const { browser, page } = await openSignIn(config, client);
-      return { browser, form: findForm(page.html, '/login') };
-    }));
-    const results = await Promise.all(forms.map(({ browser, form }) =>
-      browser.request(form.action, { form: { ...form.fields, email, password: 'wrong guess' } })));
+    const forms = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const server = servers[i % 2]!;
+        const config = await discover(server.url, client);
+        const { browser, page } = await openSignIn(config, client);
+        return { browser, form: findForm(page.html, '/login') };
+      }),
+    );
+    const results = await Promise.all(
+      forms.map(({ browser, form }) => browser.request(form.action, { form: { ...form.fields, email, password: 'wrong guess' } })),
+    );
     expect(results.every((r) => r.status === 401)).to.equal(true);
 
     const counts = await auditCounts(backend.env.DATABASE_URL!);
@@ -70,4 +73,3 @@ async function auditCounts(url: string): Promise<Record<string, number>> {
     await db.end();
   }
 }
-

@@ -34,7 +34,6 @@ function factorEntry(html: string, type: string): string {
   return new RegExp(`data-factor="${type}">([\\s\\S]*?)</li>`).exec(html)?.[1] ?? '';
 }
 
-
 for (const kind of BACKENDS) {
   describe(`account security page: password again, add and remove factors, recovery codes (${kind})`, function () {
     this.timeout(60_000);

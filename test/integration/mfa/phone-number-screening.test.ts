@@ -27,7 +27,11 @@ const REFUSED = [
 const US_MOBILE = '+12015550123';
 const GB_MOBILE = '+447400123457';
 
-interface TenantWorld { id: string; config: oidc.Configuration; client: RegisteredTestClient }
+interface TenantWorld {
+  id: string;
+  config: oidc.Configuration;
+  client: RegisteredTestClient;
+}
 
 for (const kind of BACKENDS) {
   describe(`phone numbers for SMS and voice codes: types, countries, per-IP and per-prefix limits (${kind})`, function () {
@@ -99,7 +103,12 @@ for (const kind of BACKENDS) {
           const [row, ...more] = await refusals(enrolling, userId);
           expect(more).to.deep.equal([]);
           expect(row!.details).to.deep.equal({
-            channel, reason: refused.reason, type: refused.type, country: refused.country, phone: refused.masked, purpose: 'enroll',
+            channel,
+            reason: refused.reason,
+            type: refused.type,
+            country: refused.country,
+            phone: refused.masked,
+            purpose: 'enroll',
           });
           expect(row!.ip).to.equal('198.51.100.10');
         }
@@ -127,11 +136,16 @@ for (const kind of BACKENDS) {
       const rows = await refusals(accountPage, userId);
       expect(rows).to.have.length(REFUSED.length * 2);
       expect(rows.map((r) => r.details).find((d) => d?.phone === '+*********23' && d.channel === 'voice')).to.deep.equal({
-        channel: 'voice', reason: 'premium-rate', type: 'premium-rate', country: 'US', phone: '+*********23', via: 'account-security',
+        channel: 'voice',
+        reason: 'premium-rate',
+        type: 'premium-rate',
+        country: 'US',
+        phone: '+*********23',
+        via: 'account-security',
       });
     });
 
-    it("holds a tenant to its countries: a US mobile is refused, a British mobile gets its code", async () => {
+    it('holds a tenant to its countries: a US mobile is refused, a British mobile gets its code', async () => {
       const { userId, flow, page } = await numberField(britishOnly, '198.51.100.30', 'sms');
       const refused = await post(flow.browser, page, '/enroll/start', { phone: US_MOBILE });
       expect(refused.status).to.equal(400);
@@ -177,7 +191,11 @@ for (const kind of BACKENDS) {
     it('refuses the 4th SMS or call asked for from one client IP within the hour, with the too-many-codes message', async () => {
       const ip = '203.0.113.40';
       // three users, three numbers in three different blocks, all from one address
-      for (const [phone, channel] of [['+12025550140', 'sms'], ['+447400223456', 'voice'], ['+33612345678', 'sms']] as const) {
+      for (const [phone, channel] of [
+        ['+12025550140', 'sms'],
+        ['+447400223456', 'voice'],
+        ['+33612345678', 'sms'],
+      ] as const) {
         const since = Date.now();
         const { flow, page } = await numberField(enrolling, ip, channel);
         const sent = await post(flow.browser, page, '/enroll/start', { phone });
@@ -201,7 +219,10 @@ for (const kind of BACKENDS) {
 
     it('refuses the 3rd SMS or call to one block of numbers within the hour, whoever asks from wherever', async () => {
       // +1 213 373 42xx: one block (the number without its last four digits), three users, three addresses
-      for (const [phone, ip] of [['+12133734201', '192.0.2.51'], ['+12133734202', '192.0.2.52']] as const) {
+      for (const [phone, ip] of [
+        ['+12133734201', '192.0.2.51'],
+        ['+12133734202', '192.0.2.52'],
+      ] as const) {
         const since = Date.now();
         const { flow, page } = await numberField(enrolling, ip, 'sms');
         expect((await post(flow.browser, page, '/enroll/start', { phone })).status, phone).to.equal(200);

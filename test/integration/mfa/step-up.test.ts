@@ -95,7 +95,12 @@ for (const kind of BACKENDS) {
 
     it('leads a user without any factor to enrollment when an application asks for mfa', async () => {
       await createUser(f, { email: 'dave@example.com', password: 'dave has a long enough passphrase' });
-      const flow = await startFlow(config, f.client, { email: 'dave@example.com', password: 'dave has a long enough passphrase' }, { extra: { acr_values: MFA } });
+      const flow = await startFlow(
+        config,
+        f.client,
+        { email: 'dave@example.com', password: 'dave has a long enough passphrase' },
+        { extra: { acr_values: MFA } },
+      );
       expect(flow.page.html).to.include('Set up two-step verification');
     });
   });

@@ -34,7 +34,7 @@ for (const kind of BACKENDS) {
       expect(page.html).not.to.match(/<script/i);
       secret = textOf(page.html, 'totp-secret');
       expect(secret).to.match(/^[A-Z2-7]{32}$/);
-      page = await post(flow.browser, page, '/enroll/confirm', { code: '000000' === await totpCodeAt(secret, clock.now()) ? '111111' : '000000' });
+      page = await post(flow.browser, page, '/enroll/confirm', { code: '000000' === (await totpCodeAt(secret, clock.now())) ? '111111' : '000000' });
       expect(page.status).to.equal(401);
       expect(alertText(page.html)).to.match(/not correct/);
       expect(page.html, 'the QR code is shown again after a wrong code').to.include(secret);
@@ -70,11 +70,11 @@ for (const kind of BACKENDS) {
       const flow = await startFlow(config, f.client, f.user);
       let page = flow.page;
       for (let i = 1; i <= 4; i += 1) {
-        page = await post(flow.browser, page, '/mfa', { code: '999999' === await totpCodeAt(secret, clock.now()) ? '888888' : '999999' });
+        page = await post(flow.browser, page, '/mfa', { code: '999999' === (await totpCodeAt(secret, clock.now())) ? '888888' : '999999' });
         expect(page.status).to.equal(401);
         expect(alertText(page.html)).to.include(`${5 - i} attempts left`);
       }
-      const fifth = await post(flow.browser, page, '/mfa', { code: '999999' === await totpCodeAt(secret, clock.now()) ? '888888' : '999999' });
+      const fifth = await post(flow.browser, page, '/mfa', { code: '999999' === (await totpCodeAt(secret, clock.now())) ? '888888' : '999999' });
       expect(fifth.status).to.equal(429);
       expect(fifth.html).to.include('Too many wrong codes');
       const sixth = await post(flow.browser, page, '/mfa', { code: await totpCodeAt(secret, clock.now()) });

@@ -37,8 +37,11 @@ for (const kind of BACKENDS) {
     });
 
     for (const [name, header] of [
-      ['a word', 'a'], ['an address out of range', '999.1.1.1'], ['10 kB of junk', 'x'.repeat(10_240)],
-      ['an octal spelling of an allowlisted address', '0177.0.0.1'], ['blank entries', ' , '],
+      ['a word', 'a'],
+      ['an address out of range', '999.1.1.1'],
+      ['10 kB of junk', 'x'.repeat(10_240)],
+      ['an octal spelling of an allowlisted address', '0177.0.0.1'],
+      ['blank entries', ' , '],
     ] as const) {
       it(`asks for the second factor when the header holds ${name}, and audits the address as unreadable`, async () => {
         const started = new Date();

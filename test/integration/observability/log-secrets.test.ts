@@ -42,7 +42,7 @@ describe('logs at debug level never carry a password, code, token or secret', fu
     let page = await post(flow.browser, flow.page, '/enroll/start', { type: 'totp' });
     const totpSecret = textOf(page.html, 'totp-secret');
     expect(totpSecret).to.match(/^[A-Z2-7]{32}$/);
-    const wrong = await wrongTotpCode(totpSecret, Date.now(), ['402137', '518264', '639175']) // unlike any number a log line holds;
+    const wrong = await wrongTotpCode(totpSecret, Date.now(), ['402137', '518264', '639175']); // unlike any number a log line holds;
     page = await post(flow.browser, page, '/enroll/confirm', { code: wrong });
     expect(page.status).to.equal(401);
     const right = await totpCodeAt(totpSecret, Date.now());
@@ -68,20 +68,39 @@ describe('logs at debug level never carry a password, code, token or secret', fu
     const resetBrowser = new Browser(server.url);
     const resetPage = await resetBrowser.navigate(link);
     const newPassword = 'amber kites follow the slow river 8';
-    const done = await submit(resetBrowser, { status: 200, url: resetPage.url, html: resetPage.html }, '/password/reset/', { password: newPassword, confirm: newPassword });
+    const done = await submit(resetBrowser, { status: 200, url: resetPage.url, html: resetPage.html }, '/password/reset/', {
+      password: newPassword,
+      confirm: newPassword,
+    });
     expect(done.html).to.include('Your password was changed');
 
     expect(await server.stop()).to.equal(0);
     const output = server.output();
-    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.some((l) => l.level === 20), 'debug lines were written').to.equal(true);
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines.some((l) => l.level === 20),
+      'debug lines were written',
+    ).to.equal(true);
     expect(lines.filter((l) => l.msg === 'request').length).to.be.greaterThan(15);
 
     const secrets: Record<string, string> = {
-      password, newPassword, totpSecret, clientSecret: client.clientSecret, code, resetToken,
-      accessToken: tokens.access_token, refreshToken: tokens.refresh_token!, idToken: tokens.id_token!,
-      refreshedAccessToken: refreshed.access_token, refreshedRefreshToken: refreshed.refresh_token!,
-      codeVerifier: flow.codeVerifier, cookieKeys: backend.env.COOKIE_KEYS!, keyEncryptionKey: backend.env.KEY_ENCRYPTION_KEY!,
+      password,
+      newPassword,
+      totpSecret,
+      clientSecret: client.clientSecret,
+      code,
+      resetToken,
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token!,
+      idToken: tokens.id_token!,
+      refreshedAccessToken: refreshed.access_token,
+      refreshedRefreshToken: refreshed.refresh_token!,
+      codeVerifier: flow.codeVerifier,
+      cookieKeys: backend.env.COOKIE_KEYS!,
+      keyEncryptionKey: backend.env.KEY_ENCRYPTION_KEY!,
       ...Object.fromEntries(recoveryCodes.map((c, i) => [`recoveryCode${i}`, c])),
       ...Object.fromEntries(cookies.map(([name, value]) => [`cookie ${name}`, value])),
     };

@@ -7,7 +7,7 @@ import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { exchange, signIn } from '../../support/relying-party.ts';
 import { openSignIn, submit } from '../../support/sign-in-pages.ts';
 import { startFixtureOnOwnRedis, type OwnRedis } from '../../support/redis-process.ts';
-import { scrape, valueOf, type Sample } from '../../support/prometheus.ts';
+import { scrape, metricValue, type Sample } from '../../support/prometheus.ts';
 
 describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded labels', function () {
   this.timeout(90_000);
@@ -22,7 +22,7 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
 
   it('moves the sign-in, security event, token and request counters with the right labels', async () => {
     const before = await scrape(f.server.url);
-    const delta = (after: Sample[], name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
+    const delta = (after: Sample[], name: string, labels: Record<string, string> = {}) => metricValue(after, name, labels) - metricValue(before, name, labels);
 
     const failed = await openSignIn(config, f.client);
     const uid = /\/interaction\/([^/?#]+)/.exec(failed.page.url)?.[1];
@@ -38,7 +38,7 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
     const after = await scrape(f.server.url);
     expect(delta(after, 'latchkey_signins_total', { result: 'succeeded' })).to.equal(1);
     expect(delta(after, 'latchkey_signins_total', { result: 'failed' })).to.equal(1);
-    expect(valueOf(after, 'latchkey_signins_total', { result: 'locked' }), 'every result is shown from the start').to.equal(0);
+    expect(metricValue(after, 'latchkey_signins_total', { result: 'locked' }), 'every result is shown from the start').to.equal(0);
     expect(after.some((s) => s.name === 'latchkey_signins_total' && s.labels.result === 'locked')).to.equal(true);
     expect(delta(after, 'latchkey_security_events_total', { action: 'signin.failed' })).to.equal(1);
     expect(delta(after, 'latchkey_security_events_total', { action: 'signin.succeeded' })).to.equal(1);
@@ -60,14 +60,20 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
     expect(requests({ route: '/token', method: 'POST', status_class: '2xx' })).to.equal(2);
     expect(requests({ route: 'other', method: 'GET', status_class: '4xx' })).to.equal(1);
     expect(delta(after, 'latchkey_http_request_duration_seconds_count', { route: '/token', method: 'POST', status_class: '2xx' })).to.equal(2);
-    expect(valueOf(after, 'latchkey_http_request_duration_seconds_sum', { route: '/token' })).to.be.greaterThan(0);
+    expect(metricValue(after, 'latchkey_http_request_duration_seconds_sum', { route: '/token' })).to.be.greaterThan(0);
 
     expect(after.some((s) => s.name === 'latchkey_argon2_in_flight')).to.equal(true);
-    expect(valueOf(after, 'latchkey_argon2_queue_depth')).to.equal(0);
-    expect(after.some((s) => s.name === 'process_cpu_seconds_total'), 'the default process metrics stay').to.equal(true);
+    expect(metricValue(after, 'latchkey_argon2_queue_depth')).to.equal(0);
+    expect(
+      after.some((s) => s.name === 'process_cpu_seconds_total'),
+      'the default process metrics stay',
+    ).to.equal(true);
 
     const values = after.flatMap((s) => Object.values(s.labels));
-    expect(values.filter((v) => v.includes(uid!)), 'no label holds an interaction id').to.deep.equal([]);
+    expect(
+      values.filter((v) => v.includes(uid!)),
+      'no label holds an interaction id',
+    ).to.deep.equal([]);
     expect(values.filter((v) => v.includes(f.user.email) || v.includes(f.tenant) || v.includes(f.client.clientId))).to.deep.equal([]);
     const routes = new Set(after.filter((s) => s.name === 'latchkey_http_requests_total').map((s) => s.labels.route!));
     for (const route of routes) expect(route === 'other' || route.startsWith('/'), route).to.equal(true);
@@ -79,7 +85,7 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
     await setPolicy(f, { mfa: { mode: 'always', factors: ['totp'] } });
     const before = await scrape(f.server.url);
     const delta = (after: Sample[], labels: Record<string, string>) =>
-      valueOf(after, 'latchkey_second_factor_total', labels) - valueOf(before, 'latchkey_second_factor_total', labels);
+      metricValue(after, 'latchkey_second_factor_total', labels) - metricValue(before, 'latchkey_second_factor_total', labels);
     const enrolling = await startFlow(config, f.client, f.user);
     let page = await post(enrolling.browser, enrolling.page, '/enroll/start', { type: 'totp' });
     const secret = textOf(page.html, 'totp-secret');
@@ -108,8 +114,11 @@ describe('metrics: GET /metrics counts sign-ins, tokens and requests by bounded 
     let page = opened.page;
     for (let i = 0; i < 5; i += 1) page = await submit(opened.browser, page, '/login', { email: f.user.email, password: `wrong password number ${i}` });
     const after = await scrape(f.server.url);
-    expect(valueOf(after, 'latchkey_locks_total') - valueOf(before, 'latchkey_locks_total')).to.equal(1);
-    expect(valueOf(after, 'latchkey_security_events_total', { action: 'user.locked' }) - valueOf(before, 'latchkey_security_events_total', { action: 'user.locked' })).to.equal(1);
+    expect(metricValue(after, 'latchkey_locks_total') - metricValue(before, 'latchkey_locks_total')).to.equal(1);
+    expect(
+      metricValue(after, 'latchkey_security_events_total', { action: 'user.locked' }) -
+        metricValue(before, 'latchkey_security_events_total', { action: 'user.locked' }),
+    ).to.equal(1);
   });
 });
 
@@ -132,16 +141,20 @@ describe('metrics: Redis errors', function () {
     await redis.stop();
     expect((await submit(opened.browser, opened.page, '/login', { email: f.user.email, password: f.user.password })).status).to.equal(503);
     expect((await fetch(`${f.server.url}/readyz`)).status).to.equal(503);
-    const authorize = await fetch(`${f.server.url}/auth?client_id=${f.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(f.client.redirectUri)}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`, {
-      headers: { accept: 'text/html' }, redirect: 'manual',
-    });
+    const authorize = await fetch(
+      `${f.server.url}/auth?client_id=${f.client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(f.client.redirectUri)}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`,
+      {
+        headers: { accept: 'text/html' },
+        redirect: 'manual',
+      },
+    );
     expect(authorize.status).to.equal(503);
 
     const after = await scrape(f.server.url);
-    expect(valueOf(after, 'latchkey_store_errors_total', { store: 'redis', source: 'connection' })).to.be.at.least(1);
-    expect(valueOf(after, 'latchkey_store_errors_total', { store: 'redis', source: 'readiness' })).to.equal(1);
-    expect(valueOf(after, 'latchkey_store_errors_total', { store: 'redis', source: 'request' }), 'our sign-in step and the provider').to.be.at.least(2);
-    expect(valueOf(after, 'latchkey_store_errors_total', { store: 'database' })).to.equal(0);
-    expect(valueOf(after, 'latchkey_http_requests_total', { route: '/readyz', status_class: '5xx' })).to.equal(1);
+    expect(metricValue(after, 'latchkey_store_errors_total', { store: 'redis', source: 'connection' })).to.be.at.least(1);
+    expect(metricValue(after, 'latchkey_store_errors_total', { store: 'redis', source: 'readiness' })).to.equal(1);
+    expect(metricValue(after, 'latchkey_store_errors_total', { store: 'redis', source: 'request' }), 'our sign-in step and the provider').to.be.at.least(2);
+    expect(metricValue(after, 'latchkey_store_errors_total', { store: 'database' })).to.equal(0);
+    expect(metricValue(after, 'latchkey_http_requests_total', { route: '/readyz', status_class: '5xx' })).to.equal(1);
   });
 });

@@ -84,8 +84,18 @@ describe('tracing: OTEL_EXPORTER_OTLP_ENDPOINT sends spans to an OTLP collector'
     expect(sent, 'middleware spans are named').to.include('middleware - errorHandler');
     expect(sent, 'probes are not traced').not.to.include('/healthz');
     expect(sent, 'a trace started by a proxy (W3C traceparent) goes on').to.include(traceId);
-    const secrets = [password, client.clientSecret, result.callbackUrl.searchParams.get('code')!, tokens.access_token,
-      tokens.refresh_token!, tokens.id_token!, result.codeVerifier, backend.env.COOKIE_KEYS!, backend.env.KEY_ENCRYPTION_KEY!, 'tess@example.com'];
+    const secrets = [
+      password,
+      client.clientSecret,
+      result.callbackUrl.searchParams.get('code')!,
+      tokens.access_token,
+      tokens.refresh_token!,
+      tokens.id_token!,
+      result.codeVerifier,
+      backend.env.COOKIE_KEYS!,
+      backend.env.KEY_ENCRYPTION_KEY!,
+      'tess@example.com',
+    ];
     for (const secret of secrets) expect(sent.includes(secret), `a secret in the spans: ${secret.slice(0, 12)}…`).to.equal(false);
   });
 

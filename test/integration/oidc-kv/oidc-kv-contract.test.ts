@@ -12,7 +12,12 @@ const START_MS = 1_700_000_000_000;
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let t = START_MS;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 async function dropKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`);
@@ -66,7 +71,7 @@ function contract(name: string, open: () => Harness): void {
     });
 
     it('finds by uid and by userCode, and not through a stale index', async () => {
-      const [sid, uid, dcId, code] = [id(), id(), id(), 'ABCD-' + id()];
+      const [sid, uid, dcId, code] = [id(), id(), id(), `ABCD-${id()}`];
       await h.store.model('Session').upsert(sid, { uid, accountId: 'acc-1' }, 60);
       await h.store.model('DeviceCode').upsert(dcId, { userCode: code, grantId: 'g' }, 60);
       expect(await h.store.model('Session').findByUid(uid)).to.deep.equal({ uid, accountId: 'acc-1' });
@@ -92,8 +97,7 @@ function contract(name: string, open: () => Harness): void {
     it('revokeByGrantId removes every grantable model of that grant only', async () => {
       const [g1, g2, at1, rt1, ac1] = [id(), id(), id(), id(), id()];
       const [dc1, cc1, ba1, at2, sid] = [id(), id(), id(), id(), id()];
-      const put = (model: string, key: string, grantId: string): Promise<void> =>
-        h.store.model(model).upsert(key, { grantId }, 60);
+      const put = (model: string, key: string, grantId: string): Promise<void> => h.store.model(model).upsert(key, { grantId }, 60);
       await h.store.model('Grant').upsert(g1, { accountId: 'acc-1' }, 60);
       await h.store.model('Grant').upsert(g2, { accountId: 'acc-2' }, 60);
       await put('AccessToken', at1, g1);
@@ -105,8 +109,15 @@ function contract(name: string, open: () => Harness): void {
       await put('AccessToken', at2, g2);
       await put('Session', sid, g1); // not a grantable model
       await h.store.model('RefreshToken').revokeByGrantId(g1);
-      const gone = { Grant: g1, AccessToken: at1, RefreshToken: rt1, AuthorizationCode: ac1,
-        DeviceCode: dc1, ClientCredentials: cc1, BackchannelAuthenticationRequest: ba1 };
+      const gone = {
+        Grant: g1,
+        AccessToken: at1,
+        RefreshToken: rt1,
+        AuthorizationCode: ac1,
+        DeviceCode: dc1,
+        ClientCredentials: cc1,
+        BackchannelAuthenticationRequest: ba1,
+      };
       for (const [model, key] of Object.entries(gone)) {
         expect(await h.store.model(model).find(key), model).to.equal(undefined);
       }
@@ -124,7 +135,10 @@ function contract(name: string, open: () => Harness): void {
       await h.store.model('AccessToken').upsert(token, { accountId: account, grantId: grant }, 60);
       await h.store.model('Session').upsert(other, { accountId: id() }, 60);
       const entries = await h.store.accountEntries(account);
-      expect(entries).to.have.deep.members([{ model: 'Session', id: session }, { model: 'Grant', id: grant }]);
+      expect(entries).to.have.deep.members([
+        { model: 'Session', id: session },
+        { model: 'Grant', id: grant },
+      ]);
       expect(await h.store.accountEntries(id())).to.deep.equal([]);
     });
 
@@ -202,9 +216,7 @@ describe('redis OidcKvStore specifics', () => {
     await store.model('RefreshToken').upsert('rt', { grantId }, 3600);
     await store.model('AccessToken').upsert('at', { grantId }, 60);
     const setKey = `${prefix}oidc:grant:${grantId}`;
-    expect(await redis.smembers(setKey)).to.have.members([
-      `${prefix}oidc:Grant:${grantId}`, `${prefix}oidc:RefreshToken:rt`, `${prefix}oidc:AccessToken:at`,
-    ]);
+    expect(await redis.smembers(setKey)).to.have.members([`${prefix}oidc:Grant:${grantId}`, `${prefix}oidc:RefreshToken:rt`, `${prefix}oidc:AccessToken:at`]);
     expect(await redis.pttl(setKey)).to.be.within(3_590_000, 3_600_000);
     expect(await store.model('AccessToken').consume('at')).to.equal('consumed');
     expect(await redis.pttl(`${prefix}oidc:AccessToken:at`)).to.be.within(55_000, 60_000);

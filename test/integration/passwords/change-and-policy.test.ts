@@ -32,11 +32,14 @@ for (const kind of BACKENDS) {
       const meterAction = /data-strength-action="([^"]+)"/.exec(step.html)![1]!;
       const csrf = /name="csrf" value="([^"]+)"/.exec(step.html)![1]!;
       const weakFeedback = await browser.request(meterAction, { form: { csrf, password: 'kq7Zxw' }, headers: { accept: 'application/json' } });
-      const weakBody = await weakFeedback.json() as { ok: boolean; messages: string[] };
+      const weakBody = (await weakFeedback.json()) as { ok: boolean; messages: string[] };
       expect(weakBody.ok).to.equal(false);
       expect(weakBody.messages).to.include('Use at least 15 characters.');
-      const goodFeedback = await browser.request(meterAction, { form: { csrf, password: 'velvet lanterns drift over quiet harbours' }, headers: { accept: 'application/json' } });
-      expect((await goodFeedback.json() as { ok: boolean }).ok).to.equal(true);
+      const goodFeedback = await browser.request(meterAction, {
+        form: { csrf, password: 'velvet lanterns drift over quiet harbours' },
+        headers: { accept: 'application/json' },
+      });
+      expect(((await goodFeedback.json()) as { ok: boolean }).ok).to.equal(true);
       expect((await fetch(`${f.server.url}/assets/password-meter.js`)).headers.get('content-type')).to.match(/javascript/);
 
       step = await submit(browser, step, '/change-password', { password: 'kq7Zxw', confirm: 'kq7Zxw' });
@@ -102,8 +105,11 @@ for (const kind of BACKENDS) {
       await forcePasswordReset(f, f.user.email);
       const verifier = oidc.randomPKCECodeVerifier();
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: f.client.redirectUri, scope: 'openid email', prompt: 'login',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        redirect_uri: f.client.redirectUri,
+        scope: 'openid email',
+        prompt: 'login',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
       });
       const opened = await first.browser.navigate(url.toString());
       const step = await submit(first.browser, { status: opened.res.status, url: opened.url, html: opened.html }, '/login', f.user);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { openSignIn } from '../../support/sign-in-pages.ts';
 import { Browser, findForm } from '../../support/browser.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
-import { scrape, valueOf } from '../../support/prometheus.ts';
+import { scrape, metricValue } from '../../support/prometheus.ts';
 import { AuditEventEntity } from '../../../src/store/entities/index.ts';
 
 const SUBJECT = 'Reset your password';
@@ -50,7 +50,7 @@ for (const kind of BACKENDS) {
     /** the page without what differs between two forms (hidden values such as the CSRF token) */
     const comparable = (answer: { status: number; html: string }) => ({ status: answer.status, html: answer.html.replace(/value="[^"]*"/g, '') });
     const events = (userId: string, action: string) => f.server.container.db.em().find(AuditEventEntity, { tenantId, userId, action });
-    const limitedCount = async () => valueOf(await scrape(f.server.url), 'latchkey_security_events_total', { action: 'password.reset_limited' });
+    const limitedCount = async () => metricValue(await scrape(f.server.url), 'latchkey_security_events_total', { action: 'password.reset_limited' });
     const resetMails = (email: string) => sink.messages.filter((m) => m.to.includes(email) && m.subject === SUBJECT);
 
     it('sends 3 emails for 20 requests for one address, with 20 identical answers, and a 4th an hour later', async () => {
@@ -69,7 +69,7 @@ for (const kind of BACKENDS) {
       const limited = await events(user.id, 'password.reset_limited');
       expect(limited.map((e) => e.details)).to.deep.equal(Array(17).fill({ limit: 'address' }));
       expect(JSON.stringify(limited), 'the refusal is recorded without the address').to.not.include(user.email);
-      expect(await limitedCount() - limitedBefore).to.equal(17);
+      expect((await limitedCount()) - limitedBefore).to.equal(17);
       await sink.waitForMails(user.email, SUBJECT, 3);
 
       clock.travel(HOUR + 60_000);

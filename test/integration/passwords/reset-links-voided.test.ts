@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { openSignIn, submit, type Page } from '../../support/sign-in-pages.ts';
@@ -46,8 +46,7 @@ for (const kind of BACKENDS) {
     };
 
     /** the reset links mailed to the address so far, waiting for the `count`-th */
-    const links = async (email: string, count: number) =>
-      (await sink.waitForMails(email, SUBJECT, count)).map((m) => linkIn(m.text!, '/password/reset/'));
+    const links = async (email: string, count: number) => (await sink.waitForMails(email, SUBJECT, count)).map((m) => linkIn(m.text!, '/password/reset/'));
 
     const openLink = async (link: string): Promise<{ browser: Browser; page: Page }> => {
       const browser = new Browser(f.server.url);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { startFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { signIn } from '../../support/relying-party.ts';
@@ -34,7 +34,9 @@ for (const kind of BACKENDS) {
       const mail = await sink.waitForMail(f.user.email.toUpperCase(), 'Reset your password', since);
       expect(mail.to).to.deep.equal([f.user.email]);
       expect(mail.text, 'text part').to.be.a('string').and.not.equal('');
-      expect(mail.html, 'HTML part').to.be.a('string').and.match(/<html|<p|<a /i);
+      expect(mail.html, 'HTML part')
+        .to.be.a('string')
+        .and.match(/<html|<p|<a /i);
       const link = linkIn(mail.text!, '/password/reset/');
       expect(link.startsWith(`${f.server.url}/password/reset/`)).to.equal(true);
       expect(mail.html!.replace(/&amp;/g, '&')).to.include(`href="${link}"`);

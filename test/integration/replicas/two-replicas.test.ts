@@ -49,8 +49,10 @@ describe('two replicas behind one issuer (PostgreSQL + Redis)', function () {
   const authorizationUrl = async () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: client.redirectUri, scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: client.redirectUri,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
     });
     return { url: url.toString(), verifier };
   };

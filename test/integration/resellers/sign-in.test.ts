@@ -15,7 +15,11 @@ const PASSWORD = 'correct horse battery staple 42';
 const OTHER_PASSWORD = 'another quite long passphrase 77';
 const WRONG = 'definitely not the password';
 
-interface Person { email: string; password: string; id: string }
+interface Person {
+  email: string;
+  password: string;
+  id: string;
+}
 
 for (const kind of BACKENDS) {
   describe(`sign-in through a reseller's application (${kind})`, () => {
@@ -67,13 +71,13 @@ for (const kind of BACKENDS) {
     };
     const events = (where: Record<string, unknown>) => f.server.container.db.em().find(AuditEventEntity, where);
 
-    it('admits a child tenant\'s user as that user, audited in the child tenant', async () => {
+    it("admits a child tenant's user as that user, audited in the child tenant", async () => {
       const claims = await signsInAs(config, f.client, bob);
       expect(claims.sub).to.equal(bob.id);
       expect(await events({ action: 'signin.succeeded', userId: bob.id, tenantId: ids.c1 })).to.have.length(1);
     });
 
-    it('admits the reseller\'s own users; its own user wins over a child\'s with the same email', async () => {
+    it("admits the reseller's own users; its own user wins over a child's with the same email", async () => {
       const alice = await f.server.container.users.findByEmail(ids.reseller!, f.user.email);
       expect((await signsInAs(config, f.client, f.user)).sub).to.equal(alice!.id);
       expect((await signsInAs(config, f.client, rita)).sub).to.equal(rita.id);
@@ -92,14 +96,14 @@ for (const kind of BACKENDS) {
       await refused(config, f.client, dave);
     });
 
-    it('a child\'s own application admits only the child\'s users, never the reseller\'s or a sibling\'s', async () => {
+    it("a child's own application admits only the child's users, never the reseller's or a sibling's", async () => {
       expect((await signsInAs(childConfig, childClient, bob)).sub).to.equal(bob.id);
       await refused(childConfig, childClient, rita);
       await refused(childConfig, childClient, carol);
       expect((await signsInAs(childConfig, childClient, aliceInChild)).sub).to.equal(aliceInChild.id);
     });
 
-    it('names only the application\'s tenant before the password is checked, and a child user\'s failure looks like an unknown email', async () => {
+    it("names only the application's tenant before the password is checked, and a child user's failure looks like an unknown email", async () => {
       const childUser = await refused(config, f.client, { email: carol.email, password: WRONG });
       const unknown = await refused(config, f.client, { email: 'ghost@example.com', password: WRONG });
       expect(childUser.html).to.include(f.tenant).and.not.include('Child Two Corp');
@@ -107,7 +111,7 @@ for (const kind of BACKENDS) {
       expect(strip(childUser)).to.equal(strip(unknown));
     });
 
-    it('applies the user\'s own tenant\'s lockout: counted and locked in the child tenant', async () => {
+    it("applies the user's own tenant's lockout: counted and locked in the child tenant", async () => {
       await setPolicy(f, { lockout: { maxFailures: 2 } }, c1);
       for (let i = 0; i < 2; i += 1) await refused(config, f.client, { email: bob.email, password: WRONG });
       await refused(config, f.client, bob);
@@ -120,7 +124,7 @@ for (const kind of BACKENDS) {
       expect((await signsInAs(config, f.client, bob)).sub).to.equal(bob.id);
     });
 
-    it('applies the user\'s own tenant\'s second-factor policy', async () => {
+    it("applies the user's own tenant's second-factor policy", async () => {
       await setPolicy(f, { mfa: { mode: 'always', factors: ['totp', 'email'] } }, c2);
       const { page } = await startFlow(config, f.client, carol);
       expect(page.status).to.equal(200);
@@ -130,7 +134,7 @@ for (const kind of BACKENDS) {
       expect((await signsInAs(config, f.client, rita)).sub).to.equal(rita.id);
     });
 
-    it('sends a child user\'s password reset from the reseller\'s sign-in page', async () => {
+    it("sends a child user's password reset from the reseller's sign-in page", async () => {
       const since = Date.now() - 1000;
       const { browser, page } = await openSignIn(config, f.client);
       const forgotHref = /href="([^"]*\/forgot)"/.exec(page.html)![1]!;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { formatInstant, toDate, validTimeZone } from '../../../src/lib/date-format.ts';
 
-describe('dates and times in the reader\'s language, zone and formats', () => {
+describe("dates and times in the reader's language, zone and formats", () => {
   const instant = new Date(Date.UTC(2025, 2, 12, 14, 5, 30));
 
   it('shows UTC, said so, when the reader has no zone', () => {
@@ -10,7 +10,7 @@ describe('dates and times in the reader\'s language, zone and formats', () => {
     expect(formatInstant(instant, 'ja')).to.equal('2025年3月12日 14:05 UTC');
   });
 
-  it('converts to the reader\'s zone and names it', () => {
+  it("converts to the reader's zone and names it", () => {
     expect(formatInstant(instant, 'de', { timeZone: 'Europe/Berlin' })).to.equal('12. März 2025, 15:05 MEZ');
     expect(formatInstant(instant, 'en', { timeZone: 'America/New_York' })).to.equal('Mar 12, 2025, 10:05 AM EDT');
     expect(formatInstant(instant, 'en', { timeZone: 'Asia/Tokyo' })).to.equal('Mar 12, 2025, 11:05 PM GMT+9');
@@ -26,7 +26,7 @@ describe('dates and times in the reader\'s language, zone and formats', () => {
     expect(formatInstant(new Date(Date.UTC(2025, 0, 1, 0, 7)), 'en', { timeFormat: '12h' })).to.equal('Jan 1, 2025, 12:07 AM UTC');
   });
 
-  it('follows the chosen date order, with the language\'s separator', () => {
+  it("follows the chosen date order, with the language's separator", () => {
     expect(formatInstant(instant, 'en', { dateFormat: 'ymd', timeFormat: '24h' })).to.equal('2025-03-12 14:05 UTC');
     expect(formatInstant(instant, 'en', { dateFormat: 'dmy' }, 'date')).to.equal('12/03/2025');
     expect(formatInstant(instant, 'en', { dateFormat: 'mdy' }, 'date')).to.equal('03/12/2025');

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import {
-  SUPPORTED_LOCALES, firstMatch, matchLocale, parseAcceptLanguage, parseUiLocales, resolveEmailLocale, resolveLocale,
+  SUPPORTED_LOCALES,
+  firstMatch,
+  matchLocale,
+  parseAcceptLanguage,
+  parseUiLocales,
+  resolveEmailLocale,
+  resolveLocale,
 } from '../../../src/lib/locale-match.ts';
 
 describe('language matching (BCP 47 lookup with fallbacks)', () => {
@@ -38,7 +44,8 @@ describe('language matching (BCP 47 lookup with fallbacks)', () => {
   });
 
   it('takes Chinese in Simplified script (zh, zh-Hans, zh-SG, cmn) as zh-CN, and not Traditional', () => {
-    for (const tag of ['zh', 'zh-CN', 'zh-Hans', 'zh-Hans-CN', 'zh-SG', 'zh-Hans-SG', 'cmn', 'cmn-Hans-CN', 'zh_cn']) expect(matchLocale(tag), tag).to.equal('zh-CN');
+    for (const tag of ['zh', 'zh-CN', 'zh-Hans', 'zh-Hans-CN', 'zh-SG', 'zh-Hans-SG', 'cmn', 'cmn-Hans-CN', 'zh_cn'])
+      expect(matchLocale(tag), tag).to.equal('zh-CN');
     for (const tag of ['zh-TW', 'zh-Hant', 'zh-HK', 'zh-Hant-TW', 'zh-MO']) expect(matchLocale(tag), tag).to.equal(undefined);
   });
 
@@ -84,7 +91,7 @@ describe('language matching (BCP 47 lookup with fallbacks)', () => {
     expect(parseUiLocales('de '.repeat(5000)).length).to.equal(32);
   });
 
-  it('resolves ui_locales > the user\'s setting > Accept-Language > English', () => {
+  it("resolves ui_locales > the user's setting > Accept-Language > English", () => {
     const acceptLanguage = 'ja,en;q=0.5';
     expect(resolveLocale({})).to.equal('en');
     expect(resolveLocale({ acceptLanguage })).to.equal('ja');
@@ -98,7 +105,7 @@ describe('language matching (BCP 47 lookup with fallbacks)', () => {
     expect(resolveLocale({ acceptLanguage: 'pt-PT,pt;q=0.9' })).to.equal('pt-BR');
   });
 
-  it('resolves an email\'s language: email language > language > request > English', () => {
+  it("resolves an email's language: email language > language > request > English", () => {
     expect(resolveEmailLocale({})).to.equal('en');
     expect(resolveEmailLocale({ requestLocale: 'fr' })).to.equal('fr');
     expect(resolveEmailLocale({ locale: 'cs', requestLocale: 'fr' })).to.equal('cs');

@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import {
-  ACR_VALUES_SUPPORTED, AUTH_METHODS, MFA_ACR, PWD_ACR, acrSatisfied, authenticationResult, stepUpReasons, stepUpRequestOf, stepUpRequested,
-  type AuthMethod, type LocalAuthMethod, type StepUpRequest,
+  ACR_VALUES_SUPPORTED,
+  AUTH_METHODS,
+  MFA_ACR,
+  PWD_ACR,
+  acrSatisfied,
+  authenticationResult,
+  stepUpReasons,
+  stepUpRequestOf,
+  stepUpRequested,
+  type AuthMethod,
+  type LocalAuthMethod,
+  type StepUpRequest,
 } from '../../../src/policy/authentication-context.ts';
 
 const SECOND_FACTORS = AUTH_METHODS.filter((m) => m !== 'pwd');
@@ -9,7 +19,7 @@ const SECOND_FACTORS = AUTH_METHODS.filter((m) => m !== 'pwd');
 const AMR: Record<Exclude<LocalAuthMethod, 'pwd'>, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
 
 function subsets<T>(items: readonly T[]): T[][] {
-  return items.reduce<T[][]>((all, item) => [...all, ...all.map((s) => [...s, item])], [[]]);
+  return items.reduce<T[][]>((all, item) => all.concat(all.map((s) => [...s, item])), [[]]);
 }
 
 describe('authentication context (acr / amr)', () => {
@@ -37,7 +47,10 @@ describe('authentication context (acr / amr)', () => {
   }
 
   it('lists each RFC 8176 value once, in a fixed order', () => {
-    expect(authenticationResult(['voice', 'email', 'pwd', 'totp', 'sms', 'recovery'])).to.deep.equal({ acr: MFA_ACR, amr: ['pwd', 'otp', 'sms', 'tel', 'mfa'] });
+    expect(authenticationResult(['voice', 'email', 'pwd', 'totp', 'sms', 'recovery'])).to.deep.equal({
+      acr: MFA_ACR,
+      amr: ['pwd', 'otp', 'sms', 'tel', 'mfa'],
+    });
   });
 
   it('over every combination of methods, mfa appears exactly when a password and a second factor were both completed', () => {
@@ -115,8 +128,11 @@ describe('authentication context (acr / amr)', () => {
     const cases: [string, Record<string, unknown>, StepUpRequest][] = [
       ['nothing', {}, { acrValues: [], reauthentication: false }],
       ['acr_values', { acr_values: `${PWD_ACR}  ${MFA_ACR}` }, { acrValues: [PWD_ACR, MFA_ACR], reauthentication: false }],
-      ['an essential acr claim with value and values', { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA_ACR, values: [PWD_ACR, 7] } } }) },
-        { acrValues: [], essentialAcr: [MFA_ACR, PWD_ACR], reauthentication: false }],
+      [
+        'an essential acr claim with value and values',
+        { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA_ACR, values: [PWD_ACR, 7] } } }) },
+        { acrValues: [], essentialAcr: [MFA_ACR, PWD_ACR], reauthentication: false },
+      ],
       ['a voluntary acr claim', { claims: JSON.stringify({ id_token: { acr: { values: [MFA_ACR] } } }) }, { acrValues: [], reauthentication: false }],
       ['malformed claims', { claims: '{' }, { acrValues: [], reauthentication: false }],
       ['max_age of any value', { max_age: '300' }, { acrValues: [], reauthentication: true }],

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import {
-  DEVICE_RECOGNITIONS, canonicalIp, deviceAddressMatches, deviceSkipsSecondFactor, deviceTrustEnds, secondFactorRecheckDue,
-  type DeviceRecognition, type DeviceTrustInput,
+  DEVICE_RECOGNITIONS,
+  canonicalIp,
+  deviceAddressMatches,
+  deviceSkipsSecondFactor,
+  deviceTrustEnds,
+  secondFactorRecheckDue,
+  type DeviceRecognition,
+  type DeviceTrustInput,
 } from '../../../src/policy/device-trust.ts';
 import { DEVICE_BINDINGS, devicePolicySchema, type DeviceBinding, type DevicePolicy } from '../../../src/policy/tenant-policy.ts';
 
@@ -77,7 +83,10 @@ describe('deviceSkipsSecondFactor', () => {
 
   it('a remembered device skips from any address with the browser binding (the ip-allowlist setup: "regardless of the IP address")', () => {
     for (const ip of [HOME, CAFE, '2001:db8::1', 'garbage', '']) {
-      expect(decide({ device: { ...DEVICES.fresh, boundIp: null }, lastSecondFactorAt: now - DAY, ip }), ip).to.deep.equal({ skip: true, reason: 'remembered' });
+      expect(decide({ device: { ...DEVICES.fresh, boundIp: null }, lastSecondFactorAt: now - DAY, ip }), ip).to.deep.equal({
+        skip: true,
+        reason: 'remembered',
+      });
     }
   });
 
@@ -86,8 +95,10 @@ describe('deviceSkipsSecondFactor', () => {
   });
 
   it('refuses a recognition it does not know', () => {
-    expect(decide({ recognised: 'maybe' as DeviceRecognition, device: { ...DEVICES.fresh, boundIp: null }, lastSecondFactorAt: now }))
-      .to.deep.equal({ skip: false, reason: 'no-device' });
+    expect(decide({ recognised: 'maybe' as DeviceRecognition, device: { ...DEVICES.fresh, boundIp: null }, lastSecondFactorAt: now })).to.deep.equal({
+      skip: false,
+      reason: 'no-device',
+    });
   });
 
   it("applies the tenant's re-check period (the email-always setup: 30 days after the last code, even on a trusted device)", () => {
@@ -95,7 +106,9 @@ describe('deviceSkipsSecondFactor', () => {
     const emailAlways = policyOf({ trustDays: 365, recheckDays: 30, binding: 'browser+ip' });
     expect(decide({ policy: emailAlways, device, lastSecondFactorAt: now - 29 * DAY })).to.deep.equal({ skip: true, reason: 'remembered' });
     expect(decide({ policy: emailAlways, device, lastSecondFactorAt: now - 31 * DAY })).to.deep.equal({ skip: false, reason: 'recheck-due' });
-    expect(decide({ policy: policyOf({ recheckDays: 1 }), device: { ...device, boundIp: null }, lastSecondFactorAt: now - 2 * DAY }).reason).to.equal('recheck-due');
+    expect(decide({ policy: policyOf({ recheckDays: 1 }), device: { ...device, boundIp: null }, lastSecondFactorAt: now - 2 * DAY }).reason).to.equal(
+      'recheck-due',
+    );
   });
 
   it('takes times as Date or epoch milliseconds, as the services hand them over', () => {

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import {
-  decideFederatedAccess, decideFirstSignIn, decideSignInForm, decideUpstreamSecondFactor, emailDomain, routeEmail,
-  type FirstSignInInput, type LocalMatch,
+  decideFederatedAccess,
+  decideFirstSignIn,
+  decideSignInForm,
+  decideUpstreamSecondFactor,
+  emailDomain,
+  routeEmail,
+  type FirstSignInInput,
+  type LocalMatch,
 } from '../../../src/policy/federation.ts';
 
 const corp = { id: 'corp', domains: ['corp.example'], exclusive: false };
@@ -11,14 +17,19 @@ const open = { id: 'open', domains: ['shared.example'], exclusive: false };
 describe('federation policy', () => {
   describe('emailDomain', () => {
     const cases: [string, string | undefined][] = [
-      ['alice@corp.example', 'corp.example'], ['Alice@CORP.Example ', 'corp.example'], ['a@b@corp.example', 'corp.example'],
-      ['alice', undefined], ['@corp.example', undefined], ['alice@', undefined], ['', undefined],
+      ['alice@corp.example', 'corp.example'],
+      ['Alice@CORP.Example ', 'corp.example'],
+      ['a@b@corp.example', 'corp.example'],
+      ['alice', undefined],
+      ['@corp.example', undefined],
+      ['alice@', undefined],
+      ['', undefined],
     ];
     for (const [email, domain] of cases) it(`${JSON.stringify(email)} -> ${String(domain)}`, () => expect(emailDomain(email)).to.equal(domain));
   });
 
   describe('home realm discovery (routeEmail)', () => {
-    it('sends an email of a provider\'s domain to it, exactly and case-insensitively', () => {
+    it("sends an email of a provider's domain to it, exactly and case-insensitively", () => {
       expect(routeEmail('bob@Corp.Example', [corp])).to.deep.equal({ kind: 'provider', providerId: 'corp', exclusive: false });
     });
     it('does not match subdomains or lookalikes', () => {
@@ -66,39 +77,62 @@ describe('federation policy', () => {
     for (const emailVerified of [false, undefined, 'true', 1, null]) {
       it(`never links or provisions on an unverified email (email_verified ${JSON.stringify(emailVerified)})`, () => {
         for (const existing of [active, undefined]) {
-          const d = decideFirstSignIn({ ...base, provisionRole: 'member', upstream: { email: 'bob@corp.example', emailVerified }, ...(existing ? { existing } : {}) });
+          const d = decideFirstSignIn({
+            ...base,
+            provisionRole: 'member',
+            upstream: { email: 'bob@corp.example', emailVerified },
+            ...(existing ? { existing } : {}),
+          });
           expect(d).to.deep.equal({ action: 'refuse', reason: 'unverified-email' });
         }
       });
     }
 
     it('refuses without an email', () => {
-      expect(decideFirstSignIn({ ...base, provisionRole: 'member', upstream: { emailVerified: true } })).to.deep.equal({ action: 'refuse', reason: 'no-email' });
-      expect(decideFirstSignIn({ ...base, provisionRole: 'member', upstream: { email: '  ', emailVerified: true } })).to.deep.equal({ action: 'refuse', reason: 'no-email' });
+      expect(decideFirstSignIn({ ...base, provisionRole: 'member', upstream: { emailVerified: true } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'no-email',
+      });
+      expect(decideFirstSignIn({ ...base, provisionRole: 'member', upstream: { email: '  ', emailVerified: true } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'no-email',
+      });
     });
 
     it('refuses deactivated users, users without a password, and users already linked at the provider', () => {
       expect(decideFirstSignIn({ ...base, existing: { ...active, status: 'deactivated' } })).to.deep.equal({ action: 'refuse', reason: 'account-inactive' });
-      expect(decideFirstSignIn({ ...base, existing: { ...active, status: 'invited', hasPassword: false } })).to.deep.equal({ action: 'refuse', reason: 'account-without-password' });
-      expect(decideFirstSignIn({ ...base, existing: { ...active, hasPassword: false } })).to.deep.equal({ action: 'refuse', reason: 'account-without-password' });
+      expect(decideFirstSignIn({ ...base, existing: { ...active, status: 'invited', hasPassword: false } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'account-without-password',
+      });
+      expect(decideFirstSignIn({ ...base, existing: { ...active, hasPassword: false } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'account-without-password',
+      });
       expect(decideFirstSignIn({ ...base, existing: { ...active, linkedToProvider: true } })).to.deep.equal({ action: 'refuse', reason: 'already-linked' });
     });
 
-    it('provisions a new user with the provider\'s role, only when it provisions', () => {
+    it("provisions a new user with the provider's role, only when it provisions", () => {
       expect(decideFirstSignIn({ ...base, provisionRole: 'member' })).to.deep.equal({ action: 'provision', role: 'member' });
       expect(decideFirstSignIn({ ...base, provisionRole: 'admin' })).to.deep.equal({ action: 'provision', role: 'admin' });
       expect(decideFirstSignIn(base)).to.deep.equal({ action: 'refuse', reason: 'no-account' });
     });
 
-    it('provisions only emails of the provider\'s domains when it has any', () => {
+    it("provisions only emails of the provider's domains when it has any", () => {
       const scoped = { ...base, provisionRole: 'member', domains: ['corp.example'] };
       expect(decideFirstSignIn(scoped)).to.deep.equal({ action: 'provision', role: 'member' });
-      expect(decideFirstSignIn({ ...scoped, upstream: { email: 'eve@gmail.example', emailVerified: true } })).to.deep.equal({ action: 'refuse', reason: 'domain-not-allowed' });
-      expect(decideFirstSignIn({ ...scoped, upstream: { email: 'eve@sub.corp.example', emailVerified: true } })).to.deep.equal({ action: 'refuse', reason: 'domain-not-allowed' });
+      expect(decideFirstSignIn({ ...scoped, upstream: { email: 'eve@gmail.example', emailVerified: true } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'domain-not-allowed',
+      });
+      expect(decideFirstSignIn({ ...scoped, upstream: { email: 'eve@sub.corp.example', emailVerified: true } })).to.deep.equal({
+        action: 'refuse',
+        reason: 'domain-not-allowed',
+      });
     });
   });
 
-  describe('the upstream\'s authentication as the second factor (decideUpstreamSecondFactor)', () => {
+  describe("the upstream's authentication as the second factor (decideUpstreamSecondFactor)", () => {
     const none = { amr: [], acr: [] };
     const amrTrust = { amr: ['mfa', 'otp', 'hwk'], acr: [] };
     const acrTrust = { amr: [], acr: ['urn:latchkey:acr:mfa'] };
@@ -122,11 +156,14 @@ describe('federation policy', () => {
     it('gives its reasons', () => {
       expect(decideUpstreamSecondFactor(none, { amr: ['mfa'] }).reasons).to.deep.equal(['not-trusted']);
       expect(decideUpstreamSecondFactor(amrTrust, {}).reasons).to.deep.equal(['amr-not-trusted', 'no-claims']);
-      expect(decideUpstreamSecondFactor({ amr: ['mfa'], acr: ['gold'] }, { amr: ['mfa'], acr: 'silver' }).reasons).to.deep.equal(['amr-trusted', 'acr-not-trusted']);
+      expect(decideUpstreamSecondFactor({ amr: ['mfa'], acr: ['gold'] }, { amr: ['mfa'], acr: 'silver' }).reasons).to.deep.equal([
+        'amr-trusted',
+        'acr-not-trusted',
+      ]);
     });
   });
 
-  describe('a linked user\'s access (decideFederatedAccess)', () => {
+  describe("a linked user's access (decideFederatedAccess)", () => {
     const now = 1_000_000;
     it('lets an active, unlocked user in', () => {
       expect(decideFederatedAccess({ status: 'active' }, undefined, now)).to.deep.equal({ allow: true });

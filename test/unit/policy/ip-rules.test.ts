@@ -5,7 +5,18 @@ const allow = (...entries: string[]) => parseAllowlist(entries);
 
 describe('IP allowlist', () => {
   describe('entries', () => {
-    const valid = ['203.0.113.7', '203.0.113.0/24', '0.0.0.0/0', '10.0.0.1/8', '2001:db8::1', '2001:db8::/32', '::1', '::/0', '::ffff:10.0.0.0/104', '::ffff:192.0.2.1'];
+    const valid = [
+      '203.0.113.7',
+      '203.0.113.0/24',
+      '0.0.0.0/0',
+      '10.0.0.1/8',
+      '2001:db8::1',
+      '2001:db8::/32',
+      '::1',
+      '::/0',
+      '::ffff:10.0.0.0/104',
+      '::ffff:192.0.2.1',
+    ];
     for (const entry of valid) {
       it(`accepts ${entry}`, () => {
         expect(allowlistEntryProblem(entry)).to.equal(undefined);
@@ -13,8 +24,25 @@ describe('IP allowlist', () => {
       });
     }
 
-    const invalid = ['', 'localhost', '10', '1.2.3', '010.0.0.1', '0x0a.0.0.1', '256.0.0.1', '10.0.0.0/33', '10.0.0.0/', '10.0.0.0/-1',
-      '2001:db8::/129', '2001:db8:::1', 'fe80::1%eth0', ' 10.0.0.1', '10.0.0.1 ', '10.0.0.0/8,10.1.0.0/16', `1${'0'.repeat(200)}`];
+    const invalid = [
+      '',
+      'localhost',
+      '10',
+      '1.2.3',
+      '010.0.0.1',
+      '0x0a.0.0.1',
+      '256.0.0.1',
+      '10.0.0.0/33',
+      '10.0.0.0/',
+      '10.0.0.0/-1',
+      '2001:db8::/129',
+      '2001:db8:::1',
+      'fe80::1%eth0',
+      ' 10.0.0.1',
+      '10.0.0.1 ',
+      '10.0.0.0/8,10.1.0.0/16',
+      `1${'0'.repeat(200)}`,
+    ];
     for (const entry of invalid) {
       it(`refuses ${JSON.stringify(entry.slice(0, 30))} with a message naming it`, () => {
         const problem = allowlistEntryProblem(entry);
@@ -75,7 +103,19 @@ describe('IP allowlist', () => {
 
     it('never matches an address that does not parse strictly', () => {
       const everything = allow('0.0.0.0/0', '::/0');
-      for (const ip of ['', 'unknown', '10', '1.2.3', '010.0.0.1', '0x0a.0.0.1', '203.0.113.0/24', ' 203.0.113.7', '203.0.113.7:443', '999.1.1.1', 'x'.repeat(1000)]) {
+      for (const ip of [
+        '',
+        'unknown',
+        '10',
+        '1.2.3',
+        '010.0.0.1',
+        '0x0a.0.0.1',
+        '203.0.113.0/24',
+        ' 203.0.113.7',
+        '203.0.113.7:443',
+        '999.1.1.1',
+        'x'.repeat(1000),
+      ]) {
         expect(isAllowed(ip, everything), ip).to.equal(false);
       }
       expect(isAllowed(undefined as unknown as string, everything)).to.equal(false);

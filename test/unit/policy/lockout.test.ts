@@ -13,19 +13,28 @@ describe('lockout', () => {
   });
 
   it('refuses the attempt past the limit without verifying it', () => {
-    expect(decideAttempt(policy, { userAttempts: policy.maxFailures + 1, ipAttempts: 1 }, now))
-      .to.deep.equal({ verify: false, reason: 'user_locked', retryAfterMs: 10 * 60_000 });
+    expect(decideAttempt(policy, { userAttempts: policy.maxFailures + 1, ipAttempts: 1 }, now)).to.deep.equal({
+      verify: false,
+      reason: 'user_locked',
+      retryAfterMs: 10 * 60_000,
+    });
   });
 
   it('refuses while locked, with the time left, and verifies again once the lock has passed', () => {
-    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: 1, lockedUntil: now + 30_000 }, now))
-      .to.deep.equal({ verify: false, reason: 'user_locked', retryAfterMs: 30_000 });
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: 1, lockedUntil: now + 30_000 }, now)).to.deep.equal({
+      verify: false,
+      reason: 'user_locked',
+      retryAfterMs: 30_000,
+    });
     expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: 1, lockedUntil: now }, now)).to.deep.equal({ verify: true });
   });
 
   it('throttles an IP that failed too often across accounts', () => {
-    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: policy.ipMaxFailures + 1 }, now))
-      .to.deep.equal({ verify: false, reason: 'ip_throttled', retryAfterMs: 15 * 60_000 });
+    expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: policy.ipMaxFailures + 1 }, now)).to.deep.equal({
+      verify: false,
+      reason: 'ip_throttled',
+      retryAfterMs: 15 * 60_000,
+    });
     expect(decideAttempt(policy, { userAttempts: 1, ipAttempts: policy.ipMaxFailures }, now)).to.deep.equal({ verify: true });
   });
 

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import {
-  decidePhoneNumber, PHONE_NUMBER_TYPES, type PhoneChannel, type PhoneNumberDecision, type PhoneNumberType,
-} from '../../../src/policy/phone-numbers.ts';
+import { decidePhoneNumber, PHONE_NUMBER_TYPES, type PhoneChannel, type PhoneNumberDecision, type PhoneNumberType } from '../../../src/policy/phone-numbers.ts';
 
 const CHANNELS: PhoneChannel[] = ['sms', 'voice'];
 const CHARGED: PhoneNumberType[] = ['premium-rate', 'shared-cost', 'uan'];
@@ -31,8 +29,9 @@ describe('phone number policy: which numbers may get SMS and voice codes', () =>
           for (const channel of CHANNELS) {
             for (const allowed of COUNTRY_LISTS) {
               const facts = { valid, type, country };
-              expect(decidePhoneNumber(facts, channel, allowed), JSON.stringify({ facts, channel, allowed }))
-                .to.deep.equal(expected(valid, type, country, channel, allowed));
+              expect(decidePhoneNumber(facts, channel, allowed), JSON.stringify({ facts, channel, allowed })).to.deep.equal(
+                expected(valid, type, country, channel, allowed),
+              );
               cases += 1;
             }
           }
@@ -61,7 +60,10 @@ describe('phone number policy: which numbers may get SMS and voice codes', () =>
     });
     it('refuses numbers of international networks, which belong to no country, even when the plan calls them mobile', () => {
       for (const channel of CHANNELS) {
-        expect(decidePhoneNumber({ valid: true, type: 'mobile', country: null }, channel, [])).to.deep.equal({ allowed: false, reason: 'international-network' });
+        expect(decidePhoneNumber({ valid: true, type: 'mobile', country: null }, channel, [])).to.deep.equal({
+          allowed: false,
+          reason: 'international-network',
+        });
       }
     });
     it('refuses toll-free, VoIP, pager, personal, voicemail and unknown numbers', () => {
@@ -77,19 +79,28 @@ describe('phone number policy: which numbers may get SMS and voice codes', () =>
   });
 
   describe("with the tenant's country list", () => {
-    it("accepts mobiles of the listed countries only", () => {
+    it('accepts mobiles of the listed countries only', () => {
       expect(decidePhoneNumber({ valid: true, type: 'mobile', country: 'GB' }, 'sms', ['GB'])).to.deep.equal({ allowed: true });
-      expect(decidePhoneNumber({ valid: true, type: 'fixed-line-or-mobile', country: 'US' }, 'sms', ['GB'])).to.deep.equal({ allowed: false, reason: 'country-not-allowed' });
+      expect(decidePhoneNumber({ valid: true, type: 'fixed-line-or-mobile', country: 'US' }, 'sms', ['GB'])).to.deep.equal({
+        allowed: false,
+        reason: 'country-not-allowed',
+      });
     });
     it('names a premium number as premium even in a country that is not listed', () => {
       expect(decidePhoneNumber({ valid: true, type: 'premium-rate', country: 'US' }, 'sms', ['GB'])).to.deep.equal({ allowed: false, reason: 'premium-rate' });
     });
     it('names the country before the type: no number of that country would do', () => {
-      expect(decidePhoneNumber({ valid: true, type: 'fixed-line', country: 'US' }, 'sms', ['GB'])).to.deep.equal({ allowed: false, reason: 'country-not-allowed' });
+      expect(decidePhoneNumber({ valid: true, type: 'fixed-line', country: 'US' }, 'sms', ['GB'])).to.deep.equal({
+        allowed: false,
+        reason: 'country-not-allowed',
+      });
     });
     it('never lets a listed country admit what is refused everywhere', () => {
       expect(decidePhoneNumber({ valid: true, type: 'shared-cost', country: 'GB' }, 'voice', ['GB'])).to.deep.equal({ allowed: false, reason: 'premium-rate' });
-      expect(decidePhoneNumber({ valid: true, type: 'toll-free', country: 'GB' }, 'voice', ['GB'])).to.deep.equal({ allowed: false, reason: 'type-not-accepted' });
+      expect(decidePhoneNumber({ valid: true, type: 'toll-free', country: 'GB' }, 'voice', ['GB'])).to.deep.equal({
+        allowed: false,
+        reason: 'type-not-accepted',
+      });
     });
   });
 });

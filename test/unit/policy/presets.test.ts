@@ -46,8 +46,16 @@ describe('policy presets', () => {
     it('decides as the setup describes once the tenant adds its offices', () => {
       const tenant = effectivePolicy({ ...POLICY_PRESETS['ip-allowlist'].overrides, network: { allowlist: ['203.0.113.0/24'] } });
       expect(signIn(tenant, ['totp'], '203.0.113.7').action).to.equal('none');
-      expect(signIn(tenant, ['totp'], '198.51.100.1')).to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['outside-allowlist', 'user-enrolled'] });
-      expect(signIn(tenant, ['email'], '198.51.100.1')).to.deep.equal({ action: 'enroll', factors: ['totp', 'sms', 'voice'], reasons: ['outside-allowlist', 'factors-disallowed'] });
+      expect(signIn(tenant, ['totp'], '198.51.100.1')).to.deep.equal({
+        action: 'challenge',
+        factors: ['totp'],
+        reasons: ['outside-allowlist', 'user-enrolled'],
+      });
+      expect(signIn(tenant, ['email'], '198.51.100.1')).to.deep.equal({
+        action: 'enroll',
+        factors: ['totp', 'sms', 'voice'],
+        reasons: ['outside-allowlist', 'factors-disallowed'],
+      });
       expect(signIn(tenant, ['totp'], '203.0.113.7', [MFA_ACR]).action).to.equal('challenge');
     });
   });

@@ -1,15 +1,28 @@
 import { expect } from 'chai';
 import {
-  decideReauthentication, demandsFreshAuthentication, mayRemoveLinkedIdentity, unlockMethod,
-  type PendingReauthentication, type ReturningSession,
+  decideReauthentication,
+  demandsFreshAuthentication,
+  mayRemoveLinkedIdentity,
+  unlockMethod,
+  type PendingReauthentication,
+  type ReturningSession,
 } from '../../../src/policy/reauthentication.ts';
 
 describe('re-authentication policy', () => {
   describe('demandsFreshAuthentication', () => {
     const cases: [Record<string, unknown>, boolean][] = [
-      [{ prompt: 'login' }, true], [{ prompt: 'consent login' }, true], [{ max_age: 0 }, true], [{ max_age: '0' }, true],
-      [{}, false], [{ prompt: 'consent' }, false], [{ prompt: 'none' }, false], [{ max_age: 300 }, false], [{ max_age: '60' }, false],
-      [{ prompt: ['login'] }, false], [{ max_age: '' }, false], [{ prompt: 'loginx' }, false],
+      [{ prompt: 'login' }, true],
+      [{ prompt: 'consent login' }, true],
+      [{ max_age: 0 }, true],
+      [{ max_age: '0' }, true],
+      [{}, false],
+      [{ prompt: 'consent' }, false],
+      [{ prompt: 'none' }, false],
+      [{ max_age: 300 }, false],
+      [{ max_age: '60' }, false],
+      [{ prompt: ['login'] }, false],
+      [{ max_age: '' }, false],
+      [{ prompt: 'loginx' }, false],
     ];
     for (const [params, fresh] of cases) it(`${JSON.stringify(params)} -> ${fresh}`, () => expect(demandsFreshAuthentication(params)).to.equal(fresh));
   });
@@ -37,15 +50,23 @@ describe('re-authentication policy', () => {
       expect(decideReauthentication(pending, { ...fresh, authTime: undefined })).to.deep.equal({ unlock: false, reason: 'not-fresh' });
     });
     it('checks the user before the session and the session before freshness', () => {
-      expect(decideReauthentication(pending, { userId: 'u2', sessionUid: 'uid-2', sessionId: 'jti-1', authTime: 1 })).to.deep.equal({ unlock: false, reason: 'other-user' });
+      expect(decideReauthentication(pending, { userId: 'u2', sessionUid: 'uid-2', sessionId: 'jti-1', authTime: 1 })).to.deep.equal({
+        unlock: false,
+        reason: 'other-user',
+      });
       expect(decideReauthentication(pending, { ...fresh, sessionUid: 'uid-2', authTime: 1 })).to.deep.equal({ unlock: false, reason: 'other-session' });
     });
   });
 
   describe('unlockMethod and mayRemoveLinkedIdentity', () => {
     const cases: [boolean, number, 'password' | 'upstream' | 'none', boolean][] = [
-      [true, 0, 'password', true], [true, 1, 'password', true], [true, 2, 'password', true],
-      [false, 0, 'none', false], [false, 1, 'upstream', false], [false, 2, 'upstream', true], [false, 3, 'upstream', true],
+      [true, 0, 'password', true],
+      [true, 1, 'password', true],
+      [true, 2, 'password', true],
+      [false, 0, 'none', false],
+      [false, 1, 'upstream', false],
+      [false, 2, 'upstream', true],
+      [false, 3, 'upstream', true],
     ];
     for (const [hasPassword, linkedIdentities, method, removable] of cases) {
       it(`password ${hasPassword}, ${linkedIdentities} identities: ${method}, removable ${removable}`, () => {

@@ -11,10 +11,11 @@ const OUTSIDE = '198.51.100.1';
 /** the tenant allows every factor but voice */
 const ALLOWED: FactorType[] = ['totp', 'email', 'sms'];
 
-const tenant = (mode: MfaMode, network: { strict?: boolean; allowlist?: string[] } = {}): TenantPolicy => effectivePolicy({
-  mfa: { mode, factors: ALLOWED },
-  network: { allowlist: ['203.0.113.0/24', '2001:db8::/32'], ...network },
-});
+const tenant = (mode: MfaMode, network: { strict?: boolean; allowlist?: string[] } = {}): TenantPolicy =>
+  effectivePolicy({
+    mfa: { mode, factors: ALLOWED },
+    network: { allowlist: ['203.0.113.0/24', '2001:db8::/32'], ...network },
+  });
 
 const ENROLLMENT = {
   /** no factor at all */
@@ -32,7 +33,7 @@ const STEP_UPS: Record<string, { request: StepUpRequest; reasons: string[] }> = 
   'acr_values mfa': { request: { acrValues: ['urn:example:other', MFA_ACR], reauthentication: false }, reasons: ['step-up-acr'] },
   'essential acr mfa': { request: { acrValues: [], essentialAcr: [MFA_ACR], reauthentication: false }, reasons: ['step-up-acr'] },
   /** max_age or prompt=login: a fresh authentication, not a higher level */
-  'max_age': { request: { acrValues: [], reauthentication: true }, reasons: ['reauthentication'] },
+  max_age: { request: { acrValues: [], reauthentication: true }, reasons: ['reauthentication'] },
   'acr_values mfa and max_age': { request: { acrValues: [MFA_ACR], reauthentication: true }, reasons: ['step-up-acr', 'reauthentication'] },
 };
 
@@ -111,7 +112,11 @@ describe('decideSecondFactor', () => {
 
     it('with the default empty allowlist, outside-allowlist mode asks everyone for a second factor', () => {
       const policy = effectivePolicy({ mfa: { mode: 'outside-allowlist' } });
-      expect(decide(policy, ['email'], plain, INSIDE)).to.deep.equal({ action: 'challenge', factors: ['email'], reasons: ['outside-allowlist', 'user-enrolled'] });
+      expect(decide(policy, ['email'], plain, INSIDE)).to.deep.equal({
+        action: 'challenge',
+        factors: ['email'],
+        reasons: ['outside-allowlist', 'user-enrolled'],
+      });
     });
 
     it('strict mode denies before step-up, enrollment or mode are considered', () => {
@@ -125,25 +130,43 @@ describe('decideSecondFactor', () => {
     const always = effectivePolicy({ mfa: { mode: 'always' } });
 
     it('puts the preferred factor first and the rest in the stable order totp, email, sms, voice', () => {
-      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'email', 'sms', 'voice']);
-      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE, { preferred: 'sms' })).to.have.property('factors').deep.equal(['sms', 'totp', 'email', 'voice']);
-      expect(decide(always, ['voice', 'totp'], plain, OUTSIDE, { preferred: 'voice' })).to.have.property('factors').deep.equal(['voice', 'totp']);
+      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE))
+        .to.have.property('factors')
+        .deep.equal(['totp', 'email', 'sms', 'voice']);
+      expect(decide(always, ['voice', 'sms', 'email', 'totp'], plain, OUTSIDE, { preferred: 'sms' }))
+        .to.have.property('factors')
+        .deep.equal(['sms', 'totp', 'email', 'voice']);
+      expect(decide(always, ['voice', 'totp'], plain, OUTSIDE, { preferred: 'voice' }))
+        .to.have.property('factors')
+        .deep.equal(['voice', 'totp']);
     });
 
     it('ignores a preference the user cannot use (not theirs, or not allowed)', () => {
-      expect(decide(always, ['totp', 'sms'], plain, OUTSIDE, { preferred: 'email' })).to.have.property('factors').deep.equal(['totp', 'sms']);
-      expect(decide(tenant('always'), ['voice', 'sms'], plain, OUTSIDE, { preferred: 'voice' })).to.have.property('factors').deep.equal(['sms']);
+      expect(decide(always, ['totp', 'sms'], plain, OUTSIDE, { preferred: 'email' }))
+        .to.have.property('factors')
+        .deep.equal(['totp', 'sms']);
+      expect(decide(tenant('always'), ['voice', 'sms'], plain, OUTSIDE, { preferred: 'voice' }))
+        .to.have.property('factors')
+        .deep.equal(['sms']);
     });
 
     it('lists a factor once even if the caller repeats it', () => {
-      expect(decide(always, ['sms', 'sms', 'totp'], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'sms']);
+      expect(decide(always, ['sms', 'sms', 'totp'], plain, OUTSIDE))
+        .to.have.property('factors')
+        .deep.equal(['totp', 'sms']);
     });
 
     it('offers enrollment in exactly the factors the tenant allows', () => {
       const emailOnly = effectivePolicy({ mfa: { mode: 'always', factors: ['email'] } });
       expect(decide(emailOnly, [], plain, OUTSIDE)).to.deep.equal({ action: 'enroll', factors: ['email'], reasons: ['mode-always', 'not-enrolled'] });
-      expect(decide(emailOnly, ['totp'], plain, OUTSIDE)).to.deep.equal({ action: 'enroll', factors: ['email'], reasons: ['mode-always', 'factors-disallowed'] });
-      expect(decide(always, [], plain, OUTSIDE)).to.have.property('factors').deep.equal(['totp', 'email', 'sms', 'voice']);
+      expect(decide(emailOnly, ['totp'], plain, OUTSIDE)).to.deep.equal({
+        action: 'enroll',
+        factors: ['email'],
+        reasons: ['mode-always', 'factors-disallowed'],
+      });
+      expect(decide(always, [], plain, OUTSIDE))
+        .to.have.property('factors')
+        .deep.equal(['totp', 'email', 'sms', 'voice']);
     });
   });
 
@@ -152,19 +175,20 @@ describe('decideSecondFactor', () => {
     const request = STEP_UPS['no step-up']!.request;
 
     it('an existing session, even one that completed mfa, never lowers the requirement', () => {
-      const without = decide(policy, ['totp'], STEP_UPS['max_age']!.request, INSIDE);
+      const without = decide(policy, ['totp'], STEP_UPS.max_age!.request, INSIDE);
       for (const session of [
         { accountIdMatches: true, amr: ['pwd', 'otp', 'mfa'], authTime: now - 60_000 },
         { accountIdMatches: false, amr: ['pwd'], authTime: now - 60_000 },
       ]) {
-        expect(decide(policy, ['totp'], STEP_UPS['max_age']!.request, INSIDE, { session })).to.deep.equal(without);
+        expect(decide(policy, ['totp'], STEP_UPS.max_age!.request, INSIDE, { session })).to.deep.equal(without);
         expect(decide(policy, ['totp'], request, OUTSIDE, { session }).action).to.equal('challenge');
       }
     });
 
-    it('does not depend on the time (device expiry and re-check are deviceSkipsSecondFactor\'s to judge)', () => {
-      expect(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: 0 }))
-        .to.deep.equal(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: now * 2 }));
+    it("does not depend on the time (device expiry and re-check are deviceSkipsSecondFactor's to judge)", () => {
+      expect(decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: 0 })).to.deep.equal(
+        decideSecondFactor({ policy, userFactors: ['totp'], request: { ...request, ip: OUTSIDE }, now: now * 2 }),
+      );
     });
   });
 
@@ -179,7 +203,9 @@ describe('decideSecondFactor', () => {
                 const policy = tenant(mode, { strict });
                 const without = decide(policy, ENROLLMENT[enrollment], stepUp.request, ip);
                 const label = `${stepUpName}${strict ? ', strict' : ''}`;
-                expect(decide(policy, ENROLLMENT[enrollment], stepUp.request, ip, { device: { skip: false } }), `${label}, device not trusted`).to.deep.equal(without);
+                expect(decide(policy, ENROLLMENT[enrollment], stepUp.request, ip, { device: { skip: false } }), `${label}, device not trusted`).to.deep.equal(
+                  without,
+                );
                 const remembered = decide(policy, ENROLLMENT[enrollment], stepUp.request, ip, { device: { skip: true } });
                 // only a challenge the mode asked for gives way; a step-up, a denial or an enrollment owed does not
                 if (without.action === 'challenge' && stepUp.reasons.length === 0) {
@@ -196,30 +222,46 @@ describe('decideSecondFactor', () => {
 
     it('a remembered device turns the challenge of every mode into none, with its reason', () => {
       const plain = STEP_UPS['no step-up']!.request;
-      expect(decide(tenant('always'), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'none', reasons: ['mode-always', 'user-enrolled', 'remembered-device'] });
-      expect(decide(tenant('outside-allowlist'), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'none', reasons: ['outside-allowlist', 'user-enrolled', 'remembered-device'] });
-      expect(decide(tenant('optional'), ['totp'], plain, INSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'none', reasons: ['mode-optional', 'user-enrolled', 'remembered-device'] });
+      expect(decide(tenant('always'), ['totp'], plain, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'none',
+        reasons: ['mode-always', 'user-enrolled', 'remembered-device'],
+      });
+      expect(decide(tenant('outside-allowlist'), ['totp'], plain, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'none',
+        reasons: ['outside-allowlist', 'user-enrolled', 'remembered-device'],
+      });
+      expect(decide(tenant('optional'), ['totp'], plain, INSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'none',
+        reasons: ['mode-optional', 'user-enrolled', 'remembered-device'],
+      });
     });
 
     it('a fresh authentication (max_age, prompt=login) gets the second factor the mode asks for, never spared by a remembered device', () => {
-      const fresh = STEP_UPS['max_age']!.request;
-      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['reauthentication', 'outside-allowlist', 'user-enrolled'] });
-      expect(decide(tenant('always'), ['totp'], fresh, INSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'challenge', factors: ['totp'], reasons: ['reauthentication', 'mode-always', 'user-enrolled'] });
-      expect(decide(tenant('optional'), ['sms'], fresh, INSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'challenge', factors: ['sms'], reasons: ['reauthentication', 'mode-optional', 'user-enrolled'] });
+      const fresh = STEP_UPS.max_age!.request;
+      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'challenge',
+        factors: ['totp'],
+        reasons: ['reauthentication', 'outside-allowlist', 'user-enrolled'],
+      });
+      expect(decide(tenant('always'), ['totp'], fresh, INSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'challenge',
+        factors: ['totp'],
+        reasons: ['reauthentication', 'mode-always', 'user-enrolled'],
+      });
+      expect(decide(tenant('optional'), ['sms'], fresh, INSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'challenge',
+        factors: ['sms'],
+        reasons: ['reauthentication', 'mode-optional', 'user-enrolled'],
+      });
     });
 
     it('a fresh authentication does not raise the level: where the password suffices, a fresh password is enough', () => {
-      const fresh = STEP_UPS['max_age']!.request;
-      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, INSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'none', reasons: ['reauthentication', 'inside-allowlist', 'user-enrolled'] });
-      expect(decide(tenant('optional'), [], fresh, OUTSIDE))
-        .to.deep.equal({ action: 'none', reasons: ['reauthentication', 'mode-optional', 'not-enrolled'] });
+      const fresh = STEP_UPS.max_age!.request;
+      expect(decide(tenant('outside-allowlist'), ['totp'], fresh, INSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'none',
+        reasons: ['reauthentication', 'inside-allowlist', 'user-enrolled'],
+      });
+      expect(decide(tenant('optional'), [], fresh, OUTSIDE)).to.deep.equal({ action: 'none', reasons: ['reauthentication', 'mode-optional', 'not-enrolled'] });
     });
 
     it('step-up still gets a second factor on a remembered device', () => {
@@ -232,12 +274,20 @@ describe('decideSecondFactor', () => {
 
     it('strict network still denies, and a user without a usable factor still enrols', () => {
       const plain = STEP_UPS['no step-up']!.request;
-      expect(decide(tenant('always', { strict: true }), ['totp'], plain, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'deny', reasons: ['strict-network', 'outside-allowlist'] });
-      expect(decide(tenant('always'), [], plain, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'enroll', factors: ALLOWED, reasons: ['mode-always', 'not-enrolled'] });
-      expect(decide(tenant('always'), ['voice'], plain, OUTSIDE, { device: { skip: true } }))
-        .to.deep.equal({ action: 'enroll', factors: ALLOWED, reasons: ['mode-always', 'factors-disallowed'] });
+      expect(decide(tenant('always', { strict: true }), ['totp'], plain, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'deny',
+        reasons: ['strict-network', 'outside-allowlist'],
+      });
+      expect(decide(tenant('always'), [], plain, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'enroll',
+        factors: ALLOWED,
+        reasons: ['mode-always', 'not-enrolled'],
+      });
+      expect(decide(tenant('always'), ['voice'], plain, OUTSIDE, { device: { skip: true } })).to.deep.equal({
+        action: 'enroll',
+        factors: ALLOWED,
+        reasons: ['mode-always', 'factors-disallowed'],
+      });
     });
   });
 
@@ -248,10 +298,17 @@ describe('decideSecondFactor', () => {
     const device = (boundIp: string | null) => ({ createdAt: now - DAY, expiresAt: now + 13 * DAY, boundIp });
 
     /** the sign-in's two calls, in order */
-    function signIn(policy: TenantPolicy, input: { recognised: DeviceRecognition; boundIp?: string | null; lastSecondFactorAt?: number; ip: string; request?: StepUpRequest }) {
+    function signIn(
+      policy: TenantPolicy,
+      input: { recognised: DeviceRecognition; boundIp?: string | null; lastSecondFactorAt?: number; ip: string; request?: StepUpRequest },
+    ) {
       const trust = deviceSkipsSecondFactor({
-        policy: policy.devices, recognised: input.recognised, device: device(input.boundIp ?? null),
-        lastSecondFactorAt: input.lastSecondFactorAt, ip: input.ip, now,
+        policy: policy.devices,
+        recognised: input.recognised,
+        device: device(input.boundIp ?? null),
+        lastSecondFactorAt: input.lastSecondFactorAt,
+        ip: input.ip,
+        now,
       });
       return decide(policy, [...policy.mfa.factors], input.request ?? plain, input.ip, { device: trust }).action;
     }
@@ -263,7 +320,7 @@ describe('decideSecondFactor', () => {
       expect(signIn(policy, { recognised: 'expired', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
       expect(signIn(policy, { recognised: 'other-user', ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
       expect(signIn(policy, { recognised: 'no-cookie', ip: INSIDE })).to.equal('none');
-      expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY, request: STEP_UPS['max_age']!.request })).to.equal('challenge');
+      expect(signIn(policy, { recognised: 'ok', ip: OUTSIDE, lastSecondFactorAt: now - DAY, request: STEP_UPS.max_age!.request })).to.equal('challenge');
     });
 
     it('email-always preset: an emailed code every time, except on a browser+IP device whose last code is under 30 days old', () => {
@@ -272,7 +329,9 @@ describe('decideSecondFactor', () => {
       expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME, lastSecondFactorAt: now - 31 * DAY })).to.equal('challenge');
       expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: HOME })).to.equal('challenge');
       expect(signIn(policy, { recognised: 'ip-mismatch', boundIp: HOME, ip: OUTSIDE, lastSecondFactorAt: now - DAY })).to.equal('challenge');
-      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: OUTSIDE, lastSecondFactorAt: now - DAY }), 'checked again in the policy').to.equal('challenge');
+      expect(signIn(policy, { recognised: 'ok', boundIp: HOME, ip: OUTSIDE, lastSecondFactorAt: now - DAY }), 'checked again in the policy').to.equal(
+        'challenge',
+      );
       expect(signIn(policy, { recognised: 'unknown', ip: HOME, lastSecondFactorAt: now - DAY })).to.equal('challenge');
     });
   });

@@ -34,7 +34,7 @@ describe('session lifetime policy', () => {
       ['after its idle time', { createdAt: created, expiresAt: created + 300 }, created + 301, true],
       ['used continually, one second before its lifetime ends', { createdAt: created, expiresAt: created + 600 }, created + 599, false],
       ['used continually, when its lifetime ends', { createdAt: created, expiresAt: created + 600 }, created + 600, true],
-      ['stored under a longer lifetime than today\'s', { createdAt: created, expiresAt: created + 900 }, created + 700, true],
+      ["stored under a longer lifetime than today's", { createdAt: created, expiresAt: created + 900 }, created + 700, true],
       ['without a creation time', { createdAt: undefined, expiresAt: created + 300 }, created, true],
       ['without an expiry', { createdAt: created, expiresAt: undefined }, created, true],
       ['with times that are not numbers', { createdAt: String(created), expiresAt: String(created + 300) }, created, true],

@@ -50,13 +50,16 @@ describe('decideNextStep', () => {
   it('never reaches the password change before a due second factor: a stolen password alone cannot change it', () => {
     expect(decideNextStep({ ...base, secondFactor: DUES.challenge!, passwordChange: 'forced' })).to.have.property('step', 'second-factor');
     expect(decideNextStep({ ...base, secondFactor: DUES.enroll!, passwordChange: 'expired' })).to.have.property('step', 'enroll');
-    expect(decideNextStep({ ...base, secondFactor: DUES.challenge!, secondFactorDone: true, passwordChange: 'forced' }))
-      .to.deep.equal({ step: 'change-password', reason: 'forced' });
+    expect(decideNextStep({ ...base, secondFactor: DUES.challenge!, secondFactorDone: true, passwordChange: 'forced' })).to.deep.equal({
+      step: 'change-password',
+      reason: 'forced',
+    });
   });
 
   it('shows new recovery codes before the password change, and finishes when nothing is due', () => {
-    expect(decideNextStep({ ...base, secondFactor: DUES.enroll!, secondFactorDone: true, recoveryCodesPending: true, passwordChange: 'forced' }))
-      .to.deep.equal({ step: 'recovery-codes' });
+    expect(decideNextStep({ ...base, secondFactor: DUES.enroll!, secondFactorDone: true, recoveryCodesPending: true, passwordChange: 'forced' })).to.deep.equal(
+      { step: 'recovery-codes' },
+    );
     expect(decideNextStep(base)).to.deep.equal({ step: 'finish' });
     // a second factor done without being due (an upstream's) does not hold the sign-in up
     expect(decideNextStep({ ...base, secondFactorDone: true })).to.deep.equal({ step: 'finish' });

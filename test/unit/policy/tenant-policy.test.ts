@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import {
-  devicePolicySchema, effectivePolicy, lockoutPolicySchema, mfaPolicySchema, networkPolicySchema, passwordPolicySchema, tenantPolicySchema,
+  devicePolicySchema,
+  effectivePolicy,
+  lockoutPolicySchema,
+  mfaPolicySchema,
+  networkPolicySchema,
+  passwordPolicySchema,
+  tenantPolicySchema,
 } from '../../../src/policy/tenant-policy.ts';
 import { COUNTRY_CODES } from '../../../src/policy/country-codes.ts';
 
@@ -16,16 +22,36 @@ describe('tenant policy: two-factor, devices and network', () => {
   it('fills every new default from an empty policy and keeps the existing ones', () => {
     const p = effectivePolicy({});
     expect(p.mfa).to.deep.equal({
-      mode: 'optional', factors: ['totp', 'email', 'sms', 'voice'],
-      emailCodeMinutes: 10, phoneCodeMinutes: 5, codeMaxAttempts: 5, userCodeFailures: 10, codeFailureWindowMinutes: 15,
-      resendIntervalSeconds: 30, sendsPerHour: 5, phoneSendsPerNumberPerHour: 5, phoneSendsPerTenantPerHour: 200,
-      phoneSendsPerIpPerHour: 20, phoneSendsPerPrefixPerHour: 20, phoneCountries: [], recoveryCodeCount: 10,
+      mode: 'optional',
+      factors: ['totp', 'email', 'sms', 'voice'],
+      emailCodeMinutes: 10,
+      phoneCodeMinutes: 5,
+      codeMaxAttempts: 5,
+      userCodeFailures: 10,
+      codeFailureWindowMinutes: 15,
+      resendIntervalSeconds: 30,
+      sendsPerHour: 5,
+      phoneSendsPerNumberPerHour: 5,
+      phoneSendsPerTenantPerHour: 200,
+      phoneSendsPerIpPerHour: 20,
+      phoneSendsPerPrefixPerHour: 20,
+      phoneCountries: [],
+      recoveryCodeCount: 10,
     });
     expect(p.devices).to.deep.equal({ trustDays: 14, recheckDays: 30, binding: 'browser', newDeviceEmail: true });
     expect(p.network).to.deep.equal({ allowlist: [], strict: false });
     expect(p.password).to.deep.equal({
-      minLength: null, recommendedLength: null, maxLength: 256, requiredClasses: [], minStrength: 3, rejectCommon: true,
-      historyCount: 5, maxAgeDays: 0, resetLinkMinutes: 60, resetEmailsPerAddressPerHour: 3, resetRequestsPerIpPerHour: 20,
+      minLength: null,
+      recommendedLength: null,
+      maxLength: 256,
+      requiredClasses: [],
+      minStrength: 3,
+      rejectCommon: true,
+      historyCount: 5,
+      maxAgeDays: 0,
+      resetLinkMinutes: 60,
+      resetEmailsPerAddressPerHour: 3,
+      resetRequestsPerIpPerHour: 20,
     });
     expect(p.lockout).to.deep.equal({ maxFailures: 5, windowMinutes: 15, lockMinutes: 10, ipMaxFailures: 50 });
   });
@@ -95,7 +121,9 @@ describe('tenant policy: two-factor, devices and network', () => {
       expect(effectivePolicy({ mfa: { phoneCountries: ['GB', ' us ', 'de', 'XK'] } }).mfa.phoneCountries).to.deep.equal(['GB', 'US', 'DE', 'XK']);
     });
     it('refuses codes that are not assigned countries, naming the entry and its position', () => {
-      expect(problem({ mfa: { phoneCountries: ['GB', 'UK'] } })).to.equal('mfa.phoneCountries.1: "UK" is not an ISO 3166-1 alpha-2 country code (such as GB, US or DE)');
+      expect(problem({ mfa: { phoneCountries: ['GB', 'UK'] } })).to.equal(
+        'mfa.phoneCountries.1: "UK" is not an ISO 3166-1 alpha-2 country code (such as GB, US or DE)',
+      );
       for (const bad of ['EU', 'GBR', '44', '', 'ZZ', 'AC']) expect(problem({ mfa: { phoneCountries: [bad] } }), bad).to.match(/^mfa\.phoneCountries\.0: "/);
       expect(problem({ mfa: { phoneCountries: [44] } })).to.match(/^mfa\.phoneCountries\.0: /);
       expect(problem({ mfa: { phoneCountries: 'GB' } })).to.match(/^mfa\.phoneCountries: /);
@@ -126,8 +154,9 @@ describe('tenant policy: two-factor, devices and network', () => {
       expect(p.network).to.deep.equal({ allowlist: ['203.0.113.7', '198.51.100.0/24', '2001:db8::/32', '::1'], strict: true });
     });
     it('names the bad entry and its position', () => {
-      expect(problem({ network: { allowlist: ['203.0.113.7', '10.0.0.0/33'] } }))
-        .to.equal('network.allowlist.1: "10.0.0.0/33" is not an IPv4 or IPv6 address or CIDR range (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::1 or 2001:db8::/32)');
+      expect(problem({ network: { allowlist: ['203.0.113.7', '10.0.0.0/33'] } })).to.equal(
+        'network.allowlist.1: "10.0.0.0/33" is not an IPv4 or IPv6 address or CIDR range (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::1 or 2001:db8::/32)',
+      );
       expect(problem({ network: { allowlist: ['intranet'] } })).to.match(/^network\.allowlist\.0: "intranet" is not/);
       expect(problem({ network: { allowlist: [42] } })).to.match(/^network\.allowlist\.0: /);
     });
@@ -144,7 +173,13 @@ describe('tenant policy: two-factor, devices and network', () => {
 
   it('docs/policy.md documents every field of every section', () => {
     const docs = readFileSync(new URL('../../../docs/policy.md', import.meta.url), 'utf8');
-    const sections = { password: passwordPolicySchema, lockout: lockoutPolicySchema, mfa: mfaPolicySchema, devices: devicePolicySchema, network: networkPolicySchema };
+    const sections = {
+      password: passwordPolicySchema,
+      lockout: lockoutPolicySchema,
+      mfa: mfaPolicySchema,
+      devices: devicePolicySchema,
+      network: networkPolicySchema,
+    };
     for (const [section, schema] of Object.entries(sections)) {
       expect(docs, section).to.include(`## ${section}`);
       for (const field of Object.keys(schema.shape)) expect(docs, `${section}.${field}`).to.include(`| \`${field}\` |`);
