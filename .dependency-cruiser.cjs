@@ -18,6 +18,9 @@
  * API typescript 7.0 does not offer).
  */
 
+/** the step files of the hosted sign-in (src/login/flow.ts runs them) */
+const SIGN_IN_STEPS = ['sign-in', 'second-factor', 'enroll-factor', 'recovery-codes', 'change-password', 'federation-link', 'federation'].join('|');
+
 /** a path pattern for these src/ folders */
 const folders = (...names) => `^src/(${names.join('|')})/`;
 
@@ -49,6 +52,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'sign-in-steps-return-to-the-flow',
+      comment:
+        'The hosted sign-in runs its steps from src/login/flow.ts alone (its order is decideNextStep, src/policy/sign-in-steps.ts): ' +
+        'a step hands back a StepOutcome and never imports another step or the flow.',
+      severity: 'error',
+      from: { path: `^src/login/(${SIGN_IN_STEPS})\\.ts$` },
+      to: { path: `^src/login/(${SIGN_IN_STEPS}|flow)\\.ts$` },
     },
     {
       name: 'oidc-provider-only-in-oidc',

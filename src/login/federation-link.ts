@@ -4,7 +4,7 @@ import { pageData } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import type { UpstreamProvider } from '../federation/providers.ts';
-import { continueFederated } from './federation.ts';
+import { continueFederated } from './federated-user.ts';
 import { federationFailed } from './federation-failure.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 

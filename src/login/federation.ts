@@ -1,127 +1,15 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
-import { shown, type StepOutcome } from './step-outcome.ts';
-import { federationFailed, type FederationProblem } from './federation-failure.ts';
+import type { StepOutcome } from './step-outcome.ts';
 import type { LoginState } from './login-state.ts';
-import type { UpstreamProvider } from '../federation/providers.ts';
-import { failureOf, type UpstreamClaims } from '../federation/upstream-client.ts';
+import { type UpstreamClaims, failureOf } from '../federation/upstream-client.ts';
 import type { UpstreamIdentity } from '../federation/identities.ts';
-import { decideFederatedAccess, decideFirstSignIn, decideSignInForm, decideUpstreamSecondFactor } from '../policy/federation.ts';
-import { lockoutKey } from '../accounts/sign-in-guard.ts';
+import { decideFirstSignIn, decideUpstreamSecondFactor } from '../policy/federation.ts';
 import { normalizeEmail } from '../accounts/normalize.ts';
 import type { User } from '../accounts/users.ts';
-import { epochSeconds } from '../lib/clock.ts';
-import { demandsFreshAuthentication } from '../policy/reauthentication.ts';
 
-/**
- * The tenant's providers as the sign-in page shows them (buttons). The page's CSP admits one
- * image origin besides its own: a logo is shown when it is https and on the origin of the
- * tenant's logo, or of the first provider logo when the tenant has none; others show the label alone.
- */
-export async function providerButtons(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  if (!ic.client.tenantHasProviders) return [];
-  const providers = await deps.federation.providers.list(ic.client.tenantId);
-  const locale = ctx.state.locale;
-  return providers.map((p) => {
-    const origin = p.logoUrl?.startsWith('https://') ? new URL(p.logoUrl).origin : undefined;
-    if (origin && !ctx.state.imageOrigin) ctx.state.imageOrigin = origin;
-    const logoUrl = origin && ctx.state.imageOrigin === origin ? p.logoUrl : null;
-    return { id: p.id, logoUrl, text: deps.renderer.translate('federation.button', locale, { provider: p.label }) };
-  });
-}
-
-/**
- * Home realm discovery on the sign-in form: an email of a provider's domain goes to it when no
- * password was typed, and always when the provider is exclusive. True when it redirected.
- */
-export async function routeSignInForm(deps: LoginDeps, ctx: Context, ic: InteractionContext, email: string, passwordGiven: boolean): Promise<boolean> {
-  if (!ic.client.tenantHasProviders) return false;
-  const providers = await deps.federation.providers.list(ic.client.tenantId);
-  const route = decideSignInForm(email, passwordGiven, providers);
-  if (route.action !== 'redirect') return false;
-  await startFederation(deps, ctx, ic, route.providerId, { loginHint: email.trim() });
-  return true;
-}
-
-const PROVIDER_HINT = /^[A-Za-z0-9-]{1,64}$/;
-
-/**
- * provider_hint (a provider's id or slug) on the authorization request: the sign-in goes straight
- * to that provider of the application's tenant, without the form. True when it redirected; an
- * unknown hint leaves the sign-in page as it is, and so does `?form` (the way back from a failed
- * federated sign-in, which would otherwise go straight to the same provider again).
- */
-export async function followProviderHint(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<boolean> {
-  const hint = ic.view.params.provider_hint;
-  if (!ic.client.tenantHasProviders || ctx.query.form !== undefined || typeof hint !== 'string' || !PROVIDER_HINT.test(hint)) return false;
-  const provider = await deps.federation.providers.find(ic.client.tenantId, hint);
-  if (!provider) return false;
-  await startFederation(deps, ctx, ic, provider.id);
-  return true;
-}
-
-/** a federated sign-in that ends on the failure page */
-async function failed(
-  deps: LoginDeps,
-  ctx: Context,
-  where: Parameters<typeof federationFailed>[2],
-  problem: FederationProblem,
-  detail?: string,
-): Promise<StepOutcome> {
-  await federationFailed(deps, ctx, where, problem, detail);
-  return shown;
-}
-
-/**
- * Redirects to the provider's authorization endpoint, keeping state, nonce and PKCE verifier
- * server-side. When the application demands a fresh authentication (prompt=login, max_age=0),
- * so does the request to the upstream, whose auth_time is then checked on return.
- */
-export async function startFederation(deps: LoginDeps, ctx: Context, ic: InteractionContext, providerId: string, options: { loginHint?: string } = {}) {
-  const provider = await deps.federation.providers.find(ic.client.tenantId, providerId);
-  const where = { tenantId: ic.client.tenantId, uid: ic.view.uid };
-  if (!provider) return federationFailed(deps, ctx, where, 'provider-unknown');
-  const fresh = demandsFreshAuthentication(ic.view.params);
-  let begun: Awaited<ReturnType<LoginDeps['federation']['upstream']['begin']>>;
-  try {
-    begun = await deps.federation.upstream.begin(provider, { fresh });
-  } catch (err) {
-    const { failure, detail } = failureOf(err);
-    return federationFailed(deps, ctx, { ...where, provider }, failure, detail);
-  }
-  await deps.federation.attempts.save({
-    ...begun.checks,
-    uid: ic.view.uid,
-    providerId: provider.id,
-    tenantId: provider.tenantId,
-    startedAt: deps.clock.now(),
-    ...(fresh ? { fresh } : {}),
-  });
-  if (options.loginHint) begun.url.searchParams.set('login_hint', options.loginHint);
-  await deps.audit.record({
-    action: 'federation.started',
-    tenantId: provider.tenantId,
-    actor: 'anonymous',
-    ...requestFacts(ctx),
-    details: { provider: provider.slug },
-  });
-  ctx.status = 303;
-  ctx.redirect(begun.url.toString());
-}
-
-/**
- * $ISSUER/federation/callback: the interaction cookie is scoped to /interaction/<uid>, so the
- * callback only finds which interaction the state belongs to and continues there, where the
- * browser must prove it holds that interaction before the code is spent.
- */
-export async function federationCallback(deps: LoginDeps, ctx: Context) {
-  const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-  const attempt = state ? await deps.federation.attempts.peek(state) : undefined;
-  if (!attempt) return federationFailed(deps, ctx, {}, 'state-mismatch');
-  ctx.status = 303;
-  ctx.redirect(`/interaction/${attempt.uid}/federation/return?${ctx.querystring}`);
-}
+import { continueFederated, failed } from './federated-user.ts';
 
 /** The callback, in its interaction: one use of the state, the code exchanged, the person identified. */
 export async function completeFederation(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome> {
@@ -192,43 +80,4 @@ export async function completeFederation(deps: LoginDeps, ctx: Context, ic: Inte
       return continueFederated(deps, ctx, ic, provider, user, identity, { upstreamFactor, methods: ['fed'] });
     }
   }
-}
-
-/**
- * A federated user is identified: the same rules as a password sign-in follow (deactivation,
- * lockout, then network and second factor through the flow), except that the
- * upstream's own second factor stands in for ours when the provider counts it.
- */
-export async function continueFederated(
-  deps: LoginDeps,
-  ctx: Context,
-  ic: InteractionContext,
-  provider: UpstreamProvider,
-  user: User,
-  identity: UpstreamIdentity,
-  options: { upstreamFactor: boolean; methods: LoginState['methods'] },
-): Promise<StepOutcome> {
-  const where = { tenantId: provider.tenantId, uid: ic.view.uid, provider, userId: user.id };
-  if (user.tenantId !== ic.client.tenantId) return failed(deps, ctx, where, 'no-account');
-  const lockedUntil = await deps.counters.lockedUntil(lockoutKey(user.tenantId, user.email));
-  const access = decideFederatedAccess(user, lockedUntil, deps.clock.now());
-  if (!access.allow) return failed(deps, ctx, where, access.reason);
-  await Promise.all([deps.federation.identities.touch(identity), deps.users.recordLogin(user.id)]);
-  await deps.audit.record({
-    action: 'federation.succeeded',
-    tenantId: user.tenantId,
-    userId: user.id,
-    actor: `user:${user.id}`,
-    ...requestFacts(ctx),
-    details: { provider: provider.slug, upstreamFactor: options.upstreamFactor },
-  });
-  const methods: LoginState['methods'] = [...options.methods, ...(options.upstreamFactor ? ['upstream-mfa' as const] : [])];
-  return {
-    kind: 'identified',
-    first: {
-      state: { userId: user.id, passwordAt: epochSeconds(deps.clock), methods, secondFactor: { action: 'none' } },
-      lastSecondFactorAt: await deps.federation.identities.lastSecondFactorAt(user.id),
-      upstreamFactor: options.upstreamFactor,
-    },
-  };
 }

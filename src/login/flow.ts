@@ -15,7 +15,7 @@ import * as enrollment from './enroll-factor.ts';
 import * as recoveryCodes from './recovery-codes.ts';
 import * as changePassword from './change-password.ts';
 import * as federationLink from './federation-link.ts';
-import { followProviderHint } from './federation.ts';
+import { followProviderHint } from './federation-entry.ts';
 
 /**
  * The hosted sign-in as one flow. The order of its steps is decideNextStep's

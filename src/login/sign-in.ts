@@ -5,7 +5,7 @@ import { requestFacts } from '../http/request-facts.ts';
 import { shown, type StepOutcome } from './step-outcome.ts';
 import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
-import { providerButtons, routeSignInForm } from './federation.ts';
+import { providerButtons, routeSignInForm } from './federation-entry.ts';
 import { applyLocale } from '../http/locale.ts';
 
 const MAX_PASSWORD_INPUT = 1024;
