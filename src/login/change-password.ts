@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
+import { auditSignIn, pageData } from './context.ts';
 import { passwordMessages } from './password-messages.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { minimumLength } from '../policy/password-rules.ts';
@@ -54,14 +53,7 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   // this browser's own session (a re-authentication of a signed-in user) is the one the sign-in
   // continues in: ending it would strand the interaction; it is re-established by the result
   const ended = await deps.userSessions.endAll(user.id, ic.view.sessionId ? { keepSessionId: ic.view.sessionId } : {});
-  await deps.audit.record({
-    tenantId: ic.tenant.id,
-    userId: user.id,
-    actor: `user:${user.id}`,
-    action: 'password.changed',
-    ...requestFacts(ctx),
-    details: { reason: state.changeReason ?? 'forced', ...ended },
-  });
+  await auditSignIn(deps, ctx, ic, user.id, 'password.changed', { reason: state.changeReason ?? 'forced', ...ended });
   sendInBackground(deps.logger, 'password-changed email', () => deps.notifications.passwordChanged(user));
   const { changeReason: _done, ...rest } = state;
   return { kind: 'progress', state: rest };

@@ -1,4 +1,6 @@
-import type { LoginDeps } from './context.ts';
+import type { Context } from 'koa';
+import { auditSignIn, type InteractionContext, type LoginDeps } from './context.ts';
+import { AppError } from '../lib/errors.ts';
 import type { VerifyRefusal } from '../factors/code-challenges.ts';
 import * as shared from '../factors/code-attempts.ts';
 import { sendRefusalMessage } from '../factors/send-refusal.ts';
@@ -15,4 +17,26 @@ export function refusalMessage(
 /** the page's message for a code that was not sent */
 export function sendRefusal(deps: LoginDeps, locale: string, outcome: Extract<SendOutcome, { ok: false }>): string {
   return sendRefusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), outcome);
+}
+
+/**
+ * A proof the second-factor or enrolment step refused: audited, and the page's message (401).
+ * The wrong code that uses up the attempts ends the sign-in instead (429).
+ */
+export async function refusedProof(
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  userId: string,
+  refusal: { reason: VerifyRefusal; attemptsLeft?: number },
+  details: Record<string, unknown>,
+): Promise<string> {
+  const { message, fatal } = refusalMessage(deps, ctx.state.locale, refusal);
+  await auditSignIn(deps, ctx, ic, userId, fatal ? 'mfa.voided' : 'mfa.failed', details);
+  if (fatal) {
+    await deps.loginState.clear(ic.view.uid);
+    throw new AppError(429, 'error.mfaVoided', 'Too many wrong codes');
+  }
+  ctx.status = 401;
+  return message;
 }

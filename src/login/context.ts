@@ -7,7 +7,7 @@ import type { PasswordService } from '../accounts/passwords.ts';
 import type { PasswordRecovery } from '../accounts/password-recovery.ts';
 import type { UserSessions } from '../accounts/user-sessions.ts';
 import type { Notifications } from '../accounts/notifications.ts';
-import type { AuditLog } from '../accounts/audit.ts';
+import type { AuditAction, AuditLog } from '../accounts/audit.ts';
 import type { LoginState, LoginStateStore } from './login-state.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -156,4 +156,16 @@ export function pageData(ic: InteractionContext, extra: Record<string, unknown>)
 /** what a factor's proof in this sign-in is bound to: the interaction, its tenant and user, the page's language */
 export function factorScope(ctx: Context, ic: InteractionContext, user: FactorScope['user'], purpose: 'signin' | 'enroll'): FactorScope {
   return { purpose, uid: ic.view.uid, tenant: ic.tenant, user, locale: ctx.state.locale, ip: requestFacts(ctx).ip };
+}
+
+/** an audit event of the user this sign-in is for, in the tenant whose policy it follows, with the request's IP and browser */
+export function auditSignIn(
+  deps: Pick<LoginDeps, 'audit'>,
+  ctx: Context,
+  ic: InteractionContext,
+  userId: string,
+  action: AuditAction,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  return deps.audit.record({ tenantId: ic.tenant.id, userId, actor: `user:${userId}`, action, ...requestFacts(ctx), ...(details ? { details } : {}) });
 }

@@ -1,13 +1,12 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { factorScope, pageData } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
+import { auditSignIn, factorScope, pageData } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { phoneRefusalDetails, screenPhoneNumber, type PhoneRefused } from '../factors/phone-number.ts';
 import { phoneRefusalMessage } from '../factors/send-refusal.ts';
 import { maskDestination } from './factor-destinations.ts';
-import { refusalMessage, sendRefusal } from './code-attempts.ts';
+import { refusedProof, sendRefusal } from './code-attempts.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
@@ -139,14 +138,7 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
       ...(retry !== next && type !== 'email' ? { phoneType: type } : {}),
     });
   }
-  await deps.audit.record({
-    tenantId: ic.tenant.id,
-    userId: user.id,
-    actor: `user:${user.id}`,
-    action: 'mfa.code_sent',
-    ...requestFacts(ctx),
-    details: { channel: type, purpose: 'enroll' },
-  });
+  await auditSignIn(deps, ctx, ic, user.id, 'mfa.code_sent', { channel: type, purpose: 'enroll' });
   return render(deps, ctx, ic, at, { state: next, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 
@@ -160,14 +152,7 @@ async function refusePhoneNumber(
   refused: PhoneRefused,
 ): Promise<StepOutcome> {
   const locale = ctx.state.locale;
-  await deps.audit.record({
-    tenantId: ic.tenant.id,
-    userId: state.userId,
-    actor: `user:${state.userId}`,
-    action: 'factor.phone_refused',
-    ...requestFacts(ctx),
-    details: { ...phoneRefusalDetails(refused), purpose: 'enroll' },
-  });
+  await auditSignIn(deps, ctx, ic, state.userId, 'factor.phone_refused', { ...phoneRefusalDetails(refused), purpose: 'enroll' });
   ctx.status = 400;
   const error = phoneRefusalMessage((key, vars) => deps.renderer.translate(key, locale, vars), refused);
   return render(deps, ctx, ic, at, { state, phoneType: refused.channel, error });
@@ -180,21 +165,12 @@ export async function confirm(deps: LoginDeps, ctx: Context, ic: InteractionCont
   if (!enrolling) throw new AppError(400, 'error.session', 'Choose a method to set up first');
   const body = ctx.request.body as Record<string, unknown>;
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
-  const locale = ctx.state.locale;
   // the same verify path as the sign-in step and the account page's (src/factors/second-factors.ts)
   const checked = await deps.secondFactors.get(enrolling.type).confirm!(factorScope(ctx, ic, user, 'enroll'), enrolling.factorId, code);
-  const facts = { tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx) };
   if (!checked.ok) {
-    const refusal = refusalMessage(deps, locale, checked);
-    await deps.audit.record({ ...facts, action: refusal.fatal ? 'mfa.voided' : 'mfa.failed', details: { factor: enrolling.type, purpose: 'enroll' } });
-    if (refusal.fatal) {
-      await deps.loginState.clear(ic.view.uid);
-      throw new AppError(429, 'error.mfaVoided', 'Too many wrong codes');
-    }
-    ctx.status = 401;
-    return render(deps, ctx, ic, at, { error: refusal.message });
+    return render(deps, ctx, ic, at, { error: await refusedProof(deps, ctx, ic, user.id, checked, { factor: enrolling.type, purpose: 'enroll' }) });
   }
-  await deps.audit.record({ ...facts, action: 'factor.added', details: { type: enrolling.type, during: 'sign-in' } });
+  await auditSignIn(deps, ctx, ic, user.id, 'factor.added', { type: enrolling.type, during: 'sign-in' });
   sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, enrolling.type));
   const remember = rememberRequest(ctx);
   await deps.users.recordSecondFactor(user.id);

@@ -51,8 +51,10 @@ function nextStep(state: LoginState, account: SignInProgress['account']): SignIn
  * moment (whatever held when the first factor was checked), else the sign-in ends with
  * SignInRefused (audited by the guard with the step it was at).
  */
-async function where(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState): Promise<{ step: SignInStep; user: User }> {
+async function where(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, admitted?: User): Promise<{ step: SignInStep; user: User }> {
   const at = nextStep(state, 'usable');
+  // already read and admitted earlier in this request (a step's form): no second read
+  if (admitted?.id === state.userId) return { step: at, user: admitted };
   const outcome = await deps.guard.admit(state.userId, { ...requestFacts(ctx), step: at.step });
   const step = outcome.ok ? at : nextStep(state, outcome.reason);
   if (step.step !== 'refuse' && outcome.ok) return { step, user: outcome.user };
@@ -78,8 +80,8 @@ export async function showCurrent(deps: LoginDeps, ctx: Context, ic: Interaction
   }
   const state = storedState(ic);
   const { step, user } = await where(deps, ctx, ic, state);
-  if (step.step === 'finish' || step.step === 'refuse') return proceed(deps, ctx, ic, state);
-  return settle(deps, ctx, ic, await STEPS[step.step].show(deps, ctx, ic, { state, user, step }));
+  if (step.step === 'finish' || step.step === 'refuse') return proceed(deps, ctx, ic, state, user);
+  return settle(deps, ctx, ic, await STEPS[step.step].show(deps, ctx, ic, { state, user, step }), user);
 }
 
 /** A form of the step `expected`: refused when the sign-in is not at that step; a locked or deactivated account's form is not looked at. */
@@ -87,16 +89,16 @@ export async function act(deps: LoginDeps, ctx: Context, ic: InteractionContext,
   const state = storedState(ic);
   const { step, user } = await where(deps, ctx, ic, state);
   if (step.step !== expected) throw new AppError(400, 'error.session', 'This step is not expected now');
-  return settle(deps, ctx, ic, await action(deps, ctx, ic, { state, user, step }));
+  return settle(deps, ctx, ic, await action(deps, ctx, ic, { state, user, step }), user);
 }
 
-/** what the flow does with a step's outcome */
-export async function settle(deps: LoginDeps, ctx: Context, ic: InteractionContext, outcome: StepOutcome): Promise<void> {
+/** what the flow does with a step's outcome (`admitted`: the user this request already read and admitted) */
+export async function settle(deps: LoginDeps, ctx: Context, ic: InteractionContext, outcome: StepOutcome, admitted?: User): Promise<void> {
   switch (outcome.kind) {
     case 'shown':
       return;
     case 'progress':
-      return proceed(deps, ctx, ic, outcome.state);
+      return proceed(deps, ctx, ic, outcome.state, admitted);
     case 'identified':
       return begin(deps, ctx, ic, outcome.first);
   }
@@ -108,14 +110,14 @@ async function begin(deps: LoginDeps, ctx: Context, ic: InteractionContext, firs
 }
 
 /** The sign-in moved on: the account checked again, the next step entered, or the application given its answer. */
-async function proceed(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState): Promise<void> {
-  const { step, user } = await where(deps, ctx, ic, state);
+async function proceed(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, admitted?: User): Promise<void> {
+  const { step, user } = await where(deps, ctx, ic, state, admitted);
   if (step.step === 'finish') return finish(deps, ctx, ic, state, user);
   if (step.step === 'refuse') throw new SignInRefused(ic);
   await deps.loginState.put(ic.view.uid, state);
   const entry = STEPS[step.step];
   const run = 'enter' in entry ? entry.enter : entry.show;
-  return settle(deps, ctx, ic, await run(deps, ctx, ic, { state, user, step }));
+  return settle(deps, ctx, ic, await run(deps, ctx, ic, { state, user, step }), user);
 }
 
 /** acr and amr say exactly what this sign-in completed: never mfa without a second factor */

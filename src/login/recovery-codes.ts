@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { pageData } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
+import { auditSignIn, pageData } from './context.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 
 /**
@@ -12,13 +11,7 @@ import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 export async function enter(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
   const locale = ctx.state.locale;
   const codes = await deps.factors.recoveryCodes.generate(at.user.id, ic.tenant.policy.mfa.recoveryCodeCount);
-  await deps.audit.record({
-    tenantId: ic.tenant.id,
-    userId: at.user.id,
-    actor: `user:${at.user.id}`,
-    ...requestFacts(ctx),
-    action: 'recovery_codes.generated',
-  });
+  await auditSignIn(deps, ctx, ic, at.user.id, 'recovery_codes.generated');
   ctx.type = 'html';
   ctx.body = deps.renderer.render(
     'recovery-codes',

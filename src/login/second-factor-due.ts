@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
+import { auditSignIn } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import type { FirstFactor } from './step-outcome.ts';
@@ -41,7 +42,7 @@ export async function secondFactorDue(deps: LoginDeps, ctx: Context, ic: Interac
   });
   ctx.state.log.debug({ decision }, 'second factor decision');
   if (decision.action === 'deny') {
-    await deps.audit.record({ tenantId: ic.tenant.id, userId: initial.userId, actor: `user:${initial.userId}`, action: 'signin.denied_network', ...facts });
+    await auditSignIn(deps, ctx, ic, initial.userId, 'signin.denied_network');
     await deps.loginState.clear(ic.view.uid);
     throw new AppError(403, 'error.network', 'Sign-in is not allowed from this network');
   }

@@ -1,14 +1,13 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { factorScope, pageData } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
+import { auditSignIn, factorScope, pageData } from './context.ts';
 import type { LoginState } from './login-state.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import type { AuthMethod } from '../policy/authentication-context.ts';
 import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
 import { phoneRefusalDetails } from '../factors/phone-number.ts';
 import { destinationOf, isCodeChannel, maskDestination } from './factor-destinations.ts';
-import { refusalMessage, sendRefusal } from './code-attempts.ts';
+import { refusedProof, sendRefusal } from './code-attempts.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import type { User } from '../accounts/users.ts';
 import { AppError } from '../lib/errors.ts';
@@ -93,28 +92,14 @@ async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, a
   const outcome = await deps.secondFactors.get(factor).issue!(factorScope(ctx, ic, user, 'signin'), destination);
   if (!outcome.ok && outcome.refused) {
     // a number enrolled before a rule or the tenant's country list came to refuse it
-    await deps.audit.record({
-      tenantId: ic.tenant.id,
-      userId: user.id,
-      actor: `user:${user.id}`,
-      action: 'factor.phone_refused',
-      ...requestFacts(ctx),
-      details: { ...phoneRefusalDetails(outcome.refused), purpose: 'signin' },
-    });
+    await auditSignIn(deps, ctx, ic, user.id, 'factor.phone_refused', { ...phoneRefusalDetails(outcome.refused), purpose: 'signin' });
   }
   if (!outcome.ok) {
     ctx.status = outcome.reason === 'number-refused' ? 400 : 429;
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     return render(deps, ctx, ic, at, { factor, error: sendRefusal(deps, locale, outcome) });
   }
-  await deps.audit.record({
-    tenantId: ic.tenant.id,
-    userId: user.id,
-    actor: `user:${user.id}`,
-    action: 'mfa.code_sent',
-    ...requestFacts(ctx),
-    details: { channel: factor },
-  });
+  await auditSignIn(deps, ctx, ic, user.id, 'mfa.code_sent', { channel: factor });
   return render(deps, ctx, ic, at, { factor, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });
 }
 
@@ -123,24 +108,13 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   const body = ctx.request.body as Record<string, unknown>;
   const factor = shownFactor(at, body.factor);
   const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
-  const locale = ctx.state.locale;
   const { user, state } = at;
   // the same verify path as the enrolment step and the account page's (src/factors/second-factors.ts)
   const checked = await deps.secondFactors.get(factor).verify(factorScope(ctx, ic, user, 'signin'), code);
-  const audit = { tenantId: ic.tenant.id, userId: user.id, actor: `user:${user.id}`, ...requestFacts(ctx) };
-  if (!checked.ok) {
-    const refusal = refusalMessage(deps, locale, checked);
-    await deps.audit.record({ ...audit, action: refusal.fatal ? 'mfa.voided' : 'mfa.failed', details: { factor } });
-    if (refusal.fatal) {
-      await deps.loginState.clear(ic.view.uid);
-      throw new AppError(429, 'error.mfaVoided', 'Too many wrong codes');
-    }
-    ctx.status = 401;
-    return render(deps, ctx, ic, at, { factor, error: refusal.message });
-  }
+  if (!checked.ok) return render(deps, ctx, ic, at, { factor, error: await refusedProof(deps, ctx, ic, user.id, checked, { factor }) });
   const method: AuthMethod = checked.method;
-  await deps.audit.record({ ...audit, action: 'mfa.succeeded', details: { method } });
-  if (method === 'recovery') await recoveryCodeUsed(deps, user, audit);
+  await auditSignIn(deps, ctx, ic, user.id, 'mfa.succeeded', { method });
+  if (method === 'recovery') await recoveryCodeUsed(deps, ctx, ic, user);
   // for the re-check period of remembered devices
   await deps.users.recordSecondFactor(user.id);
   const remember = rememberRequest(ctx);
@@ -148,8 +122,8 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
   return { kind: 'progress', state: next };
 }
 
-async function recoveryCodeUsed(deps: LoginDeps, user: User, audit: { tenantId: string; userId: string; actor: string; ip: string; userAgent?: string }) {
-  await deps.audit.record({ ...audit, action: 'recovery_code.used' });
+async function recoveryCodeUsed(deps: LoginDeps, ctx: Context, ic: InteractionContext, user: User) {
+  await auditSignIn(deps, ctx, ic, user.id, 'recovery_code.used');
   const remaining = await deps.factors.recoveryCodes.remaining(user.id);
   sendInBackground(deps.logger, 'recovery-code-used email', () => deps.notifications.recoveryCodeUsed(user, remaining));
 }
