@@ -2,6 +2,7 @@ import { Migration20261121Initial } from './Migration20261121Initial.ts';
 import { Migration20261121AccountSettings } from './Migration20261121AccountSettings.ts';
 import { Migration20261121Federation } from './Migration20261121Federation.ts';
 import { Migration20261122PasswordResetLinks } from './Migration20261122PasswordResetLinks.ts';
+import { Migration20261206OneActiveSigningKey } from './Migration20261206OneActiveSigningKey.ts';
 
 /** Every PostgreSQL migration, oldest first. New migrations are appended here. */
 export const migrationsList = [
@@ -9,4 +10,5 @@ export const migrationsList = [
   { name: 'Migration20261121AccountSettings', class: Migration20261121AccountSettings },
   { name: 'Migration20261121Federation', class: Migration20261121Federation },
   { name: 'Migration20261122PasswordResetLinks', class: Migration20261122PasswordResetLinks },
+  { name: 'Migration20261206OneActiveSigningKey', class: Migration20261206OneActiveSigningKey },
 ];

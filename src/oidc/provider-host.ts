@@ -86,8 +86,10 @@ export async function createProviderHost(deps: {
     for (const { event, listener } of listeners) listen(provider, event, listener);
     return { provider, mounted: mount(provider) as Middleware };
   };
-  let active = await build();
+  // The fingerprint is read before the keys are loaded, never after: keys another replica
+  // creates in between then differ from it, and the next check loads them.
   let fingerprint = await deps.keys.fingerprint();
+  let active = await build();
   let reloading: Promise<boolean> | undefined;
 
   const reloadIfKeysChanged = () => {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { SigningKeyEntity } from '../store/entities/index.ts';
 import type { SealedBox } from '../lib/sealed-box.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -60,24 +61,32 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
   return {
     async ensureActiveKeys() {
       const have = new Set((await activeKeys()).map((k) => k.alg));
-      const em = db.em();
-      const created = SIGNING_ALGS.filter((alg) => !have.has(alg)).map((alg) => em.create(SigningKeyEntity, generate(alg)));
-      await em.flush();
-      return created.map((k) => k.kid);
+      const created: string[] = [];
+      for (const alg of SIGNING_ALGS.filter((a) => !have.has(a))) {
+        const em = db.em();
+        const key = em.create(SigningKeyEntity, generate(alg));
+        try {
+          await em.flush();
+          created.push(key.kid);
+        } catch (err) {
+          // another replica starting at the same moment created this algorithm's key first
+          if (!(err instanceof UniqueConstraintViolationException)) throw err;
+        }
+      }
+      return created;
     },
 
     async rotate() {
-      const em = db.em();
       const now = clock.now();
       const publishUntil = new Date(now + options.retiredKeyPublishSeconds * 1000);
-      const retired: string[] = [];
       const created: string[] = [];
-      await em.transactional(async (tx) => {
-        for (const key of await tx.find(SigningKeyEntity, { retiredAt: null })) {
-          key.retiredAt = new Date(now);
-          key.publishUntil = publishUntil;
-          retired.push(key.kid);
-        }
+      const retired: string[] = [];
+      await db.em().transactional(async (tx) => {
+        // two rotations at once run one after the other (SQLite writes one at a time anyway)
+        if (db.kind === 'postgres') await tx.getConnection().execute('lock table "signing_keys" in exclusive mode', [], 'run', tx.getTransactionContext());
+        // retire before creating: one key per algorithm may be active at any moment
+        retired.push(...(await tx.find(SigningKeyEntity, { retiredAt: null })).map((k) => k.kid));
+        await tx.nativeUpdate(SigningKeyEntity, { kid: { $in: retired } }, { retiredAt: new Date(now), publishUntil });
         for (const alg of SIGNING_ALGS) created.push(tx.create(SigningKeyEntity, generate(alg)).kid);
       });
       return { created, retired, publishedUntil: publishUntil.toISOString() };

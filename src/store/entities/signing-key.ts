@@ -3,6 +3,8 @@ import { defineEntity, p } from '@mikro-orm/core';
 export const SigningKeyEntity = defineEntity({
   name: 'SigningKey',
   tableName: 'signing_keys',
+  /** one active key per algorithm, even when replicas start at the same moment on an empty table */
+  uniques: [{ name: 'signing_keys_one_active_per_alg', properties: ['alg'], where: { retiredAt: null } }],
   properties: {
     kid: p.string().length(64).primary(),
     alg: p.string().length(16),

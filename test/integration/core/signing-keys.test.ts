@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import * as jose from 'jose';
-import { BACKENDS } from '../../support/backends.ts';
+import { BACKENDS, createBackend, type Backend } from '../../support/backends.ts';
+import { migrate, withServices } from '../../support/accounts.ts';
+import { createContainer, type Container } from '../../../src/app/container.ts';
+import { loadSettings } from '../../../src/config/load.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { discover, exchange, signIn } from '../../support/relying-party.ts';
 import { cli } from '../../support/cli.ts';
@@ -78,3 +81,40 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 8000)
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+describe('signing keys shared by replicas (PostgreSQL)', () => {
+  let backend: Backend;
+  before(async () => {
+    backend = await createBackend('postgres');
+    await migrate(backend.env);
+  });
+  after(() => backend.dispose());
+
+  const activeKids = async (c: Container) =>
+    (await c.db.em().find(SigningKeyEntity, { retiredAt: null }, { orderBy: { alg: 'asc' } })).map((k) => ({ alg: k.alg, kid: k.kid }));
+
+  it('creates one active key per algorithm when replicas start at the same moment on an empty table', async () => {
+    const replicas = await Promise.all([1, 2, 3].map(() => createContainer({ ...loadSettings(backend.env), LOG_LEVEL: 'silent' })));
+    try {
+      const created = await Promise.all(replicas.map((c) => c.keys.ensureActiveKeys()));
+      const active = await activeKids(replicas[0]!);
+      expect(active.map((k) => k.alg)).to.deep.equal(['ES256', 'RS256']);
+      expect(created.flat().sort()).to.deep.equal(active.map((k) => k.kid).sort());
+    } finally {
+      await Promise.all(replicas.map((c) => c.close()));
+    }
+  });
+
+  it('runs two rotations at once one after the other: the second retires the keys the first created', async () => {
+    await withServices(backend.env, async (a) => {
+      await withServices(backend.env, async (b) => {
+        const [first, second] = await Promise.all([a.keys.rotate(), b.keys.rotate()]);
+        const active = await activeKids(a);
+        expect(active.map((k) => k.alg)).to.deep.equal(['ES256', 'RS256']);
+        const [earlier, later] = second.retired.some((kid) => first.created.includes(kid)) ? [first, second] : [second, first];
+        expect(later.retired.sort()).to.deep.equal([...earlier.created].sort());
+        expect(active.map((k) => k.kid).sort()).to.deep.equal([...later.created].sort());
+      });
+    });
+  });
+});
