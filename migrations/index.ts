@@ -3,6 +3,7 @@ import { Migration20261121AccountSettings } from './Migration20261121AccountSett
 import { Migration20261121Federation } from './Migration20261121Federation.ts';
 import { Migration20261122PasswordResetLinks } from './Migration20261122PasswordResetLinks.ts';
 import { Migration20261206OneActiveSigningKey } from './Migration20261206OneActiveSigningKey.ts';
+import { Migration20261206Passkeys } from './Migration20261206Passkeys.ts';
 
 /** Every PostgreSQL migration, oldest first. New migrations are appended here. */
 export const migrationsList = [
@@ -11,4 +12,5 @@ export const migrationsList = [
   { name: 'Migration20261121Federation', class: Migration20261121Federation },
   { name: 'Migration20261122PasswordResetLinks', class: Migration20261122PasswordResetLinks },
   { name: 'Migration20261206OneActiveSigningKey', class: Migration20261206OneActiveSigningKey },
+  { name: 'Migration20261206Passkeys', class: Migration20261206Passkeys },
 ];

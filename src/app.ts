@@ -108,7 +108,15 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     issuer: c.issuer,
     federation: c.federation,
     codes,
-    secondFactors: createSecondFactors({ factors: c.factors, challenges: c.challenges, codes, counters: c.counters, phoneTransport: () => c.phone.transport }),
+    passkeys: c.passkeys,
+    secondFactors: createSecondFactors({
+      factors: c.factors,
+      challenges: c.challenges,
+      codes,
+      counters: c.counters,
+      phoneTransport: () => c.phone.transport,
+      passkeys: c.passkeys,
+    }),
   };
   const sessionIndex = createSessionIndex(c.kv, c.clock, sessionLifetime);
   const consoleDeps = {

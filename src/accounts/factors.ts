@@ -63,7 +63,7 @@ export interface FactorService {
   readonly recoveryCodes: RecoveryCodes;
 }
 
-const DEFAULT_LABELS: Record<FactorType, string> = { totp: 'Authenticator app', email: 'Email', sms: 'Text message', voice: 'Phone call' };
+const DEFAULT_LABELS: Record<FactorType, string> = { passkey: 'Passkey', totp: 'Authenticator app', email: 'Email', sms: 'Text message', voice: 'Phone call' };
 const isId = (id: unknown): id is string => z.guid().safeParse(id).success;
 // the row id is bound into the seal, so a secret copied into another row does not open
 const sealPurpose = (factorId: string) => `totp-secret:${factorId}`;

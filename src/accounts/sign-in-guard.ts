@@ -28,6 +28,11 @@ export interface SignInGuard {
    */
   attempt(tenant: Tenant, email: string, password: string, context: AttemptContext): Promise<SignInOutcome>;
   /**
+   * The same, for a first factor that is not a password (a passkey): `prove` runs only when the
+   * account may be tried now, and its failure counts toward the lock like a wrong password.
+   */
+  attemptWith(tenant: Tenant, email: string, prove: () => Promise<PasswordCheck>, context: AttemptContext): Promise<SignInOutcome>;
+  /**
    * Right before a step of a sign-in in progress completes it: the account, read afresh, is still
    * active and not locked (under the lockout key of its tenant and email, whatever proved it: a
    * password or an upstream provider). Refusals are audited with the step.
@@ -50,8 +55,10 @@ export function createSignInGuard(deps: {
   logger: Logger;
 }): SignInGuard {
   const { counters, users, audit, clock } = deps;
-  return {
-    async attempt(tenant, email, password, context) {
+  const guard: SignInGuard = {
+    attempt: (tenant, email, password, context) => guard.attemptWith(tenant, email, () => users.verifyPassword(tenant.id, email, password), context),
+
+    async attemptWith(tenant, email, prove, context) {
       const policy = tenant.policy.lockout;
       const key = lockoutKey(tenant.id, email);
       const now = clock.now();
@@ -70,7 +77,7 @@ export function createSignInGuard(deps: {
       }
       let check: PasswordCheck;
       try {
-        check = await users.verifyPassword(tenant.id, email, password);
+        check = await prove();
       } catch (err) {
         await giveBack();
         throw err;
@@ -124,4 +131,5 @@ export function createSignInGuard(deps: {
       return wasLocked;
     },
   };
+  return guard;
 }

@@ -65,6 +65,11 @@ export interface UserService {
    * and the password matches. Always does one argon2 verification.
    */
   verifyPassword(tenantId: string, email: string, password: string): Promise<PasswordCheck>;
+  /**
+   * A first factor other than the password named this user (a passkey): the user as verifyPassword
+   * returns one, when active and verified, with the password's age for the change-password rules.
+   */
+  signInAccount(userId: string): Promise<VerifiedUser | undefined>;
   recordLogin(userId: string): Promise<void>;
   /** after every completed second factor: a remembered device asks again once this is older than the re-check period */
   recordSecondFactor(userId: string): Promise<void>;
@@ -214,6 +219,20 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
           passwordChangedAt: credential.changedAt,
           lastSecondFactorAt: user.lastSecondFactorAt ?? null,
         },
+      };
+    },
+
+    async signInAccount(userId) {
+      const user = await db.em().findOne(UserEntity, { id: userId });
+      if (user?.status !== 'active' || !user.emailVerified) return undefined;
+      const credential = await db.em().findOne(PasswordCredentialEntity, { user: userId });
+      const found = toUser(user);
+      remember(found);
+      return {
+        ...found,
+        mustChangePassword: user.mustChangePassword,
+        passwordChangedAt: credential?.changedAt ?? user.createdAt,
+        lastSecondFactorAt: user.lastSecondFactorAt ?? null,
       };
     },
 

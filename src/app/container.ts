@@ -1,3 +1,4 @@
+import { createPasskeys, type Passkeys } from '../factors/passkeys.ts';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../config/schema.ts';
@@ -81,6 +82,8 @@ export interface Container extends LifecycleServices {
   guard: SignInGuard;
   userSessions: UserSessions;
   devices: DeviceService;
+  /** WebAuthn ceremonies and the passkeys' credentials */
+  passkeys: Passkeys;
   factors: FactorService;
   phone: PhoneSender;
   challenges: CodeChallenges;
@@ -194,6 +197,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
     userSessions,
     devices,
+    passkeys: createPasskeys({ db, kv, clock, issuer }),
     apiTokens: createApiTokenService({ db, clock, audit }),
     webhooks,
     federation: createFederation({ settings, issuer, db, kv, box, clock }),

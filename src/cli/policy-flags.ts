@@ -57,6 +57,7 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     },
     phoneCountries: { flag: 'phone-countries', help: "ISO 3166-1 alpha-2 codes of countries whose numbers may get SMS and calls; '' allows any" },
     recoveryCodeCount: { flag: 'recovery-code-count', help: 'recovery codes generated at a time' },
+    passkeyRoles: { flag: 'passkey-roles', help: "roles (owner, admin) that sign in with a passkey as their second factor; '' for none" },
   },
   devices: {
     trustDays: { flag: 'trust-days', help: 'days a remembered device skips 2FA' },

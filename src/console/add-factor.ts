@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
-import { SECURITY_PATH, audit, formField, offeredTypes, renderPage, translator } from './context.ts';
+import { SECURITY_PATH, audit, offeredTypes, renderPage, translator } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 import type { PendingFactor, SecurityUnlock } from './unlock-store.ts';
 import { renderSecurity } from './security-page.ts';
@@ -14,6 +14,10 @@ import type { CodeChannel } from '../factors/code-challenges.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
+import { readForm } from '../http/form.ts';
+import { addFactorForm, addPasskeyForm, confirmFactorForm } from './forms.ts';
+import { randomUUID } from 'node:crypto';
+import { newPasskeyForm } from '../http/passkey-form.ts';
 
 /**
  * Adding a factor on the unlocked security page: a TOTP secret shown as a QR code, or a code
@@ -65,6 +69,11 @@ export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocke
     ...(options.error ? { error: options.error } : {}),
     ...(options.notice ? { notice: options.notice } : {}),
   };
+  if (adding?.type === 'passkey') {
+    const options = await deps.secondFactors.get('passkey').enrolOptions!(accountScope(ctx, who, adding));
+    const passkey = newPasskeyForm(deps, ctx.state.locale, { action: `${SECURITY_PATH}/factors/passkey`, options });
+    return renderPage(deps, ctx, who, 'account-add-passkey', { ...base, passkey });
+  }
   if (adding?.type === 'totp') {
     let totp: Awaited<ReturnType<ConsoleDeps['factors']['pendingTotp']>>;
     try {
@@ -98,12 +107,18 @@ export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocke
 /** starts adding the chosen type; a phone type first asks for the number */
 export async function startAdding(deps: ConsoleDeps, ctx: Context, unlocked: Unlocked) {
   const t = translator(deps, ctx);
-  const type = FACTOR_TYPES.find((f) => f === formField(ctx, 'type'));
+  const form = readForm(ctx, addFactorForm);
+  const type = FACTOR_TYPES.find((f) => f === form.type);
   if (!type || !offeredTypes(deps, unlocked.tenant).includes(type)) {
     ctx.status = 400;
     return renderSecurity(deps, ctx, unlocked, { error: t('account.add.notOffered') });
   }
   const current = unlocked.unlock.adding;
+  if (type === 'passkey') {
+    // nothing is stored until the browser answers: the id only binds the ceremony's challenge
+    const who = await dropAdding(deps, unlocked);
+    return renderAdding(deps, ctx, await setAdding(deps, who, { type, factorId: randomUUID() }));
+  }
   if (type === 'totp') {
     const who = await dropAdding(deps, unlocked);
     const totp = await deps.factors.startTotp(who.user.id, { accountName: who.user.email, issuer: who.tenant.displayName });
@@ -111,7 +126,7 @@ export async function startAdding(deps: ConsoleDeps, ctx: Context, unlocked: Unl
   }
   let destination = unlocked.user.email;
   if (type !== 'email') {
-    const raw = (ctx.request.body as Record<string, unknown>).phone;
+    const raw = form.phone;
     if (raw === undefined) return renderAdding(deps, ctx, await dropAdding(deps, unlocked), { phoneType: type });
     const screened = screenPhoneNumber(raw, type, unlocked.tenant.policy.mfa);
     if (!screened.ok) {
@@ -183,8 +198,7 @@ export async function confirmAdding(deps: ConsoleDeps, ctx: Context, who: Unlock
     ctx.status = 400;
     return renderSecurity(deps, ctx, who, { error: t('account.add.none') });
   }
-  const code = formField(ctx, 'code');
-  const policy = who.tenant.policy.mfa;
+  const { code } = readForm(ctx, confirmFactorForm);
   let checked: ProofCheck;
   try {
     // the same confirm path as the sign-in's enrolment step (src/factors/second-factors.ts)
@@ -203,10 +217,36 @@ export async function confirmAdding(deps: ConsoleDeps, ctx: Context, who: Unlock
     ctx.status = 401;
     return renderAdding(deps, ctx, who, { error: refusal.message });
   }
+  return added(deps, ctx, who, adding.type);
+}
+
+/** the browser's new passkey, named by the user: added at once (the ceremony proved it) */
+export async function confirmPasskey(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
+  const t = translator(deps, ctx);
+  const adding = who.unlock.adding;
+  if (adding?.type !== 'passkey') {
+    ctx.status = 400;
+    return renderSecurity(deps, ctx, who, { error: t('account.add.none') });
+  }
+  const form = readForm(ctx, addPasskeyForm);
+  const name = form.name.trim() || t('factor.passkey');
+  const created = await deps.secondFactors.get('passkey').enrol!(accountScope(ctx, who, adding), form.credential, name);
+  if (!created.ok) {
+    ctx.status = 400;
+    // a fresh challenge for the next try
+    return renderAdding(deps, ctx, who, { error: t(created.reason === 'invalid' ? 'passkey.createFailed' : `passkey.${created.reason}`) });
+  }
+  return added(deps, ctx, who, 'passkey');
+}
+
+/** a factor added: audited, the user told by email, recovery codes made if none are left */
+async function added(deps: ConsoleDeps, ctx: Context, who: Unlocked, type: FactorType) {
+  const t = translator(deps, ctx);
+  const policy = who.tenant.policy.mfa;
   const done = await setAdding(deps, who, undefined);
-  const name = t(`factor.${adding.type}`);
-  await audit(deps, ctx, done, 'factor.added', { type: adding.type });
-  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(done.user, adding.type));
+  const name = t(`factor.${type}`);
+  await audit(deps, ctx, done, 'factor.added', { type });
+  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(done.user, type));
   const notice = t('account.added', { factor: name });
   if ((await deps.factors.recoveryCodes.remaining(done.user.id)) > 0) return renderSecurity(deps, ctx, done, { notice });
   const codes = await deps.factors.recoveryCodes.generate(done.user.id, policy.recoveryCodeCount);

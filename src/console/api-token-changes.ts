@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, Unlocked } from './context.ts';
-import { formField, renderPage, translator, SECURITY_PATH } from './context.ts';
+import { renderPage, translator, SECURITY_PATH } from './context.ts';
 import { renderSecurity } from './security-page.ts';
 import { TOKEN_EXPIRY_DAYS, mayHoldTokens } from './api-token-list.ts';
 import { ADMIN_SCOPES, type AdminScope } from '../admin/scopes.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
+import { readForm } from '../http/form.ts';
+import { apiTokenForm, revokeApiTokenForm } from './forms.ts';
 
 /** owners and admins only; anyone else gets 403 and nothing changes */
 async function refuseMember(deps: ConsoleDeps, ctx: Context, who: Unlocked): Promise<boolean> {
@@ -19,11 +21,11 @@ async function refuseMember(deps: ConsoleDeps, ctx: Context, who: Unlocked): Pro
 export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
   if (await refuseMember(deps, ctx, who)) return;
   const t = translator(deps, ctx);
-  const body = ctx.request.body as Record<string, unknown>;
-  const name = formField(ctx, 'name', 200).trim();
-  const sent = ([] as unknown[]).concat(body.scopes ?? []);
-  const scopes = sent.filter((s): s is AdminScope => (ADMIN_SCOPES as readonly unknown[]).includes(s));
-  const days = Number(formField(ctx, 'expiresInDays', 8));
+  const form = readForm(ctx, apiTokenForm);
+  const name = form.name.trim();
+  const sent = form.scopes;
+  const scopes = sent.filter((s): s is AdminScope => (ADMIN_SCOPES as readonly string[]).includes(s));
+  const days = Number(form.expiresInDays);
   const errors: Record<string, string> = {};
   if (!name || name.length > 100) errors.name = t('account.tokens.invalid.name');
   if (!scopes.length || scopes.length !== sent.length) errors.scopes = t('account.tokens.invalid.scopes');
@@ -55,8 +57,9 @@ export async function createToken(deps: ConsoleDeps, ctx: Context, who: Unlocked
 export async function revokeToken(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
   if (await refuseMember(deps, ctx, who)) return;
   const t = translator(deps, ctx);
+  const { token } = readForm(ctx, revokeApiTokenForm);
   try {
-    const revoked = await deps.apiTokens.revoke(who.user.id, formField(ctx, 'token'), `user:${who.user.id}`);
+    const revoked = await deps.apiTokens.revoke(who.user.id, token, `user:${who.user.id}`);
     return renderSecurity(deps, ctx, who, { notice: t('account.tokens.revoked', { name: revoked.name }) });
   } catch (err) {
     if (!(err instanceof AppError) || (err.status !== 404 && err.status !== 409)) throw err;

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { ProviderHost } from '../oidc/provider-host.ts';
 import type { TenantService, Tenant } from '../accounts/tenants.ts';
 import type { UserService, User } from '../accounts/users.ts';
@@ -22,8 +23,10 @@ import type { SessionIndex } from '../accounts/session-index.ts';
 import type { PasswordService } from '../accounts/passwords.ts';
 import type { UserSessions } from '../accounts/user-sessions.ts';
 import type { AccountNotices } from '../accounts/account-notices.ts';
-import { FACTOR_TYPES, type FactorType } from '../policy/tenant-policy.ts';
+import type { FactorType } from '../policy/tenant-policy.ts';
+import { deliverableFactors, type DeploymentDelivery } from '../policy/deliverable-factors.ts';
 import { requestFacts } from '../http/request-facts.ts';
+import { readForm } from '../http/form.ts';
 import type { SecurityUnlock, SecurityUnlocks } from './unlock-store.ts';
 import type { ConsoleApiTokens } from './console-api-tokens.ts';
 import type { Federation } from '../federation/services.ts';
@@ -115,13 +118,22 @@ export function audit(deps: ConsoleDeps, ctx: Context, who: SignedIn, action: Au
   });
 }
 
+/**
+ * One text field of a console form that has no schema of its own (an item's id, a name, a
+ * setting), read with readForm: a field sent twice or as an object is refused with 400, a
+ * missing one reads as '', and a longer value is cut to `max` (an id cut short is not found).
+ */
 export function formField(ctx: Context, name: string, max = 64): string {
-  const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
+  const form = readForm(ctx, z.object({ [name]: z.string().default('') }));
+  return (form[name] ?? '').slice(0, max);
 }
 
-/** the factor types the tenant allows and this deployment can deliver (no Twilio: no SMS, no calls) */
+/** what this deployment can deliver: no Twilio, no SMS and no calls */
+export function deploymentDelivery(deps: Pick<ConsoleDeps, 'phone'>): DeploymentDelivery {
+  return { phone: deps.phone.transport !== 'none' };
+}
+
+/** the factor types the tenant allows and this deployment can deliver, as the sign-in has them (possibly none) */
 export function offeredTypes(deps: ConsoleDeps, tenant: Tenant): FactorType[] {
-  const phones = deps.phone.transport !== 'none';
-  return FACTOR_TYPES.filter((f) => tenant.policy.mfa.factors.includes(f) && (phones || (f !== 'sms' && f !== 'voice')));
+  return deliverableFactors(tenant.policy.mfa.factors, deploymentDelivery(deps));
 }

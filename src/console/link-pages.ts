@@ -11,6 +11,8 @@ import type { EmailChangeService } from '../accounts/email-change.ts';
 import type { PasswordService } from '../accounts/passwords.ts';
 import type { Tenant } from '../accounts/tenants.ts';
 import type { User } from '../accounts/users.ts';
+import { readForm } from '../http/form.ts';
+import { newPasswordForm, passwordStrengthForm } from '../login/forms.ts';
 
 export interface LinkPagesDeps {
   renderer: Renderer;
@@ -22,8 +24,6 @@ export interface LinkPagesDeps {
 
 /** the paths this router answers; app.ts mounts it under each */
 export const LINK_PAGE_PREFIXES = ['/invitation', '/email-change'] as const;
-
-const MAX_PASSWORD_INPUT = 1024;
 
 /**
  * The links of lifecycle emails, as the reset-password link works: /invitation/<token> sets
@@ -67,17 +67,12 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
   });
 
   router.post('/invitation/:token', ...form, async (ctx) => {
-    const body = ctx.request.body as Record<string, unknown>;
-    const password = typeof body.password === 'string' ? body.password : '';
     const state = await deps.invitations.inspect(token(ctx));
     if (!state.valid) return invalid(ctx, 'invitation', state.reason);
-    if (password !== body.confirm || !password || password.length > MAX_PASSWORD_INPUT) {
+    const { password, confirm } = readForm(ctx, newPasswordForm);
+    if (password !== confirm || !password) {
       ctx.status = 400;
-      const rule =
-        password.length > MAX_PASSWORD_INPUT
-          ? t(ctx, 'password.rule.tooLong', { max: state.tenant.policy.password.maxLength })
-          : t(ctx, 'password.rule.mismatch');
-      return invitationForm(ctx, state, [rule]);
+      return invitationForm(ctx, state, [t(ctx, 'password.rule.mismatch')]);
     }
     const outcome = await deps.invitations.accept({ token: token(ctx), password, ...requestFacts(ctx) });
     if (outcome.status === 'invalid') return invalid(ctx, 'invitation', outcome.reason);
@@ -91,8 +86,8 @@ export function createLinkPagesRouter(deps: LinkPagesDeps, options: { bodyLimitK
   // strength feedback while typing (public/password-meter.js); history is not checked here
   router.post('/invitation/:token/password-strength', ...form, async (ctx) => {
     const state = await deps.invitations.inspect(token(ctx));
-    const password = (ctx.request.body as Record<string, unknown>).password;
-    if (!state.valid || typeof password !== 'string' || password.length > MAX_PASSWORD_INPUT) {
+    const { password } = readForm(ctx, passwordStrengthForm);
+    if (!state.valid || password === undefined) {
       ctx.status = 400;
       ctx.body = { error: 'request.invalid', message: 'This invitation cannot be used' };
       return;

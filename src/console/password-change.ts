@@ -5,8 +5,8 @@ import { requestFacts } from '../http/request-facts.ts';
 import { renderSecurity } from './security-page.ts';
 import { passwordMessages } from '../login/password-messages.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
-
-const MAX_PASSWORD_INPUT = 1024;
+import { readForm } from '../http/form.ts';
+import { passwordChangeForm } from './forms.ts';
 
 /**
  * "Change password" in the unlocked security section. The current password is checked through
@@ -18,17 +18,14 @@ const MAX_PASSWORD_INPUT = 1024;
  */
 export async function changePassword(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
   const t = translator(deps, ctx);
-  const body = ctx.request.body as Record<string, unknown>;
-  const field = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
-  const current = field('current');
-  const password = field('password');
+  const { current, password, confirm } = readForm(ctx, passwordChangeForm);
   const refuse = (errors: Record<string, string | string[]>, status = 400) => {
     ctx.status = status;
     return renderSecurity(deps, ctx, who, { passwordErrors: errors });
   };
-  if (!current || current.length > MAX_PASSWORD_INPUT) return refuse({ current: t('account.password.currentMissing') });
+  if (!current) return refuse({ current: t('account.password.currentMissing') });
   if (!password) return refuse({ password: [t('account.password.newMissing')] });
-  if (password !== field('confirm')) return refuse({ confirm: t('password.rule.mismatch') });
+  if (password !== confirm) return refuse({ confirm: t('password.rule.mismatch') });
 
   const outcome = await deps.guard.attempt(who.tenant, who.user.email, current, requestFacts(ctx));
   if (!outcome.ok || outcome.user.id !== who.user.id) return refuse({ current: t('account.password.currentWrong') }, 401);

@@ -3,6 +3,8 @@ import type { ConsoleDeps, SignedIn } from './context.ts';
 import { translator } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 import { AppError } from '../lib/errors.ts';
+import { readForm } from '../http/form.ts';
+import { profileForm } from './forms.ts';
 
 type PageOptions = { error?: string; notice?: string; errors?: Record<string, string> };
 type Render<W extends SignedIn> = (deps: ConsoleDeps, ctx: Context, who: W, options: PageOptions) => Promise<void>;
@@ -12,14 +14,13 @@ type Render<W extends SignedIn> = (deps: ConsoleDeps, ctx: Context, who: W, opti
  * page that sent the form (the account overview or the security section) shows the result.
  */
 export async function changeOwnName<W extends SignedIn>(deps: ConsoleDeps, ctx: Context, who: W, render: Render<W>) {
-  const body = ctx.request.body as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const { firstName, lastName } = readForm(ctx, profileForm);
   const t = translator(deps, ctx);
   try {
     const user = await deps.profiles.updateProfile({
       userId: who.user.id,
-      firstName: text(body.firstName),
-      lastName: text(body.lastName),
+      firstName,
+      lastName,
       actor: `user:${who.user.id}`,
       ...requestFacts(ctx),
     });

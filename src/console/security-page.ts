@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ConsoleDeps, SignedIn } from './context.ts';
-import { SECURITY_PATH, offeredTypes, renderPage, translator } from './context.ts';
+import { SECURITY_PATH, deploymentDelivery, offeredTypes, renderPage, translator } from './context.ts';
+import { undeliverableFactors } from '../policy/deliverable-factors.ts';
 import { maskPhoneNumber } from '../factors/delivery/phone.ts';
 import { deviceEntries } from './device-list.ts';
 import { sessionEntries } from './session-list.ts';
@@ -41,6 +42,9 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
   const offered = offeredTypes(deps, who.tenant);
   const hasEmail = confirmed.some((f) => f.type === 'email');
   const phoneType = offered.find((type) => type === 'sms') ?? offered.find((type) => type === 'voice');
+  // types the tenant allows that cannot be added here: said once, beside what can be added
+  const undeliverable = undeliverableFactors(who.tenant.policy.mfa.factors, deploymentDelivery(deps));
+  const methods = new Intl.ListFormat(ctx.state.locale, { type: 'conjunction' }).format(undeliverable.map((type) => t(`factor.${type}`)));
   const policy = who.tenant.policy;
   renderPage(deps, ctx, who, 'account-security', {
     title: t('account.title'),
@@ -60,6 +64,7 @@ export async function renderSecurity(deps: ConsoleDeps, ctx: Context, who: Signe
     recoveryRemaining: remaining,
     canRegenerate: confirmed.length > 0,
     addable: offered.filter((type) => type !== 'email' || !hasEmail).map((type) => ({ type, name: t(`factor.${type}`) })),
+    undeliverable: undeliverable.length ? t('account.add.undeliverable', { methods }) : '',
     required: who.tenant.policy.mfa.mode !== 'optional',
     devices,
     trustDays: who.tenant.policy.devices.trustDays,

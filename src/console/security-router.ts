@@ -5,7 +5,7 @@ import { SECURITY_PATH } from './context.ts';
 import { findSignedIn } from './signed-in.ts';
 import { lockSection, renderUnlock, submitUnlock } from './unlock.ts';
 import { renderSecurity } from './security-page.ts';
-import { cancelAdding, confirmAdding, renderAdding, resendCode, startAdding } from './add-factor.ts';
+import { cancelAdding, confirmAdding, confirmPasskey, renderAdding, resendCode, startAdding } from './add-factor.ts';
 import { makePreferred, regenerateRecoveryCodes, removeFactor } from './factor-changes.ts';
 import { forgetAllDevices, forgetDevice, renameDevice } from './device-changes.ts';
 import { changeOwnName } from './profile-change.ts';
@@ -78,6 +78,11 @@ export function createAccountSecurityRouter(deps: ConsoleDeps, options: { bodyLi
     '/factors/confirm',
     ...form,
     unlocked((ctx, who) => confirmAdding(deps, ctx, who)),
+  );
+  router.post(
+    '/factors/passkey',
+    ...form,
+    unlocked((ctx, who) => confirmPasskey(deps, ctx, who)),
   );
   router.post(
     '/factors/resend',

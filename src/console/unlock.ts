@@ -4,8 +4,8 @@ import { SECURITY_PATH, audit, renderPage, translator } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
 import { renderSecurity } from './security-page.ts';
 import { unlockMethod } from '../policy/reauthentication.ts';
-
-const MAX_PASSWORD_INPUT = 1024;
+import { readForm } from '../http/form.ts';
+import { unlockForm } from './forms.ts';
 
 /** how this user opens the section: the password, or a sign-in again at one of the linked identities' providers */
 export type UnlockOptions = { method: 'password' } | { method: 'upstream'; providers: { id: string; label: string }[] } | { method: 'none' };
@@ -50,10 +50,9 @@ export async function renderUnlock(deps: ConsoleDeps, ctx: Context, who: SignedI
  * sign-in (shared counters, lock email). Every failure gets one message.
  */
 export async function submitUnlock(deps: ConsoleDeps, ctx: Context, who: SignedIn) {
-  const body = ctx.request.body as Record<string, unknown>;
-  const password = typeof body.password === 'string' ? body.password : '';
+  const { password } = readForm(ctx, unlockForm);
   const t = translator(deps, ctx);
-  if (!password || password.length > MAX_PASSWORD_INPUT) {
+  if (!password) {
     ctx.status = 400;
     return renderUnlock(deps, ctx, who, { error: t('account.unlock.missing') });
   }

@@ -1,4 +1,5 @@
 import type { FactorKind, FactorType, SecondFactorMethod } from '../policy/factor-types.ts';
+import type { AuthMethod } from '../policy/authentication-context.ts';
 import type { TenantPolicy } from '../policy/tenant-policy.ts';
 import type { Recipient } from '../accounts/notifications.ts';
 import type { VerifyRefusal } from './code-challenges.ts';
@@ -21,8 +22,17 @@ export interface FactorScope {
   ip: string;
 }
 
-/** a proof's check; `method` is what was proven (a sent code is the channel it went by, whichever factor the page showed) */
-export type ProofCheck = { ok: true; method: SecondFactorMethod } | { ok: false; reason: VerifyRefusal; attemptsLeft?: number };
+/**
+ * a proof's check; `method` is what was proven (a sent code is the channel it went by, whichever
+ * factor the page showed; a passkey says whether its key is synced). `cloneWarning`: a passkey
+ * whose signature counter went back, refused (a copy of the key may exist).
+ */
+export type ProofCheck =
+  | { ok: true; method: Exclude<AuthMethod, 'pwd' | 'fed' | 'upstream-mfa'> }
+  | { ok: false; reason: VerifyRefusal; attemptsLeft?: number; cloneWarning?: boolean };
+
+/** the options a page hands the browser for a passkey ceremony (navigator.credentials.create or .get) */
+export type CeremonyOptions = Record<string, unknown>;
 
 export interface SecondFactor {
   readonly type: SecondFactorMethod;
@@ -36,6 +46,16 @@ export interface SecondFactor {
   verify(scope: FactorScope, code: string): Promise<ProofCheck>;
   /** confirms a pending factor of this type with its first proof; then it is the user's */
   confirm?(scope: FactorScope, factorId: string, code: string): Promise<ProofCheck>;
+  /** a passkey: the options for proving one of the user's passkeys, the challenge bound to the scope */
+  proofOptions?(scope: FactorScope): Promise<CeremonyOptions>;
+  /** a passkey: the options for creating one, the challenge bound to the scope */
+  enrolOptions?(scope: FactorScope): Promise<CeremonyOptions>;
+  /** a passkey: the browser's answer to enrolOptions becomes a confirmed factor named `name` */
+  enrol?(
+    scope: FactorScope,
+    answer: string,
+    name: string,
+  ): Promise<{ ok: true; factorId: string; method: 'passkey' | 'passkey-synced' } | { ok: false; reason: 'invalid' | 'expired' | 'duplicate' }>;
 }
 
 /** every factor type has its implementation; the recovery codes too */

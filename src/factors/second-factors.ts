@@ -5,6 +5,7 @@ import type { CodeChallenges } from './code-challenges.ts';
 import { challengeLimits, type CodeDelivery } from './code-delivery.ts';
 import { verifyWithAttemptLimit, type CodeCheck } from './code-attempts.ts';
 import type { FactorScope, ProofCheck, SecondFactor, SecondFactors } from './factor.ts';
+import type { Passkeys } from './passkeys.ts';
 
 export interface SecondFactorDeps {
   factors: FactorService;
@@ -13,6 +14,7 @@ export interface SecondFactorDeps {
   counters: AttemptCounters;
   /** whether SMS and calls can be sent ('none': no Twilio configured) */
   phoneTransport: () => string;
+  passkeys: Passkeys;
 }
 
 /** TOTP and recovery-code guesses count per sign-in (or per pending factor on the account page) and per user */
@@ -81,6 +83,43 @@ function sentCode(deps: SecondFactorDeps, type: CodeFactorType): SecondFactor {
   };
 }
 
+/** a ceremony's challenge is bound to its scope: one sign-in, one enrolment, one account page */
+const ceremonyKey = (scope: FactorScope) => `${scope.purpose}:${scope.uid}`;
+
+/**
+ * Passkeys: the page asks the browser for a signature over a challenge bound to this scope. A
+ * failed assertion counts against the same attempt limits as a wrong code.
+ */
+function passkey(deps: SecondFactorDeps): SecondFactor {
+  return {
+    type: 'passkey',
+    kind: FACTOR_KINDS.passkey,
+    deliverable: () => true,
+    proofOptions: (scope) => deps.passkeys.authenticationOptions(ceremonyKey(scope), scope.user.id) as never,
+    enrolOptions: (scope) =>
+      deps.passkeys.registrationOptions(
+        ceremonyKey(scope),
+        { id: scope.user.id, email: scope.user.email, displayName: scope.user.firstName || scope.user.email },
+        scope.tenant.displayName,
+      ) as never,
+    async enrol(scope, answer, name) {
+      const registered = await deps.passkeys.register(ceremonyKey(scope), scope.user.id, answer, name);
+      if (registered.ok) return { ok: true, factorId: registered.factorId, method: registered.synced ? 'passkey-synced' : 'passkey' };
+      return { ok: false, reason: registered.reason === 'duplicate' ? 'duplicate' : registered.reason === 'expired' ? 'expired' : 'invalid' };
+    },
+    async verify(scope, answer) {
+      let proven: Awaited<ReturnType<Passkeys['authenticate']>> | undefined;
+      const checked = await verifyWithAttemptLimit(deps.counters, attemptScope(scope), async () => {
+        proven = await deps.passkeys.authenticate(ceremonyKey(scope), answer, scope.user.id);
+        return proven.ok;
+      });
+      // ok only when the check said so, which was the passkey's proof
+      if (checked.ok) return { ok: true, method: proven?.ok && proven.synced ? 'passkey-synced' : 'passkey' };
+      return { ...checked, ...(proven && !proven.ok && proven.cloneWarning ? { cloneWarning: true } : {}) };
+    },
+  };
+}
+
 function recoveryCodes(deps: SecondFactorDeps): SecondFactor {
   return {
     type: 'recovery',
@@ -97,6 +136,7 @@ function recoveryCodes(deps: SecondFactorDeps): SecondFactor {
 /** The registry: one implementation per factor type (the compiler holds it to the list) and the recovery codes. */
 export function createSecondFactors(deps: SecondFactorDeps): SecondFactors {
   const all: Record<SecondFactorMethod, SecondFactor> = {
+    passkey: passkey(deps),
     totp: totp(deps),
     email: sentCode(deps, 'email'),
     sms: sentCode(deps, 'sms'),

@@ -68,12 +68,14 @@ export function respondWithError(ctx: Context, renderer: Renderer, thrown: unkno
  */
 const KNOWN_ERROR_PAGES = [
   'error.csrf',
+  'error.form',
   'error.session',
   'error.notFound',
   'error.unavailable',
   'error.insecure',
   'error.busy',
   'error.network',
+  'error.noDeliverableFactor',
   'error.mfaVoided',
 ];
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 
 export interface Probe {
@@ -16,6 +17,10 @@ export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; p
   const router = new Router();
   const styles = readFileSync(join(deps.publicDir, 'styles.css'));
   const meter = readFileSync(join(deps.publicDir, 'password-meter.js'));
+  const passkey = readFileSync(join(deps.publicDir, 'passkey.js'));
+  // the WebAuthn browser library, as its package ships it (one file, window.SimpleWebAuthnBrowser)
+  const webauthnPackage = join(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), '..');
+  const webauthn = readFileSync(join(webauthnPackage, 'dist', 'bundle', 'index.umd.min.js'));
 
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -41,11 +46,15 @@ export function createSystemRouter(deps: { probes: Probe[]; metrics: Registry; p
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = styles;
   });
-  router.get('/assets/password-meter.js', (ctx) => {
-    ctx.type = 'text/javascript';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = meter;
-  });
+  const script = (path: string, body: Buffer) =>
+    router.get(path, (ctx) => {
+      ctx.type = 'text/javascript';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = body;
+    });
+  script('/assets/password-meter.js', meter);
+  script('/assets/passkey.js', passkey);
+  script('/assets/webauthn.js', webauthn);
   return router;
 }
 

@@ -5,6 +5,8 @@ import { passwordMessages } from './password-messages.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { minimumLength } from '../policy/password-rules.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
+import { readForm } from '../http/form.ts';
+import { changePasswordForm } from './forms.ts';
 
 function render(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { reason: 'forced' | 'expired'; errors?: string[] }): StepOutcome {
   const locale = ctx.state.locale;
@@ -37,9 +39,7 @@ export async function show(deps: LoginDeps, ctx: Context, ic: InteractionContext
  */
 export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
   const { state, user } = at;
-  const body = ctx.request.body as Record<string, unknown>;
-  const password = typeof body.password === 'string' ? body.password : '';
-  const confirm = typeof body.confirm === 'string' ? body.confirm : '';
+  const { password, confirm } = readForm(ctx, changePasswordForm);
   const locale = ctx.state.locale;
   if (password !== confirm) {
     ctx.status = 400;

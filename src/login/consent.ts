@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData } from './context.ts';
+import { readForm } from '../http/form.ts';
+import { consentForm } from './forms.ts';
 
 export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const locale = ctx.state.locale;
@@ -20,7 +22,7 @@ export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionCont
 }
 
 export async function submitConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const decision = (ctx.request.body as Record<string, unknown>).decision;
+  const { decision } = readForm(ctx, consentForm);
   if (decision !== 'allow') {
     return deps.host.interactionFinished(ctx, { error: 'access_denied', error_description: 'The user denied access' });
   }

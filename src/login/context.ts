@@ -17,6 +17,7 @@ import type { FactorService } from '../accounts/factors.ts';
 import type { CodeChallenges } from '../factors/code-challenges.ts';
 import type { CodeDelivery } from '../factors/code-delivery.ts';
 import type { FactorScope, SecondFactors } from '../factors/factor.ts';
+import type { Passkeys } from '../factors/passkeys.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { PhoneSender } from '../factors/delivery/phone.ts';
 import type { DeviceService } from '../accounts/devices.ts';
@@ -44,6 +45,8 @@ export interface LoginDeps {
   codes: CodeDelivery;
   /** every factor's send and verify paths (src/factors/second-factors.ts) */
   secondFactors: SecondFactors;
+  /** WebAuthn ceremonies: a passkey as the whole sign-in (src/factors/passkeys.ts) */
+  passkeys: Passkeys;
   counters: AttemptCounters;
   phone: PhoneSender;
   devices: DeviceService;

@@ -7,6 +7,7 @@ import { DEVICE_COOKIE_NAME, deviceCookieOptions } from '../http/device-cookie.t
 import { describeUserAgent } from '../accounts/user-agent.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import type { User } from '../accounts/users.ts';
+import type { RememberDeviceFields } from './forms.ts';
 
 /**
  * Remembered devices in the sign-in: whether this browser is one, whether that spares the
@@ -41,11 +42,10 @@ export async function recogniseDevice(
   return { trust, known: recognition.reason === 'ok' };
 }
 
-/** what the "remember this device" box on a second-factor page asked for */
-export function rememberRequest(ctx: Context): LoginState['rememberDevice'] {
-  const body = ctx.request.body as Record<string, unknown>;
-  if (body.remember !== 'on') return undefined;
-  const typed = typeof body.deviceName === 'string' ? body.deviceName.replace(/\s+/g, ' ').trim().slice(0, 64) : '';
+/** what the "remember this device" box on a second-factor page asked for (its fields, as the step's form read them) */
+export function rememberRequest(ctx: Context, form: RememberDeviceFields): LoginState['rememberDevice'] {
+  if (form.remember !== 'on') return undefined;
+  const typed = form.deviceName.replace(/\s+/g, ' ').trim();
   return { name: typed || describeUserAgent(ctx.get('user-agent')).suggestedName };
 }
 

@@ -11,6 +11,10 @@ import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
 import { AppError } from '../lib/errors.ts';
 import { rememberOffer, rememberRequest } from './device-trust.ts';
+import { readForm } from '../http/form.ts';
+import { enrollConfirmForm, enrollPasskeyForm, enrollStartForm, type RememberDeviceFields } from './forms.ts';
+import { newPasskeyForm } from '../http/passkey-form.ts';
+import type { AuthMethod } from '../policy/authentication-context.ts';
 
 /**
  * Enrollment during sign-in, for a user who has no usable factor when one is required: right
@@ -43,6 +47,12 @@ async function render(
   };
   ctx.type = 'html';
   const enrolling = state.enrolling;
+  if (enrolling?.type === 'passkey') {
+    const options = await deps.secondFactors.get('passkey').enrolOptions!(factorScope(ctx, ic, at.user, 'enroll'));
+    const passkey = newPasskeyForm(deps, locale, { action: `/interaction/${uid}/enroll/passkey`, options, remember: true });
+    ctx.body = deps.renderer.render('enroll-passkey', pageData(ic, { ...base, passkey }), locale);
+    return shown;
+  }
   if (enrolling?.type === 'totp') {
     const totp = await deps.factors.pendingTotp(state.userId, enrolling.factorId, { accountName: at.user.email, issuer: ic.tenant.displayName });
     ctx.body = deps.renderer.render(
@@ -91,10 +101,15 @@ export function show(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: 
 /** starts enrolling a factor type: a TOTP secret, or a code sent to the email or phone number */
 export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
   const { state, user } = at;
-  const body = ctx.request.body as Record<string, unknown>;
-  const type = FACTOR_TYPES.find((f) => f === body.type);
+  const form = readForm(ctx, enrollStartForm);
+  const type = FACTOR_TYPES.find((f) => f === form.type);
   const locale = ctx.state.locale;
   if (!type || !enrollable(at).includes(type)) throw new AppError(400, 'error.session', 'This method cannot be set up here');
+  if (type === 'passkey') {
+    const next: LoginState = { ...state, enrolling: { type, factorId: '' } };
+    await deps.loginState.put(ic.view.uid, next);
+    return render(deps, ctx, ic, at, { state: next });
+  }
   if (type === 'totp') {
     const totp = await deps.factors.startTotp(user.id, { accountName: user.email, issuer: ic.tenant.displayName });
     const next: LoginState = { ...state, enrolling: { type, factorId: totp.factorId } };
@@ -103,8 +118,8 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
   }
   let destination = user.email;
   if (type !== 'email') {
-    if (body.phone === undefined && !state.enrolling?.destination) return render(deps, ctx, ic, at, { phoneType: type });
-    const screened = screenPhoneNumber(body.phone ?? state.enrolling?.destination, type, ic.tenant.policy.mfa);
+    if (form.phone === undefined && !state.enrolling?.destination) return render(deps, ctx, ic, at, { phoneType: type });
+    const screened = screenPhoneNumber(form.phone ?? state.enrolling?.destination, type, ic.tenant.policy.mfa);
     if (!screened.ok) {
       if (screened.reason !== 'malformed') return refusePhoneNumber(deps, ctx, ic, at, { ...state, enrolling: undefined }, screened);
       ctx.status = 400;
@@ -163,22 +178,51 @@ export async function confirm(deps: LoginDeps, ctx: Context, ic: InteractionCont
   const { state, user } = at;
   const enrolling = state.enrolling;
   if (!enrolling) throw new AppError(400, 'error.session', 'Choose a method to set up first');
-  const body = ctx.request.body as Record<string, unknown>;
-  const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
+  const form = readForm(ctx, enrollConfirmForm);
   // the same verify path as the sign-in step and the account page's (src/factors/second-factors.ts)
-  const checked = await deps.secondFactors.get(enrolling.type).confirm!(factorScope(ctx, ic, user, 'enroll'), enrolling.factorId, code);
+  const checked = await deps.secondFactors.get(enrolling.type).confirm!(factorScope(ctx, ic, user, 'enroll'), enrolling.factorId, form.code);
   if (!checked.ok) {
     return render(deps, ctx, ic, at, { error: await refusedProof(deps, ctx, ic, user.id, checked, { factor: enrolling.type, purpose: 'enroll' }) });
   }
-  await auditSignIn(deps, ctx, ic, user.id, 'factor.added', { type: enrolling.type, during: 'sign-in' });
-  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, enrolling.type));
-  const remember = rememberRequest(ctx);
+  return enrolled(deps, ctx, ic, at, enrolling.type, enrolling.type, form);
+}
+
+/** the browser's new passkey (its answer to the options of the passkey page), named by the user */
+export async function confirmPasskey(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const { state, user } = at;
+  if (state.enrolling?.type !== 'passkey') throw new AppError(400, 'error.session', 'Choose a method to set up first');
+  const form = readForm(ctx, enrollPasskeyForm);
+  const name = form.name.trim() || deps.renderer.translate('factor.passkey', ctx.state.locale);
+  const created = await deps.secondFactors.get('passkey').enrol!(factorScope(ctx, ic, user, 'enroll'), form.credential, name);
+  if (!created.ok) {
+    ctx.status = 400;
+    return render(deps, ctx, ic, at, {
+      error: deps.renderer.translate(created.reason === 'invalid' ? 'passkey.createFailed' : `passkey.${created.reason}`, ctx.state.locale),
+    });
+  }
+  return enrolled(deps, ctx, ic, at, 'passkey', created.method, form);
+}
+
+/** a factor set up during sign-in: audited and emailed, and this sign-in's second factor */
+async function enrolled(
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  at: StepAt,
+  type: FactorType,
+  method: Exclude<AuthMethod, 'pwd' | 'fed' | 'upstream-mfa'>,
+  form: RememberDeviceFields,
+): Promise<StepOutcome> {
+  const { state, user } = at;
+  await auditSignIn(deps, ctx, ic, user.id, 'factor.added', { type, during: 'sign-in' });
+  sendInBackground(deps.logger, 'factor-added email', () => deps.notifications.factorAdded(user, type));
+  const remember = rememberRequest(ctx, form);
   await deps.users.recordSecondFactor(user.id);
   // a user without recovery codes gets them now, shown once before the sign-in goes on
   const recoveryCodesPending = (await deps.factors.recoveryCodes.remaining(user.id)) === 0;
   const done: LoginState = {
     ...state,
-    methods: [...state.methods, enrolling.type],
+    methods: [...state.methods, method],
     enrolling: undefined,
     ...(remember ? { rememberDevice: remember } : {}),
     ...(recoveryCodesPending ? { recoveryCodesPending } : {}),

@@ -7,8 +7,8 @@ import type { UpstreamProvider } from '../federation/providers.ts';
 import { continueFederated } from './federated-user.ts';
 import { federationFailed } from './federation-failure.ts';
 import { shown, type StepAt, type StepOutcome } from './step-outcome.ts';
-
-const MAX_PASSWORD_INPUT = 1024;
+import { readForm } from '../http/form.ts';
+import { federationLinkForm } from './forms.ts';
 
 /** "An account with this email exists: enter its password once to link it." */
 function render(
@@ -61,10 +61,9 @@ export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionConte
     await federationFailed(deps, ctx, { tenantId: ic.client.tenantId, uid: ic.view.uid }, 'provider-unknown');
     return shown;
   }
-  const body = ctx.request.body as Record<string, unknown>;
-  const password = typeof body.password === 'string' ? body.password : '';
+  const { password } = readForm(ctx, federationLinkForm);
   const locale = ctx.state.locale;
-  if (!password || password.length > MAX_PASSWORD_INPUT) {
+  if (!password) {
     ctx.status = 400;
     return render(deps, ctx, ic, state, provider, { error: deps.renderer.translate('federation.link.missing', locale) });
   }

@@ -8,6 +8,8 @@ import * as federationLink from './federation-link.ts';
 import * as flow from './flow.ts';
 import { FEDERATION_CALLBACK_PATH } from '../federation/services.ts';
 import { AppError } from '../lib/errors.ts';
+import { readForm } from '../http/form.ts';
+import { federationStartForm } from './forms.ts';
 
 const PROVIDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,8 +26,8 @@ export function addFederationRoutes(router: Router, deps: LoginDeps, form: Middl
   };
   router.post('/:uid/federation/start', ...form, async (ctx) => {
     const ic = await loginStep(ctx);
-    const provider = (ctx.request.body as Record<string, unknown>).provider;
-    if (typeof provider !== 'string' || !PROVIDER_ID.test(provider)) throw new AppError(400, 'error.session', 'Choose a provider from the sign-in page');
+    const { provider } = readForm(ctx, federationStartForm);
+    if (!PROVIDER_ID.test(provider)) throw new AppError(400, 'error.session', 'Choose a provider from the sign-in page');
     return startFederation(deps, ctx, ic, provider);
   });
   router.get('/:uid/federation/return', async (ctx) => {

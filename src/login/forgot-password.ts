@@ -2,6 +2,8 @@ import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData } from './context.ts';
 import { requestFacts } from '../http/request-facts.ts';
+import { readForm } from '../http/form.ts';
+import { forgotPasswordForm } from './forms.ts';
 
 export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { sent?: boolean; email?: string } = {}) {
   const locale = ctx.state.locale;
@@ -22,8 +24,8 @@ export function renderForgot(deps: LoginDeps, ctx: Context, ic: InteractionConte
 
 /** Answers the same whether or not the email belongs to someone; the email goes out in the background. */
 export async function submitForgot(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
-  const email = (ctx.request.body as Record<string, unknown>).email;
-  if (typeof email === 'string' && email.trim() && email.length <= 320) {
+  const { email } = readForm(ctx, forgotPasswordForm);
+  if (email.trim()) {
     await deps.recovery.request(ic.tenant, email, { ...requestFacts(ctx), locale: ctx.state.locale });
   }
   return renderForgot(deps, ctx, ic, { sent: true });

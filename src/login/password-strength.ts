@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { passwordMessages } from './password-messages.ts';
+import { readForm } from '../http/form.ts';
+import { passwordStrengthForm } from './forms.ts';
 
 /**
  * Strength feedback while the user types a new password (public/password-meter.js calls
@@ -9,9 +11,9 @@ import { passwordMessages } from './password-messages.ts';
 export async function passwordStrength(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
   const state = ic.state;
   const user = state ? await deps.users.findById(state.userId) : undefined;
-  const password = (ctx.request.body as Record<string, unknown>).password;
+  const { password } = readForm(ctx, passwordStrengthForm);
   const locale = ctx.state.locale;
-  if (!user || typeof password !== 'string' || password.length > 1024) {
+  if (!user || password === undefined) {
     ctx.status = 400;
     ctx.body = { error: 'request.invalid', message: 'No password change is in progress' };
     return;

@@ -8,6 +8,8 @@ import { minimumLength } from '../policy/password-rules.ts';
 import { formBody } from '../http/body.ts';
 import { applyLocale } from '../http/locale.ts';
 import { sendInBackground } from '../accounts/notifications.ts';
+import { readForm } from '../http/form.ts';
+import { newPasswordForm } from './forms.ts';
 
 /**
  * /password/reset/<token>: the link from a reset email. Single use, expires, and stops working
@@ -69,10 +71,9 @@ export function createResetPasswordRouter(deps: LoginDeps & { tokens: PasswordRe
     const subject = await loadSubject(ctx);
     if ('invalid' in subject) return invalid(ctx, subject.invalid!);
     const { user, tenant } = subject;
-    const body = ctx.request.body as Record<string, unknown>;
-    const password = typeof body.password === 'string' ? body.password : '';
+    const { password, confirm } = readForm(ctx, newPasswordForm);
     const locale = ctx.state.locale;
-    if (password !== body.confirm) {
+    if (password !== confirm) {
       ctx.status = 400;
       return renderForm(ctx, subject, [deps.renderer.translate('password.rule.mismatch', locale)]);
     }

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { LoginDeps } from './context.ts';
 import { loadInteraction } from './context.ts';
-import { renderSignIn, submitPassword } from './sign-in.ts';
+import { renderSignIn, submitPasskey, submitPassword } from './sign-in.ts';
 import * as secondFactor from './second-factor.ts';
 import * as enrollment from './enroll-factor.ts';
 import * as recoveryCodes from './recovery-codes.ts';
@@ -49,10 +49,17 @@ export function createLoginRouter(deps: LoginDeps, options: { bodyLimitKb: numbe
     return flow.settle(deps, ctx, ic, await submitPassword(deps, ctx, ic));
   });
 
+  router.post('/:uid/passkey', ...form, async (ctx) => {
+    const ic = await loginStep(deps, ctx);
+    return flow.settle(deps, ctx, ic, await submitPasskey(deps, ctx, ic));
+  });
+
   // each step's forms: the flow checks the sign-in is at that step, runs the step, and goes on
   router.post('/:uid/mfa', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'second-factor', secondFactor.submit));
+  router.post('/:uid/mfa/passkey', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'second-factor', secondFactor.submitPasskey));
   router.post('/:uid/mfa/send', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'second-factor', secondFactor.send));
   router.post('/:uid/enroll/start', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'enroll', enrollment.start));
+  router.post('/:uid/enroll/passkey', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'enroll', enrollment.confirmPasskey));
   router.post('/:uid/enroll/confirm', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'enroll', enrollment.confirm));
   router.post('/:uid/continue', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'recovery-codes', recoveryCodes.acknowledge));
   router.post('/:uid/change-password', ...form, async (ctx) => flow.act(deps, ctx, await loginStep(deps, ctx), 'change-password', changePassword.submit));

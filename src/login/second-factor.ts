@@ -12,6 +12,11 @@ import { sendInBackground } from '../accounts/notifications.ts';
 import type { User } from '../accounts/users.ts';
 import { AppError } from '../lib/errors.ts';
 import { rememberOffer, rememberRequest } from './device-trust.ts';
+import { readForm } from '../http/form.ts';
+import { passkeyAnswerForm, secondFactorForm, sendCodeForm } from './forms.ts';
+import { passkeyForm } from '../http/passkey-form.ts';
+import type { ProofCheck } from '../factors/factor.ts';
+import type { RememberDeviceFields } from './forms.ts';
 
 /**
  * The second-factor step: the user proves a factor they have (the preferred one shown first,
@@ -40,8 +45,19 @@ async function render(
   const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
   const factor = shownFactor(at, options.factor);
-  const destination = factor === 'totp' || factor === 'recovery' ? undefined : await destinationOf(deps, at.user, factor);
+  const destination = isCodeChannel(factor) ? await destinationOf(deps, at.user, factor) : undefined;
   const uid = ic.view.uid;
+  const passkey =
+    factor === 'passkey'
+      ? passkeyForm(deps, locale, {
+          action: `/interaction/${uid}/mfa/passkey`,
+          ceremony: 'get',
+          options: await deps.secondFactors.get('passkey').proofOptions!(factorScope(ctx, ic, at.user, 'signin')),
+          button: t('passkey.use'),
+          primary: true,
+          remember: true,
+        })
+      : undefined;
   ctx.type = 'html';
   ctx.body = deps.renderer.render(
     'second-factor',
@@ -50,6 +66,7 @@ async function render(
       factor,
       lead: t(`mfa.lead.${factor}`, { destination: destination ? maskDestination(destination) : '' }),
       codeFactor: isCodeChannel(factor),
+      ...(passkey ? { passkey } : {}),
       action: `/interaction/${uid}/mfa`,
       sendAction: `/interaction/${uid}/mfa/send`,
       abortAction: `/interaction/${uid}/abort`,
@@ -72,13 +89,14 @@ export function show(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: 
 /** arriving at the step: a code factor shown first gets its code at once; the others when the user picks them */
 export function enter(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
   const first = offeredFactors(at)[0];
-  if (first && first !== 'totp') return sendCode(deps, ctx, ic, at, first);
+  if (first && isCodeChannel(first)) return sendCode(deps, ctx, ic, at, first);
   return render(deps, ctx, ic, at, { ...(first ? { factor: first } : {}) });
 }
 
 /** the "send a code" form: a code for a code factor the user was offered */
 export function send(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
-  const factor = FACTOR_TYPES.find((f) => f === (ctx.request.body as Record<string, unknown>).factor);
+  const requested = readForm(ctx, sendCodeForm).factor;
+  const factor = FACTOR_TYPES.find((f) => f === requested);
   if (!factor) throw new AppError(400, 'error.session', 'Choose a method first');
   return sendCode(deps, ctx, ic, at, factor);
 }
@@ -105,19 +123,40 @@ async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, a
 
 /** The code the user typed for the factor on the page: TOTP, a sent code, or a recovery code. */
 export async function submit(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
-  const body = ctx.request.body as Record<string, unknown>;
-  const factor = shownFactor(at, body.factor);
-  const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
-  const { user, state } = at;
+  const form = readForm(ctx, secondFactorForm);
+  const factor = shownFactor(at, form.factor);
+  const { user } = at;
   // the same verify path as the enrolment step and the account page's (src/factors/second-factors.ts)
-  const checked = await deps.secondFactors.get(factor).verify(factorScope(ctx, ic, user, 'signin'), code);
+  const checked = await deps.secondFactors.get(factor).verify(factorScope(ctx, ic, user, 'signin'), form.code);
+  return proven(deps, ctx, ic, at, factor, checked, form);
+}
+
+/** the browser's answer to the passkey page's options */
+export async function submitPasskey(deps: LoginDeps, ctx: Context, ic: InteractionContext, at: StepAt): Promise<StepOutcome> {
+  const form = readForm(ctx, passkeyAnswerForm);
+  if (!offeredFactors(at).includes('passkey')) throw new AppError(400, 'error.session', 'This method is not offered for this sign-in');
+  const checked = await deps.secondFactors.get('passkey').verify(factorScope(ctx, ic, at.user, 'signin'), form.credential);
+  if (!checked.ok && checked.cloneWarning) await auditSignIn(deps, ctx, ic, at.user.id, 'passkey.clone_warning', { purpose: 'signin' });
+  return proven(deps, ctx, ic, at, 'passkey', checked, form);
+}
+
+async function proven(
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  at: StepAt,
+  factor: Shown,
+  checked: ProofCheck,
+  form: RememberDeviceFields,
+): Promise<StepOutcome> {
+  const { user, state } = at;
   if (!checked.ok) return render(deps, ctx, ic, at, { factor, error: await refusedProof(deps, ctx, ic, user.id, checked, { factor }) });
   const method: AuthMethod = checked.method;
   await auditSignIn(deps, ctx, ic, user.id, 'mfa.succeeded', { method });
   if (method === 'recovery') await recoveryCodeUsed(deps, ctx, ic, user);
   // for the re-check period of remembered devices
   await deps.users.recordSecondFactor(user.id);
-  const remember = rememberRequest(ctx);
+  const remember = rememberRequest(ctx, form);
   const next: LoginState = { ...state, methods: [...state.methods, method], ...(remember ? { rememberDevice: remember } : {}) };
   return { kind: 'progress', state: next };
 }

@@ -7,13 +7,14 @@ import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-
 import { epochSeconds } from '../lib/clock.ts';
 import { providerButtons, routeSignInForm } from './federation-entry.ts';
 import { applyLocale } from '../http/locale.ts';
-
-const MAX_PASSWORD_INPUT = 1024;
+import { readForm } from '../http/form.ts';
+import { passkeyAnswerForm, signInForm } from './forms.ts';
+import { identifyByPasskey, passwordlessForm } from './passkey-ceremony.ts';
 
 /** the sign-in form: email and password, the upstream providers' buttons */
 export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
   const locale = ctx.state.locale;
-  const providers = await providerButtons(deps, ctx, ic);
+  const [providers, passkey] = await Promise.all([providerButtons(deps, ctx, ic), passwordlessForm(deps, ctx, ic)]);
   ctx.type = 'html';
   ctx.body = deps.renderer.render(
     'sign-in',
@@ -29,6 +30,7 @@ export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: Interactio
       email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
       ...(options.error ? { error: options.error } : {}),
       providers,
+      ...(passkey ? { passkey } : {}),
       providerAction: `/interaction/${ic.view.uid}/federation/start`,
     }),
     locale,
@@ -40,13 +42,11 @@ export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: Interactio
  * password, locked account, throttled IP) gets the same page and message.
  */
 export async function submitPassword(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome> {
-  const body = ctx.request.body as Record<string, unknown>;
-  const email = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
-  const password = typeof body.password === 'string' ? body.password : '';
+  const { email, password } = readForm(ctx, signInForm);
   const locale = ctx.state.locale;
   // home realm discovery: an email of a provider's domain (always, if the provider is exclusive) goes there
   if (email.trim() && (await routeSignInForm(deps, ctx, ic, email, password !== ''))) return shown;
-  if (!email.trim() || !password || password.length > MAX_PASSWORD_INPUT) {
+  if (!email.trim() || !password) {
     ctx.status = 400;
     await renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
     return shown;
@@ -77,6 +77,21 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
       lastSecondFactorAt: user.lastSecondFactorAt,
     },
   };
+}
+
+/**
+ * "Sign in with a passkey" (or a passkey picked in the email field's autofill): the passkey is
+ * the whole sign-in. Every failure gets one message, whatever the reason (it names none).
+ */
+export async function submitPasskey(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<StepOutcome> {
+  const form = readForm(ctx, passkeyAnswerForm);
+  const first = form.credential ? await identifyByPasskey(deps, ctx, ic, form.credential) : undefined;
+  if (!first) {
+    ctx.status = 401;
+    await renderSignIn(deps, ctx, ic, { error: deps.renderer.translate('passkey.refused', ctx.state.locale) });
+    return shown;
+  }
+  return { kind: 'identified', first };
 }
 
 /**

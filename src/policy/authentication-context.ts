@@ -1,17 +1,26 @@
 import { FACTOR_KINDS, FACTOR_TYPES, SECOND_FACTOR_METHODS, type FactorType } from './factor-types.ts';
 
 /**
- * What a sign-in proves, in the words tokens use: `acr` (our two levels) and `amr` (RFC 8176).
+ * What a sign-in proves, in the words tokens use: `acr` (our three levels) and `amr` (RFC 8176).
  * Honest by construction: the mfa level and the 'mfa' method appear only when a first factor
- * (password or federated sign-in) and a second factor were both completed in this authentication.
+ * (password or federated sign-in) and a second factor were both completed in this authentication,
+ * or a passkey was used with user verification (the key the device holds, unlocked by the user's
+ * PIN or biometric: two factors in one proof). The phishing-resistant level needs a passkey: its
+ * signature is bound to this site's origin, so a look-alike site can neither use nor relay it.
  */
 export const PWD_ACR = 'urn:latchkey:acr:pwd';
 export const MFA_ACR = 'urn:latchkey:acr:mfa';
-/** for discovery's acr_values_supported: the single-factor level first, then mfa */
-export const ACR_VALUES_SUPPORTED = [PWD_ACR, MFA_ACR] as const;
+export const PHR_ACR = 'urn:latchkey:acr:phr';
+/** for discovery's acr_values_supported: lowest level first */
+export const ACR_VALUES_SUPPORTED = [PWD_ACR, MFA_ACR, PHR_ACR] as const;
 export type Acr = (typeof ACR_VALUES_SUPPORTED)[number];
 
-export const AUTH_METHODS = ['pwd', ...SECOND_FACTOR_METHODS] as const;
+/**
+ * A passkey proof: 'passkey' for a key bound to one device (amr hwk), 'passkey-synced' for one
+ * its platform syncs between the user's devices (amr swk). User verification is always required.
+ */
+export const PASSKEY_METHODS = ['passkey', 'passkey-synced'] as const;
+export const AUTH_METHODS = ['pwd', ...SECOND_FACTOR_METHODS, 'passkey-synced'] as const;
 /**
  * A sign-in through an upstream provider ('fed', RFC 8176), and that provider's own second
  * factor when the tenant counts it (its ID token's amr or acr said so: src/policy/federation.ts).
@@ -28,13 +37,16 @@ const AMR_OF: Readonly<Record<AuthMethod, string | null>> = {
   ...(Object.fromEntries(FACTOR_TYPES.map((t) => [t, FACTOR_KINDS[t].amr])) as Record<FactorType, string>),
   // the upstream's factor has no RFC 8176 value of ours: it shows only as 'mfa' beside 'fed'
   'upstream-mfa': null,
+  'passkey-synced': 'swk',
 };
-const AMR_ORDER = ['pwd', 'fed', 'otp', 'sms', 'tel'];
+/** 'user': a passkey always tests the user's presence (and here verifies the user) */
+const AMR_ORDER = ['pwd', 'fed', 'hwk', 'swk', 'otp', 'sms', 'tel', 'user'];
+const isPasskey = (m: AuthMethod) => (PASSKEY_METHODS as readonly string[]).includes(m);
 const LOCAL_SECOND_FACTORS: readonly AuthMethod[] = SECOND_FACTOR_METHODS;
 
 /** a second factor: a local one, or for a federated sign-in the upstream's own that the tenant counts */
 export function secondFactorCompleted(methods: readonly AuthMethod[]): boolean {
-  return methods.some((m) => LOCAL_SECOND_FACTORS.includes(m)) || (methods.includes('fed') && methods.includes('upstream-mfa'));
+  return methods.some((m) => LOCAL_SECOND_FACTORS.includes(m) || isPasskey(m)) || (methods.includes('fed') && methods.includes('upstream-mfa'));
 }
 
 export interface AuthenticationResult {
@@ -52,8 +64,10 @@ export function authenticationResult(methods: readonly AuthMethod[]): Authentica
   for (const m of methods) {
     if (!Object.hasOwn(AMR_OF, m)) throw new TypeError(`authenticationResult: unknown method ${JSON.stringify(m)}`);
   }
-  const values = new Set(methods.map((m) => AMR_OF[m]));
+  const passkey = methods.some(isPasskey);
+  const values = new Set([...methods.map((m) => AMR_OF[m]), ...(passkey ? ['user'] : [])]);
   const amr = AMR_ORDER.filter((v) => values.has(v));
+  if (passkey) return { acr: PHR_ACR, amr: [...amr, 'mfa'] };
   const firstFactor = methods.includes('pwd') || methods.includes('fed');
   const secondFactor = secondFactorCompleted(methods);
   return firstFactor && secondFactor ? { acr: MFA_ACR, amr: [...amr, 'mfa'] } : { acr: PWD_ACR, amr };
@@ -78,11 +92,17 @@ export interface StepUpRequest {
   reauthentication: boolean;
 }
 
-export type StepUpReason = 'step-up-acr';
+export type StepUpReason = 'step-up-acr' | 'step-up-phr';
 
-/** Why a request demands a second factor (empty: it does not). Unknown acr values are ignored. */
+/**
+ * Why a request demands a second factor (empty: it does not): the mfa acr, or the phishing-resistant
+ * one, which asks for a passkey. Unknown acr values are ignored.
+ */
 export function stepUpReasons(request: StepUpRequest): StepUpReason[] {
-  return request.acrValues.includes(MFA_ACR) || (request.essentialAcr ?? []).includes(MFA_ACR) ? ['step-up-acr'] : [];
+  const asked = [...request.acrValues, ...(request.essentialAcr ?? [])];
+  // a request that accepts the mfa level is satisfied by it, even if it names the higher one too
+  if (asked.includes(MFA_ACR)) return ['step-up-acr'];
+  return asked.includes(PHR_ACR) ? ['step-up-phr'] : [];
 }
 
 export function stepUpRequested(request: StepUpRequest): boolean {
@@ -108,9 +128,12 @@ export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest 
 
 /**
  * Whether an existing session's acr is enough for the request, so no new sign-in is needed.
- * A step-up request (the mfa acr) is satisfied only by a session at the mfa level; freshness
+ * A step-up request is satisfied only by a session at its level or above (mfa: mfa or phr; phr:
+ * phr); freshness
  * (max_age, prompt=login) is oidc-provider's check (auth_time), not this one's.
  */
 export function acrSatisfied(sessionAcr: string | undefined, request: StepUpRequest): boolean {
-  return !stepUpRequested(request) || sessionAcr === MFA_ACR;
+  const reasons = stepUpReasons(request);
+  if (reasons.includes('step-up-phr')) return sessionAcr === PHR_ACR;
+  return reasons.length === 0 || sessionAcr === MFA_ACR || sessionAcr === PHR_ACR;
 }

@@ -12,6 +12,8 @@ export interface SecondFactorInput {
   /** factors the user has confirmed (the caller decides whether a verified email counts as one) */
   userFactors: readonly FactorType[];
   preferred?: FactorType;
+  /** the user's role in the tenant: the tenant may hold some roles to passkeys */
+  role?: string;
   request: StepUpRequest & { ip: string };
   /**
    * The browser's existing session, if any. It never lowers the decision: acr and amr describe
@@ -36,6 +38,8 @@ export type SecondFactorReason =
   | 'outside-allowlist'
   | 'inside-allowlist'
   | 'step-up-acr'
+  | 'step-up-phr'
+  | 'passkey-role'
   | 'reauthentication'
   | 'mode-always'
   | 'mode-optional'
@@ -55,8 +59,8 @@ export type SecondFactorDecision =
 type ModeReason = Extract<SecondFactorReason, 'mode-always' | 'mode-optional' | 'outside-allowlist' | 'inside-allowlist'>;
 type Enrollment = Extract<SecondFactorReason, 'user-enrolled' | 'not-enrolled' | 'factors-disallowed'>;
 
-function usableFactors(policy: TenantPolicy, userFactors: readonly FactorType[], preferred?: FactorType): FactorType[] {
-  const usable = FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f) && userFactors.includes(f));
+function usableFactors(allowed: readonly FactorType[], userFactors: readonly FactorType[], preferred?: FactorType): FactorType[] {
+  const usable = FACTOR_TYPES.filter((f) => allowed.includes(f) && userFactors.includes(f));
   return preferred && usable.includes(preferred) ? [preferred, ...usable.filter((f) => f !== preferred)] : usable;
 }
 
@@ -78,23 +82,46 @@ function modeRule(policy: TenantPolicy, insideAllowlist: boolean, state: Enrollm
   }
 }
 
+/**
+ * Only a passkey will do when the application asked for the phishing-resistant level or the
+ * tenant holds the user's role to passkeys, and the tenant allows passkeys. (A tenant that does
+ * not allow them answers a phishing-resistant request at the mfa level: the ID token's acr says
+ * so, and the application decides.)
+ */
+function passkeyOnly(input: SecondFactorInput, stepUp: readonly string[]): SecondFactorReason | undefined {
+  if (!input.policy.mfa.factors.includes('passkey')) return undefined;
+  if (stepUp.includes('step-up-phr')) return 'step-up-phr';
+  const roles: readonly string[] = input.policy.mfa.passkeyRoles;
+  return input.role !== undefined && roles.includes(input.role) ? 'passkey-role' : undefined;
+}
+
 export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecision {
   const { policy, request } = input;
   const inside = isAllowed(request.ip, parseAllowlist(policy.network.allowlist));
   if (policy.network.strict && !inside) return { action: 'deny', reasons: ['strict-network', 'outside-allowlist'] };
 
-  const usable = usableFactors(policy, input.userFactors, input.preferred);
-  const state = enrollment(input.userFactors, usable);
   const stepUp = stepUpReasons(request);
+  const onlyPasskey = passkeyOnly(input, stepUp);
+  const allowed = onlyPasskey ? policy.mfa.factors.filter((f) => f === 'passkey') : policy.mfa.factors;
+  const usable = usableFactors(allowed, input.userFactors, input.preferred);
+  const state = enrollment(input.userFactors, usable);
   const mode = modeRule(policy, inside, state);
-  const reasons: SecondFactorReason[] = [...stepUp, ...(request.reauthentication ? ['reauthentication' as const] : []), mode.reason, state];
-  const required = stepUp.length > 0 || mode.requires;
+  const reasons: SecondFactorReason[] = [
+    ...stepUp,
+    ...(onlyPasskey === 'passkey-role' ? [onlyPasskey] : []),
+    ...(request.reauthentication ? ['reauthentication' as const] : []),
+    mode.reason,
+    state,
+  ];
+  const required = stepUp.length > 0 || onlyPasskey !== undefined || mode.requires;
 
   if (!required) return { action: 'none', reasons };
   if (usable.length > 0) {
     // only the mode asked, no fresh authentication was asked, and this browser proved a factor recently
-    if (stepUp.length === 0 && !request.reauthentication && input.device?.skip === true) return { action: 'none', reasons: [...reasons, 'remembered-device'] };
+    if (stepUp.length === 0 && !onlyPasskey && !request.reauthentication && input.device?.skip === true) {
+      return { action: 'none', reasons: [...reasons, 'remembered-device'] };
+    }
     return { action: 'challenge', factors: usable, reasons };
   }
-  return { action: 'enroll', factors: FACTOR_TYPES.filter((f) => policy.mfa.factors.includes(f)), reasons };
+  return { action: 'enroll', factors: FACTOR_TYPES.filter((f) => allowed.includes(f)), reasons };
 }

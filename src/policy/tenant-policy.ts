@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { allowlistEntryProblem } from './ip-rules.ts';
 import { isCountryCode } from './country-codes.ts';
-import { FACTOR_TYPES } from './factor-types.ts';
+import { DEFAULT_ALLOWED_FACTORS, FACTOR_TYPES } from './factor-types.ts';
 
 /**
  * A tenant's security policy. Stored as the tenant's overrides; every field has a default,
@@ -13,6 +13,9 @@ export const MFA_MODES = ['always', 'outside-allowlist', 'optional'] as const;
 export type MfaMode = (typeof MFA_MODES)[number];
 // the factor types are listed once, in src/policy/factor-types.ts
 export { FACTOR_TYPES, type FactorType } from './factor-types.ts';
+/** roles a tenant can hold to passkeys (members sign in as the tenant's mode says) */
+export const PASSKEY_ROLES = ['owner', 'admin'] as const;
+export type PasskeyRole = (typeof PASSKEY_ROLES)[number];
 export const DEVICE_BINDINGS = ['browser', 'browser+ip'] as const;
 export type DeviceBinding = (typeof DEVICE_BINDINGS)[number];
 
@@ -65,7 +68,7 @@ export const mfaPolicySchema = z
       .min(1, 'allow at least one factor')
       .max(FACTOR_TYPES.length)
       .refine((f) => new Set(f).size === f.length, 'list each factor once')
-      .default(() => [...FACTOR_TYPES]),
+      .default(() => [...DEFAULT_ALLOWED_FACTORS]),
     emailCodeMinutes: z.number().int().min(1).max(60).default(10),
     /** SMS and voice-callback codes */
     phoneCodeMinutes: z.number().int().min(1).max(30).default(5),
@@ -89,8 +92,17 @@ export const mfaPolicySchema = z
       .refine((c) => new Set(c).size === c.length, 'list each country once')
       .default(() => []),
     recoveryCodeCount: z.number().int().min(5).max(50).default(10),
+    /** the roles whose members sign in with a passkey as their second factor, and enrol one if they have none */
+    passkeyRoles: z
+      .array(z.enum(PASSKEY_ROLES))
+      .refine((r) => new Set(r).size === r.length, 'list each role once')
+      .default(() => []),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.passkeyRoles.length === 0 || m.factors.includes('passkey'), {
+    message: 'passkeyRoles needs passkey among the allowed factors',
+    path: ['passkeyRoles'],
+  });
 
 /** Remembered devices (issue 5 acts on these; defined here so set-policy covers them). */
 export const devicePolicySchema = z

@@ -27,6 +27,8 @@ export interface FixtureOptions {
   clock?: Clock;
   /** rewrites the backend's settings before the server starts (e.g. to reach PostgreSQL through a gate) */
   mapBackendEnv?: (env: Record<string, string>) => Record<string, string>;
+  /** the issuer's host (default 127.0.0.1); passkeys need a name, such as localhost, not an address */
+  issuerHost?: string;
 }
 
 export async function createFixture(kind: BackendKind, options: FixtureOptions = {}): Promise<Fixture> {

@@ -17,9 +17,12 @@ export interface TestServer {
  * Starts Latchkey in this process on a free port, after applying the PostgreSQL migrations
  * in process (the `latchkey migrate` command itself is tested in core/migrations.test.ts).
  */
-export async function startTestServer(backend: Backend, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  backend: Backend,
+  options: { env?: Record<string, string>; clock?: Clock; issuerHost?: string } = {},
+): Promise<TestServer> {
   const port = await freePort();
-  const env = { ...backend.env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, KEYS_RELOAD_INTERVAL: '1', ...options.env };
+  const env = { ...backend.env, PORT: String(port), ISSUER: `http://${options.issuerHost ?? '127.0.0.1'}:${port}`, KEYS_RELOAD_INTERVAL: '1', ...options.env };
   const container = await createContainer(loadSettings(env), options.clock ? { clock: options.clock } : {});
   if (backend.kind === 'postgres') await container.db.migrate();
   let running: RunningServer;

@@ -136,7 +136,9 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       expect(parse('mfa-factors', 'totp, email')).to.deep.equal(['totp', 'email']);
       expect(parse('password-classes', 'digit,symbol')).to.deep.equal(['digit', 'symbol']);
       expect(parse('password-classes', '')).to.deep.equal([]);
-      expect(refusal('mfa-factors', 'totp,fax').message).to.equal('--mfa-factors must be a comma-separated list of totp, email, sms, voice (got "totp,fax")');
+      expect(refusal('mfa-factors', 'totp,fax').message).to.equal(
+        '--mfa-factors must be a comma-separated list of passkey, totp, email, sms, voice (got "totp,fax")',
+      );
       expect(refusal('mfa-factors', 'sms,sms').message).to.include('each value once');
       expect(refusal('mfa-factors', '').message).to.equal('--mfa-factors: allow at least one factor');
     });

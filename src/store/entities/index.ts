@@ -16,6 +16,7 @@ import { TenantWebhookEntity } from './tenant-webhook.ts';
 import { WebhookDeliveryEntity } from './webhook-delivery.ts';
 import { UpstreamProviderEntity } from './upstream-provider.ts';
 import { FederatedIdentityEntity } from './federated-identity.ts';
+import { PasskeyEntity } from './passkey.ts';
 
 export {
   TenantEntity,
@@ -36,6 +37,7 @@ export {
   WebhookDeliveryEntity,
   UpstreamProviderEntity,
   FederatedIdentityEntity,
+  PasskeyEntity,
 };
 export const allEntities = [
   TenantEntity,
@@ -56,4 +58,5 @@ export const allEntities = [
   WebhookDeliveryEntity,
   UpstreamProviderEntity,
   FederatedIdentityEntity,
+  PasskeyEntity,
 ];

@@ -8,6 +8,7 @@ import { BACKENDS } from '../../support/backends.ts';
 
 const MFA = 'urn:latchkey:acr:mfa';
 const PWD = 'urn:latchkey:acr:pwd';
+const PHR = 'urn:latchkey:acr:phr';
 
 for (const kind of BACKENDS) {
   describe(`two-factor: step-up by acr_values and essential acr, freshness by max_age (${kind})`, function () {
@@ -33,7 +34,7 @@ for (const kind of BACKENDS) {
     after(() => disposeFixture(f));
 
     it('lists the acr values in discovery', () => {
-      expect(config.serverMetadata().acr_values_supported).to.deep.equal([PWD, MFA]);
+      expect(config.serverMetadata().acr_values_supported).to.deep.equal([PWD, MFA, PHR]);
     });
 
     it('signs in with the password alone inside the allowlist, and the ID token says so honestly', async () => {

@@ -9,22 +9,28 @@ import {
   stepUpReasons,
   stepUpRequestOf,
   stepUpRequested,
+  secondFactorCompleted,
+  PASSKEY_METHODS,
+  PHR_ACR,
   type AuthMethod,
   type LocalAuthMethod,
   type StepUpRequest,
 } from '../../../src/policy/authentication-context.ts';
 
-const SECOND_FACTORS = AUTH_METHODS.filter((m) => m !== 'pwd');
+type CodeMethod = Exclude<LocalAuthMethod, 'pwd' | 'passkey' | 'passkey-synced'>;
+/** the second factors that prove a code (a passkey is both factors at once: below) */
+const SECOND_FACTORS = AUTH_METHODS.filter((m): m is CodeMethod => m !== 'pwd' && !(PASSKEY_METHODS as readonly string[]).includes(m));
 /** RFC 8176 value of each second factor */
-const AMR: Record<Exclude<LocalAuthMethod, 'pwd'>, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
+const AMR: Record<CodeMethod, string> = { totp: 'otp', email: 'otp', recovery: 'otp', sms: 'sms', voice: 'tel' };
 
 function subsets<T>(items: readonly T[]): T[][] {
   return items.reduce<T[][]>((all, item) => all.concat(all.map((s) => [...s, item])), [[]]);
 }
 
 describe('authentication context (acr / amr)', () => {
-  it('advertises the single-factor level first, then mfa', () => {
-    expect(ACR_VALUES_SUPPORTED).to.deep.equal(['urn:latchkey:acr:pwd', 'urn:latchkey:acr:mfa']);
+  it('advertises the single-factor level first, then mfa, then phishing-resistant', () => {
+    expect(ACR_VALUES_SUPPORTED).to.deep.equal(['urn:latchkey:acr:pwd', 'urn:latchkey:acr:mfa', 'urn:latchkey:acr:phr']);
+    expect(PHR_ACR).to.equal('urn:latchkey:acr:phr');
     expect(PWD_ACR).to.equal('urn:latchkey:acr:pwd');
     expect(MFA_ACR).to.equal('urn:latchkey:acr:mfa');
   });
@@ -53,11 +59,29 @@ describe('authentication context (acr / amr)', () => {
     });
   });
 
-  it('over every combination of methods, mfa appears exactly when a password and a second factor were both completed', () => {
+  describe('passkeys', () => {
+    it('a passkey alone (user verified) is phishing-resistant: amr hwk, user, mfa', () => {
+      expect(authenticationResult(['passkey'])).to.deep.equal({ acr: PHR_ACR, amr: ['hwk', 'user', 'mfa'] });
+    });
+    it('a synced passkey is a software-held key: amr swk', () => {
+      expect(authenticationResult(['passkey-synced'])).to.deep.equal({ acr: PHR_ACR, amr: ['swk', 'user', 'mfa'] });
+    });
+    it('a password and a passkey: pwd, hwk, user, mfa at the phishing-resistant level', () => {
+      expect(authenticationResult(['pwd', 'passkey'])).to.deep.equal({ acr: PHR_ACR, amr: ['pwd', 'hwk', 'user', 'mfa'] });
+      expect(authenticationResult(['fed', 'passkey-synced'])).to.deep.equal({ acr: PHR_ACR, amr: ['fed', 'swk', 'user', 'mfa'] });
+    });
+    it('counts as a second factor once a first one was proven', () => {
+      expect(secondFactorCompleted(['pwd', 'passkey'])).to.equal(true);
+      expect(secondFactorCompleted(['passkey-synced'])).to.equal(true);
+    });
+  });
+
+  it('over every combination of methods, mfa appears exactly when a password and a second factor were both completed, or a passkey', () => {
     for (const methods of subsets(AUTH_METHODS).filter((s) => s.length > 0)) {
       const { acr, amr } = authenticationResult(methods);
-      const honest = methods.includes('pwd') && methods.length > 1;
-      expect(acr, methods.join('+')).to.equal(honest ? MFA_ACR : PWD_ACR);
+      const passkey = methods.some((m) => (PASSKEY_METHODS as readonly string[]).includes(m));
+      const honest = passkey || (methods.includes('pwd') && methods.length > 1);
+      expect(acr, methods.join('+')).to.equal(passkey ? PHR_ACR : honest ? MFA_ACR : PWD_ACR);
       expect(amr.includes('mfa'), methods.join('+')).to.equal(honest);
       expect(amr.includes('pwd'), methods.join('+')).to.equal(methods.includes('pwd'));
       expect(new Set(amr).size).to.equal(amr.length);
@@ -110,13 +134,18 @@ describe('authentication context (acr / amr)', () => {
       ['max_age or prompt=login', { ...plain, reauthentication: true }, []],
       ['acr_values mfa and max_age', { acrValues: [MFA_ACR], reauthentication: true }, ['step-up-acr']],
       ['essential acr mfa and max_age', { acrValues: [], essentialAcr: [MFA_ACR], reauthentication: true }, ['step-up-acr']],
+      ['acr_values phr', { ...plain, acrValues: [PHR_ACR] }, ['step-up-phr']],
+      ['essential acr phr', { ...plain, essentialAcr: [PHR_ACR] }, ['step-up-phr']],
+      // a request that accepts mfa is satisfied by mfa
+      ['acr_values phr or mfa', { ...plain, acrValues: [PHR_ACR, MFA_ACR] }, ['step-up-acr']],
     ];
     for (const [name, request, reasons] of cases) {
       it(`${name}: ${reasons.length ? reasons.join(', ') : 'no step-up'}`, () => {
         expect(stepUpReasons(request)).to.deep.equal(reasons);
         expect(stepUpRequested(request)).to.equal(reasons.length > 0);
-        // only an mfa session satisfies a step-up; any session (or none) satisfies the rest
-        expect(acrSatisfied(MFA_ACR, request)).to.equal(true);
+        // a step-up is satisfied by a session at its level or above; any session (or none) satisfies the rest
+        expect(acrSatisfied(PHR_ACR, request)).to.equal(true);
+        expect(acrSatisfied(MFA_ACR, request)).to.equal(!reasons.includes('step-up-phr'));
         expect(acrSatisfied(PWD_ACR, request)).to.equal(reasons.length === 0);
         expect(acrSatisfied(undefined, request)).to.equal(reasons.length === 0);
         expect(acrSatisfied('urn:example:loa:3', request)).to.equal(reasons.length === 0);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MFA_ACR, PWD_ACR, type StepUpRequest } from '../../../src/policy/authentication-context.ts';
+import { MFA_ACR, PHR_ACR, PWD_ACR, type StepUpRequest } from '../../../src/policy/authentication-context.ts';
 import { decideSecondFactor, type SecondFactorInput } from '../../../src/policy/second-factor.ts';
 import { MFA_MODES, effectivePolicy, type FactorType, type MfaMode, type TenantPolicy } from '../../../src/policy/tenant-policy.ts';
 import { deviceSkipsSecondFactor, type DeviceRecognition } from '../../../src/policy/device-trust.ts';
@@ -334,5 +334,62 @@ describe('decideSecondFactor', () => {
       );
       expect(signIn(policy, { recognised: 'unknown', ip: HOME, lastSecondFactorAt: now - DAY })).to.equal('challenge');
     });
+  });
+});
+
+describe('decideSecondFactor: passkeys', () => {
+  const withPasskeys = (extra: Partial<TenantPolicy['mfa']> = {}) =>
+    effectivePolicy({ mfa: { mode: 'optional', factors: ['passkey', 'totp', 'email'], ...extra }, network: { allowlist: [] } });
+  const plain: StepUpRequest = { acrValues: [], reauthentication: false };
+  const phr: StepUpRequest = { acrValues: [PHR_ACR], reauthentication: false };
+
+  it('a phishing-resistant request asks a user with a passkey for the passkey only', () => {
+    const decision = decide(withPasskeys(), ['totp', 'passkey'], phr, INSIDE);
+    expect(decision).to.deep.equal({ action: 'challenge', factors: ['passkey'], reasons: ['step-up-phr', 'mode-optional', 'user-enrolled'] });
+  });
+
+  it('a phishing-resistant request has a user without a passkey set one up, even when they have another factor', () => {
+    expect(decide(withPasskeys(), ['totp'], phr, INSIDE)).to.deep.equal({
+      action: 'enroll',
+      factors: ['passkey'],
+      reasons: ['step-up-phr', 'mode-optional', 'factors-disallowed'],
+    });
+  });
+
+  it('a phishing-resistant request to a tenant without passkeys is answered at the mfa level with the allowed factors', () => {
+    const policy = effectivePolicy({ mfa: { mode: 'optional', factors: ['totp'] } });
+    expect(decide(policy, ['totp'], phr, INSIDE)).to.deep.equal({
+      action: 'challenge',
+      factors: ['totp'],
+      reasons: ['step-up-phr', 'mode-optional', 'user-enrolled'],
+    });
+  });
+
+  it('a remembered device never spares a phishing-resistant request', () => {
+    expect(decide(withPasskeys(), ['passkey'], phr, INSIDE, { device: { skip: true } }).action).to.equal('challenge');
+  });
+
+  it("holds the tenant's passkey roles to a passkey, whatever the mode and a remembered device", () => {
+    const policy = withPasskeys({ passkeyRoles: ['owner', 'admin'] });
+    expect(decide(policy, ['passkey', 'totp'], plain, INSIDE, { role: 'admin', device: { skip: true } })).to.deep.equal({
+      action: 'challenge',
+      factors: ['passkey'],
+      reasons: ['passkey-role', 'mode-optional', 'user-enrolled'],
+    });
+    expect(decide(policy, ['totp'], plain, INSIDE, { role: 'owner' })).to.deep.equal({
+      action: 'enroll',
+      factors: ['passkey'],
+      reasons: ['passkey-role', 'mode-optional', 'factors-disallowed'],
+    });
+    // a member follows the mode: optional, with a factor of their own, is asked for one of them
+    expect(decide(policy, ['totp'], plain, INSIDE, { role: 'member' })).to.deep.equal({
+      action: 'challenge',
+      factors: ['totp'],
+      reasons: ['mode-optional', 'user-enrolled'],
+    });
+  });
+
+  it('a tenant cannot hold roles to passkeys it does not allow', () => {
+    expect(() => effectivePolicy({ mfa: { factors: ['totp'], passkeyRoles: ['admin'] } })).to.throw('passkeyRoles needs passkey among the allowed factors');
   });
 });

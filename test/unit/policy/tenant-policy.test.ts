@@ -37,6 +37,7 @@ describe('tenant policy: two-factor, devices and network', () => {
       phoneSendsPerPrefixPerHour: 20,
       phoneCountries: [],
       recoveryCodeCount: 10,
+      passkeyRoles: [],
     });
     expect(p.devices).to.deep.equal({ trustDays: 14, recheckDays: 30, binding: 'browser', newDeviceEmail: true });
     expect(p.network).to.deep.equal({ allowlist: [], strict: false });
