@@ -114,7 +114,6 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
       challenges: c.challenges,
       codes,
       counters: c.counters,
-      phoneTransport: () => c.phone.transport,
       passkeys: c.passkeys,
     }),
   };

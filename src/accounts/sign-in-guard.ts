@@ -31,7 +31,7 @@ export interface SignInGuard {
    * The same, for a first factor that is not a password (a passkey): `prove` runs only when the
    * account may be tried now, and its failure counts toward the lock like a wrong password.
    */
-  attemptWith(tenant: Tenant, email: string, prove: () => Promise<PasswordCheck>, context: AttemptContext): Promise<SignInOutcome>;
+  attemptWith(tenant: Tenant, email: string, prove: () => Promise<PasswordCheck>, context: AttemptContext & { method?: string }): Promise<SignInOutcome>;
   /**
    * Right before a step of a sign-in in progress completes it: the account, read afresh, is still
    * active and not locked (under the lockout key of its tenant and email, whatever proved it: a
@@ -59,6 +59,7 @@ export function createSignInGuard(deps: {
     attempt: (tenant, email, password, context) => guard.attemptWith(tenant, email, () => users.verifyPassword(tenant.id, email, password), context),
 
     async attemptWith(tenant, email, prove, context) {
+      const method = context.method;
       const policy = tenant.policy.lockout;
       const key = lockoutKey(tenant.id, email);
       const now = clock.now();
@@ -86,11 +87,16 @@ export function createSignInGuard(deps: {
         const { user } = check;
         await counters.succeeded(key, context.ip);
         if (snapshot.lockedUntil !== undefined) await counters.unlock(key);
-        await audit.record({ ...base, action: 'signin.succeeded', userId: user.id, actor: `user:${user.id}` });
+        await audit.record({ ...base, action: 'signin.succeeded', userId: user.id, actor: `user:${user.id}`, ...(method ? { details: { method } } : {}) });
         return { ok: true, user };
       }
       const known = check.user;
-      await audit.record({ ...base, action: 'signin.failed', ...(known ? { userId: known.id } : {}), details: { attempt: snapshot.userAttempts } });
+      await audit.record({
+        ...base,
+        action: 'signin.failed',
+        ...(known ? { userId: known.id } : {}),
+        details: { attempt: snapshot.userAttempts, ...(method ? { method } : {}) },
+      });
       const lock = decideAfterFailure(policy, snapshot.userAttempts, now);
       if (lock.lockUntil !== undefined) {
         await counters.lock(key, lock.lockUntil);

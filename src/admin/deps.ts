@@ -14,6 +14,9 @@ import type { UserDirectory } from './user-directory.ts';
 import type { LifecycleServices } from '../accounts/lifecycle-services.ts';
 import type { WebhookSettings } from './webhooks/webhook-settings.ts';
 import type { Federation } from '../federation/services.ts';
+import type { Passkeys } from '../factors/passkeys.ts';
+import type { FactorService } from '../accounts/factors.ts';
+import type { Notifications } from '../accounts/notifications.ts';
 
 /** what the admin routes act through */
 export interface AdminDeps {
@@ -35,6 +38,10 @@ export interface AdminDeps {
   webhooks: Pick<WebhookSettings, 'get' | 'put' | 'remove'>;
   /** the tenant's upstream providers, and the callback URL to register at them */
   federation: Pick<Federation, 'providers' | 'callbackUrl'>;
+  /** a user's passkeys: listed and removed (the factor row; its credential goes with it) */
+  passkeys: Pick<Passkeys, 'list'>;
+  factors: Pick<FactorService, 'remove'>;
+  notifications: Pick<Notifications, 'factorRemoved'>;
   clock: Clock;
 }
 

@@ -1,3 +1,4 @@
+import { PASSKEY_METHODS } from '../policy/authentication-context.ts';
 import { createPasskeys, type Passkeys } from '../factors/passkeys.ts';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
@@ -102,7 +103,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const secrets = resolveSecrets(settings);
   const box = createSealedBox(secrets.keyEncryptionKey);
   const db = await openDatabase({ ...(settings.DATABASE_URL ? { databaseUrl: settings.DATABASE_URL } : {}), dataDir: settings.DATA_DIR });
-  const metrics = createMetrics({ argon2: () => argon2Limiter, factorLabels: SECOND_FACTOR_METHODS });
+  const metrics = createMetrics({ argon2: () => argon2Limiter, factorLabels: [...SECOND_FACTOR_METHODS, ...PASSKEY_METHODS] });
   const redis = settings.REDIS_URL ? connectRedis(settings.REDIS_URL, logger, metrics) : undefined;
   const kv = redis ? createRedisOidcStore(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemoryOidcStore(clock);
   const argon2Limiter = createWorkLimiter({

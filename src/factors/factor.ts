@@ -38,8 +38,6 @@ export interface SecondFactor {
   readonly type: SecondFactorMethod;
   /** its RFC 8176 amr and whether it resists phishing (src/policy/factor-types.ts) */
   readonly kind: Pick<FactorKind, 'amr' | 'phishingResistant'>;
-  /** whether this deployment can deliver it at all (a phone factor needs a phone transport) */
-  deliverable(): boolean;
   /** a code factor: issue a code for this scope and send it to the destination (email address or number) */
   issue?(scope: FactorScope, destination: string): Promise<SendOutcome>;
   /** checks a proof of a confirmed factor (or a recovery code), under the factor's attempt limits */

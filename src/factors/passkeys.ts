@@ -23,6 +23,22 @@ const TIMEOUT_MS = CHALLENGE_SECONDS * 1000;
 /** ES256, EdDSA, RS256: what platform authenticators and security keys make */
 const ALGORITHMS = [-7, -8, -257];
 const RESPONSE_MAX = 16_384;
+/**
+ * A credential id as the browser sends it: base64url of at most 1023 bytes (WebAuthn §5.1). Only
+ * such an id is looked up: any other text (a NUL byte, say) never reaches a query.
+ */
+const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1364}$/;
+/** the transports WebAuthn names: the browser's list is kept only as far as it names these (it is handed back to later ceremonies) */
+const TRANSPORTS: readonly string[] = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'];
+const knownTransports = (list: unknown): string[] =>
+  Array.isArray(list) ? [...new Set(list.filter((t): t is string => typeof t === 'string' && TRANSPORTS.includes(t)))] : [];
+/** the name the user gave, as every factor's label: control characters (a NUL byte no database takes) as spaces, at most 64 characters */
+const cleanName = (name: string) =>
+  name
+    .replace(/\p{Cc}/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 64) || 'Passkey';
 
 /** the browser's answer, as the page posts it: JSON of a PublicKeyCredential, bounded */
 const credentialJson = z
@@ -31,7 +47,8 @@ const credentialJson = z
   .transform((text, ctx) => {
     try {
       const value = JSON.parse(text) as unknown;
-      if (typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string') return value as { id: string };
+      const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+      if (typeof id === 'string' && CREDENTIAL_ID.test(id)) return value as { id: string };
     } catch {
       /* reported below */
     }
@@ -58,6 +75,19 @@ export interface PasskeyProven {
   cloneWarning?: false;
 }
 
+/** a passkey as the admin API and the console show it: never its key */
+export interface PasskeyView {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** the key may be synced between the user's devices (RFC 8176 swk), else it is bound to one (hwk) */
+  synced: boolean;
+  backedUp: boolean;
+  transports: string[];
+  aaguid: string;
+}
+
 export type PasskeyFailure = { ok: false; reason: PasskeyRefusal; userId?: string; factorId?: string; cloneWarning?: boolean };
 
 export interface Passkeys {
@@ -68,6 +98,8 @@ export interface Passkeys {
   register(key: string, userId: string, response: unknown, name: string): Promise<PasskeyRegistered | PasskeyFailure>;
   /** options for navigator.credentials.get: the user's passkeys, or any discoverable one (userId undefined) */
   authenticationOptions(key: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** the user's passkeys, oldest first */
+  list(userId: string): Promise<PasskeyView[]>;
   /** the user whose passkey an assertion names (not yet checked): who a passkey sign-in is for */
   ownerOf(response: unknown): Promise<string | undefined>;
   /** checks an assertion against authenticationOptions(key); with userId, only that user's passkeys count */
@@ -145,7 +177,7 @@ export function createPasskeys(deps: { db: Database; kv: OidcKvStore; clock: Clo
             id: factorId,
             user: userId,
             type: 'passkey',
-            label: name,
+            label: cleanName(name),
             secretSealed: null,
             phone: null,
             confirmedAt: now,
@@ -161,7 +193,7 @@ export function createPasskeys(deps: { db: Database; kv: OidcKvStore; clock: Clo
             credentialId: info.credential.id,
             publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
             signCount: info.credential.counter,
-            transports: info.credential.transports ?? [],
+            transports: knownTransports(info.credential.transports),
             backupEligible: info.credentialDeviceType === 'multiDevice',
             backedUp: info.credentialBackedUp,
             aaguid: info.aaguid,
@@ -184,6 +216,23 @@ export function createPasskeys(deps: { db: Database; kv: OidcKvStore; clock: Clo
       });
       await keep(key, options.challenge);
       return options;
+    },
+
+    async list(userId) {
+      const rows = await db.em().find(PasskeyEntity, { user: userId }, { populate: ['factor'], orderBy: { factor: { createdAt: 'asc' } } });
+      return rows.map((row) => {
+        const factor = row.factor as unknown as { id: string; label: string; createdAt: Date; lastUsedAt?: Date | null };
+        return {
+          id: factor.id,
+          name: factor.label,
+          createdAt: factor.createdAt,
+          lastUsedAt: factor.lastUsedAt ?? null,
+          synced: row.backupEligible,
+          backedUp: row.backedUp,
+          transports: row.transports,
+          aaguid: row.aaguid,
+        };
+      });
     },
 
     async ownerOf(response) {

@@ -1,4 +1,4 @@
-import { FACTOR_KINDS, isPhoneFactor, type CodeFactorType, type FactorType, type SecondFactorMethod } from '../policy/factor-types.ts';
+import { FACTOR_KINDS, type CodeFactorType, type FactorType, type SecondFactorMethod } from '../policy/factor-types.ts';
 import type { FactorService } from '../accounts/factors.ts';
 import type { AttemptCounters } from '../store/counters/types.ts';
 import type { CodeChallenges } from './code-challenges.ts';
@@ -12,8 +12,6 @@ export interface SecondFactorDeps {
   challenges: CodeChallenges;
   codes: CodeDelivery;
   counters: AttemptCounters;
-  /** whether SMS and calls can be sent ('none': no Twilio configured) */
-  phoneTransport: () => string;
   passkeys: Passkeys;
 }
 
@@ -32,7 +30,6 @@ function totp(deps: SecondFactorDeps): SecondFactor {
   return {
     type: 'totp',
     kind: FACTOR_KINDS.totp,
-    deliverable: () => true,
     verify: (scope, code) =>
       proven(
         'totp',
@@ -61,7 +58,6 @@ function sentCode(deps: SecondFactorDeps, type: CodeFactorType): SecondFactor {
   return {
     type,
     kind: FACTOR_KINDS[type],
-    deliverable: () => !isPhoneFactor(type) || deps.phoneTransport() !== 'none',
     issue: (scope, destination) =>
       deps.codes.send({
         purpose: scope.purpose,
@@ -94,7 +90,6 @@ function passkey(deps: SecondFactorDeps): SecondFactor {
   return {
     type: 'passkey',
     kind: FACTOR_KINDS.passkey,
-    deliverable: () => true,
     proofOptions: (scope) => deps.passkeys.authenticationOptions(ceremonyKey(scope), scope.user.id) as never,
     enrolOptions: (scope) =>
       deps.passkeys.registrationOptions(
@@ -124,7 +119,6 @@ function recoveryCodes(deps: SecondFactorDeps): SecondFactor {
   return {
     type: 'recovery',
     kind: { amr: 'otp', phishingResistant: false },
-    deliverable: () => true,
     verify: (scope, code) =>
       proven(
         'recovery',

@@ -31,7 +31,10 @@ export async function refusedProof(
   refusal: { reason: VerifyRefusal; attemptsLeft?: number },
   details: Record<string, unknown>,
 ): Promise<string> {
-  const { message, fatal } = refusalMessage(deps, ctx.state.locale, refusal);
+  const refused = refusalMessage(deps, ctx.state.locale, refusal);
+  const { fatal } = refused;
+  // a passkey is no code: its refusal says so (the limits it counts toward are the same)
+  const message = details.factor === 'passkey' && refusal.reason === 'wrong' ? deps.renderer.translate('passkey.refused', ctx.state.locale) : refused.message;
   await auditSignIn(deps, ctx, ic, userId, fatal ? 'mfa.voided' : 'mfa.failed', details);
   if (fatal) {
     await deps.loginState.clear(ic.view.uid);

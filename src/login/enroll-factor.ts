@@ -50,7 +50,11 @@ async function render(
   if (enrolling?.type === 'passkey') {
     const options = await deps.secondFactors.get('passkey').enrolOptions!(factorScope(ctx, ic, at.user, 'enroll'));
     const passkey = newPasskeyForm(deps, locale, { action: `/interaction/${uid}/enroll/passkey`, options, remember: true });
-    ctx.body = deps.renderer.render('enroll-passkey', pageData(ic, { ...base, passkey }), locale);
+    // a browser without passkeys (or a user who would rather not) can set up another allowed type instead
+    const others = enrollable(at)
+      .filter((type) => type !== 'passkey')
+      .map((type) => ({ type, name: t(`factor.${type}`) }));
+    ctx.body = deps.renderer.render('enroll-passkey', pageData(ic, { ...base, passkey, others, startAction: `/interaction/${uid}/enroll/start` }), locale);
     return shown;
   }
   if (enrolling?.type === 'totp') {

@@ -4,7 +4,7 @@ import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { SignInRefused, type FirstFactor, type StepAction, type StepOutcome } from './step-outcome.ts';
 import { decideNextStep, type SignInProgress, type SignInStep } from '../policy/sign-in-steps.ts';
-import { authenticationResult, secondFactorCompleted } from '../policy/authentication-context.ts';
+import { PASSKEY_METHODS, authenticationResult, secondFactorCompleted } from '../policy/authentication-context.ts';
 import { AppError } from '../lib/errors.ts';
 import type { User } from '../accounts/users.ts';
 import { secondFactorDue } from './second-factor-due.ts';
@@ -41,6 +41,7 @@ function nextStep(state: LoginState, account: SignInProgress['account']): SignIn
     linkPending: state.linking !== undefined,
     secondFactor: state.secondFactor,
     secondFactorDone: secondFactorCompleted(state.methods),
+    passkeyDone: state.methods.some((m) => (PASSKEY_METHODS as readonly string[]).includes(m)),
     recoveryCodesPending: state.recoveryCodesPending === true,
     passwordChange: state.changeReason,
   });

@@ -57,7 +57,7 @@ export async function identifyByPasskey(deps: LoginDeps, ctx: Context, ic: Inter
       account = proven.ok ? await deps.users.signInAccount(owner.id) : undefined;
       return account ? { ok: true, user: account } : { ok: false, user: owner };
     },
-    facts,
+    { ...facts, method: 'passkey' },
   );
   if (proven && !proven.ok && proven.cloneWarning) {
     await auditSignIn(deps, ctx, ic, owner.id, 'passkey.clone_warning', { factorId: proven.factorId });

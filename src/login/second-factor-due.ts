@@ -57,6 +57,10 @@ export async function secondFactorDue(deps: LoginDeps, ctx: Context, ic: Interac
     await deps.loginState.clear(ic.view.uid);
     throw new AppError(403, 'error.noDeliverableFactor', 'Your organisation requires a second sign-in step that this service cannot provide');
   }
-  const due: SecondFactorDue = owed ? { action: decision.action, factors: decision.factors } : { action: 'none' };
+  const due: SecondFactorDue = !owed
+    ? { action: 'none' }
+    : decision.action === 'challenge' && decision.thenEnroll
+      ? { action: 'challenge', factors: decision.factors, thenEnroll: decision.thenEnroll }
+      : { action: decision.action, factors: decision.factors };
   return { ...initial, secondFactor: due, knownDevice: first.stepUp ? true : (device?.known ?? false) };
 }

@@ -12,7 +12,12 @@ import { passkeyAnswerForm, signInForm } from './forms.ts';
 import { identifyByPasskey, passwordlessForm } from './passkey-ceremony.ts';
 
 /** the sign-in form: email and password, the upstream providers' buttons */
-export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: InteractionContext, options: { error?: string; email?: string } = {}) {
+export async function renderSignIn(
+  deps: LoginDeps,
+  ctx: Context,
+  ic: InteractionContext,
+  options: { error?: string; email?: string; passkeyRefused?: boolean } = {},
+) {
   const locale = ctx.state.locale;
   const [providers, passkey] = await Promise.all([providerButtons(deps, ctx, ic), passwordlessForm(deps, ctx, ic)]);
   ctx.type = 'html';
@@ -25,7 +30,9 @@ export async function renderSignIn(deps: LoginDeps, ctx: Context, ic: Interactio
       forgotLink: `/interaction/${ic.view.uid}/forgot`,
       csrf: deps.csrf.token(ctx),
       // after a refused password: what to do next, the same list whatever the reason (it names none)
-      failed: ctx.status === 401,
+      failed: ctx.status === 401 && !options.passkeyRefused,
+      // a refused passkey names no field the user typed in
+      fieldError: options.error !== undefined && !options.passkeyRefused,
       otherTenant: ic.view.prompt.reasons.includes(TENANT_MISMATCH_REASON),
       email: options.email ?? (typeof ic.view.params.login_hint === 'string' ? ic.view.params.login_hint : ''),
       ...(options.error ? { error: options.error } : {}),
@@ -88,7 +95,7 @@ export async function submitPasskey(deps: LoginDeps, ctx: Context, ic: Interacti
   const first = form.credential ? await identifyByPasskey(deps, ctx, ic, form.credential) : undefined;
   if (!first) {
     ctx.status = 401;
-    await renderSignIn(deps, ctx, ic, { error: deps.renderer.translate('passkey.refused', ctx.state.locale) });
+    await renderSignIn(deps, ctx, ic, { error: deps.renderer.translate('passkey.refused', ctx.state.locale), passkeyRefused: true });
     return shown;
   }
   return { kind: 'identified', first };

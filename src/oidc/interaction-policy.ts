@@ -39,10 +39,15 @@ export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'find
     ),
   );
   login.checks.add(
-    new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
-      // the step-up rule is src/policy's: a request for the mfa level is satisfied only by a session at it
+    new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', async (ctx: KoaContextWithOIDC) => {
+      // the step-up rule is src/policy's: a request for a level is satisfied only by a session at it or above
       const request = stepUpRequestOf((ctx.oidc.params ?? {}) as Record<string, unknown>);
-      return acrSatisfied(ctx.oidc.acr, request) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      const accountId = ctx.oidc.session?.accountId;
+      // the tenant whose policy the session's user signs in under: does it offer passkeys (the phishing-resistant level)?
+      const user = accountId ? await deps.users.findRecent(accountId) : undefined;
+      const tenant = user ? await deps.tenants.findById(user.tenantId) : undefined;
+      const passkeysOffered = tenant?.policy.mfa.factors.includes('passkey') ?? true;
+      return acrSatisfied(ctx.oidc.acr, request, { passkeysOffered }) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
   return policy;

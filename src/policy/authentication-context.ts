@@ -129,11 +129,12 @@ export function stepUpRequestOf(params: Record<string, unknown>): StepUpRequest 
 /**
  * Whether an existing session's acr is enough for the request, so no new sign-in is needed.
  * A step-up request is satisfied only by a session at its level or above (mfa: mfa or phr; phr:
- * phr); freshness
- * (max_age, prompt=login) is oidc-provider's check (auth_time), not this one's.
+ * phr, or mfa where the tenant offers no passkeys); freshness (max_age, prompt=login) is
+ * oidc-provider's check (auth_time), not this one's.
  */
-export function acrSatisfied(sessionAcr: string | undefined, request: StepUpRequest): boolean {
+export function acrSatisfied(sessionAcr: string | undefined, request: StepUpRequest, tenant: { passkeysOffered: boolean }): boolean {
   const reasons = stepUpReasons(request);
-  if (reasons.includes('step-up-phr')) return sessionAcr === PHR_ACR;
+  // a tenant without passkeys answers the phishing-resistant level at mfa (decideSecondFactor): so does this check
+  if (reasons.includes('step-up-phr') && tenant.passkeysOffered) return sessionAcr === PHR_ACR;
   return reasons.length === 0 || sessionAcr === MFA_ACR || sessionAcr === PHR_ACR;
 }

@@ -50,8 +50,12 @@ export type SecondFactorReason =
 
 export type SecondFactorDecision =
   | { action: 'none'; reasons: SecondFactorReason[] }
-  /** factors the user can use now, the preferred one first */
-  | { action: 'challenge'; factors: FactorType[]; reasons: SecondFactorReason[] }
+  /**
+   * factors the user can use now, the preferred one first; `thenEnroll`: a passkey is asked for
+   * and the user has none, so one of their factors is proven first and a passkey set up after
+   * (the password alone never adds a factor to an account that has one)
+   */
+  | { action: 'challenge'; factors: FactorType[]; thenEnroll?: FactorType[]; reasons: SecondFactorReason[] }
   /** the user has no usable factor: these are the ones the tenant lets them enrol */
   | { action: 'enroll'; factors: FactorType[]; reasons: SecondFactorReason[] }
   | { action: 'deny'; reasons: SecondFactorReason[] };
@@ -116,6 +120,10 @@ export function decideSecondFactor(input: SecondFactorInput): SecondFactorDecisi
   const required = stepUp.length > 0 || onlyPasskey !== undefined || mode.requires;
 
   if (!required) return { action: 'none', reasons };
+  if (usable.length === 0 && onlyPasskey) {
+    const proven = usableFactors(policy.mfa.factors, input.userFactors, input.preferred);
+    if (proven.length > 0) return { action: 'challenge', factors: proven, thenEnroll: ['passkey'], reasons };
+  }
   if (usable.length > 0) {
     // only the mode asked, no fresh authentication was asked, and this browser proved a factor recently
     if (stepUp.length === 0 && !onlyPasskey && !request.reauthentication && input.device?.skip === true) {

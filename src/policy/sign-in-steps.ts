@@ -20,7 +20,11 @@ export type SignInStep =
   | { step: 'finish' };
 
 /** what the sign-in needs of a second factor, decided once right after the first factor (decideSecondFactor) */
-export type SecondFactorDue = { action: 'none' } | { action: 'challenge'; factors: FactorType[] } | { action: 'enroll'; factors: FactorType[] };
+export type SecondFactorDue =
+  | { action: 'none' }
+  /** `thenEnroll`: once a factor is proven, a passkey is set up (the request or the user's role asks for one) */
+  | { action: 'challenge'; factors: FactorType[]; thenEnroll?: FactorType[] }
+  | { action: 'enroll'; factors: FactorType[] };
 
 export interface SignInProgress {
   /** the account as read at this moment: still active, not locked */
@@ -30,6 +34,8 @@ export interface SignInProgress {
   secondFactor: SecondFactorDue;
   /** a second factor (ours, or the upstream's that the tenant counts) was completed in this sign-in */
   secondFactorDone: boolean;
+  /** a passkey was proven or set up in this sign-in */
+  passkeyDone: boolean;
   /** recovery codes were made in this sign-in and are shown once, before it goes on */
   recoveryCodesPending: boolean;
   /** the password must change before the application gets its code */
@@ -43,6 +49,7 @@ export function decideNextStep(progress: SignInProgress): SignInStep {
   if (due.action !== 'none' && !progress.secondFactorDone) {
     return due.action === 'challenge' ? { step: 'second-factor', factors: due.factors } : { step: 'enroll', factors: due.factors };
   }
+  if (due.action === 'challenge' && due.thenEnroll && !progress.passkeyDone) return { step: 'enroll', factors: due.thenEnroll };
   if (progress.recoveryCodesPending) return { step: 'recovery-codes' };
   if (progress.passwordChange) return { step: 'change-password', reason: progress.passwordChange };
   return { step: 'finish' };

@@ -2,6 +2,7 @@ import type { AdminRoute } from '../route.ts';
 import { tenantRoutes } from './tenants.ts';
 import { userRoutes } from './users.ts';
 import { userActionRoutes } from './user-actions.ts';
+import { userPasskeyRoutes } from './user-passkeys.ts';
 import { clientRoutes } from './clients.ts';
 import { auditRoutes } from './audit.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -16,6 +17,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...webhookRoutes,
   ...userRoutes,
   ...userActionRoutes,
+  ...userPasskeyRoutes,
   ...clientRoutes,
   ...providerRoutes,
   ...auditRoutes,

@@ -41,7 +41,12 @@ describe('admin API: no tenant sees or changes another (PostgreSQL + Redis)', ()
   after(() => stopAdminWorld(w));
 
   const pathFor = (template: string, tenant: string, userId: string, clientId: string) =>
-    template.replace('{tenant}', encodeURIComponent(tenant)).replace('{userId}', userId).replace('{clientId}', clientId).replace('{provider}', 'corp');
+    template
+      .replace('{tenant}', encodeURIComponent(tenant))
+      .replace('{userId}', userId)
+      .replace('{clientId}', clientId)
+      .replace('{provider}', 'corp')
+      .replace('{passkeyId}', '00000000-0000-4000-8000-000000000000');
 
   it(`covers every tenant route (${tenantRoutes.length}) with a sample body for each write that takes one`, () => {
     for (const r of tenantRoutes) if (r.body && !r.body.safeParse(undefined).success) expect(BODIES, r.operationId).to.have.property(r.operationId);

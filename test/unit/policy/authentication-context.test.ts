@@ -144,11 +144,15 @@ describe('authentication context (acr / amr)', () => {
         expect(stepUpReasons(request)).to.deep.equal(reasons);
         expect(stepUpRequested(request)).to.equal(reasons.length > 0);
         // a step-up is satisfied by a session at its level or above; any session (or none) satisfies the rest
-        expect(acrSatisfied(PHR_ACR, request)).to.equal(true);
-        expect(acrSatisfied(MFA_ACR, request)).to.equal(!reasons.includes('step-up-phr'));
-        expect(acrSatisfied(PWD_ACR, request)).to.equal(reasons.length === 0);
-        expect(acrSatisfied(undefined, request)).to.equal(reasons.length === 0);
-        expect(acrSatisfied('urn:example:loa:3', request)).to.equal(reasons.length === 0);
+        for (const passkeysOffered of [true, false]) {
+          const tenant = { passkeysOffered };
+          expect(acrSatisfied(PHR_ACR, request, tenant)).to.equal(true);
+          // the phishing-resistant level needs a passkey where the tenant offers them; elsewhere it is answered at mfa
+          expect(acrSatisfied(MFA_ACR, request, tenant)).to.equal(!reasons.includes('step-up-phr') || !passkeysOffered);
+          expect(acrSatisfied(PWD_ACR, request, tenant)).to.equal(reasons.length === 0);
+          expect(acrSatisfied(undefined, request, tenant)).to.equal(reasons.length === 0);
+          expect(acrSatisfied('urn:example:loa:3', request, tenant)).to.equal(reasons.length === 0);
+        }
       });
     }
   });

@@ -348,11 +348,20 @@ describe('decideSecondFactor: passkeys', () => {
     expect(decision).to.deep.equal({ action: 'challenge', factors: ['passkey'], reasons: ['step-up-phr', 'mode-optional', 'user-enrolled'] });
   });
 
-  it('a phishing-resistant request has a user without a passkey set one up, even when they have another factor', () => {
+  it('a phishing-resistant request has a user without a passkey prove a factor of theirs, then set a passkey up', () => {
     expect(decide(withPasskeys(), ['totp'], phr, INSIDE)).to.deep.equal({
+      action: 'challenge',
+      factors: ['totp'],
+      thenEnroll: ['passkey'],
+      reasons: ['step-up-phr', 'mode-optional', 'factors-disallowed'],
+    });
+  });
+
+  it('a phishing-resistant request has a user with no factor at all set a passkey up right away', () => {
+    expect(decide(withPasskeys(), [], phr, INSIDE)).to.deep.equal({
       action: 'enroll',
       factors: ['passkey'],
-      reasons: ['step-up-phr', 'mode-optional', 'factors-disallowed'],
+      reasons: ['step-up-phr', 'mode-optional', 'not-enrolled'],
     });
   });
 
@@ -377,8 +386,9 @@ describe('decideSecondFactor: passkeys', () => {
       reasons: ['passkey-role', 'mode-optional', 'user-enrolled'],
     });
     expect(decide(policy, ['totp'], plain, INSIDE, { role: 'owner' })).to.deep.equal({
-      action: 'enroll',
-      factors: ['passkey'],
+      action: 'challenge',
+      factors: ['totp'],
+      thenEnroll: ['passkey'],
       reasons: ['passkey-role', 'mode-optional', 'factors-disallowed'],
     });
     // a member follows the mode: optional, with a factor of their own, is asked for one of them
