@@ -118,7 +118,7 @@ describe('CLI: tenant set-policy flags and tenant show --json (PostgreSQL)', () 
       [['--allowlist', '10.0.0.0/33'], /^latchkey: --allowlist: "10\.0\.0\.0\/33" is not an IPv4 or IPv6 address or CIDR range/],
       [['--trust-days', '0'], /^latchkey: --trust-days must be a whole number from 1 to 365 \(got "0"\)$/],
       [['--network-strict', 'maybe'], /^latchkey: --network-strict must be true or false/],
-      [['--mfa-factors', 'totp,fax'], /^latchkey: --mfa-factors must be a comma-separated list of totp, email, sms, voice/],
+      [['--mfa-factors', 'totp,fax'], /^latchkey: --mfa-factors must be a comma-separated list of passkey, totp, email, sms, voice/],
       [['--preset', 'nonesuch'], /^latchkey: --preset must be one of ip-allowlist, email-always, optional-passphrase/],
       // valid alone, but the tenant is in strict mode: emptying its allowlist would refuse every sign-in
       [['--allowlist', ''], /^latchkey: policy\.network\.strict: strict mode needs a non-empty allowlist/],

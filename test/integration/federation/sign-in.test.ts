@@ -3,7 +3,10 @@ import * as oidc from 'openid-client';
 import { BACKENDS } from '../../support/backends.ts';
 import { createFixture, disposeFixture, type Fixture } from '../../support/fixture.ts';
 import { freePort } from '../../support/server.ts';
-import { enrollTotpDirectly, post } from '../../support/two-factor.ts';
+import { enrollTotpDirectly, post, recoveryCodesOn } from '../../support/two-factor.ts';
+import { SoftAuthenticator } from '../../support/soft-authenticator.ts';
+import { passkeyForm } from '../../support/passkey-pages.ts';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { Browser } from '../../support/browser.ts';
 import type { UpstreamProvider } from '../../../src/federation/providers.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
@@ -199,6 +202,42 @@ describe('federation: signing in through an upstream OpenID Connect provider', f
           expect(next.html).to.include('/enroll/start');
         } finally {
           await d.f.server.container.tenants.updatePolicy(d.tenantId, { mfa: { mode: 'optional' } });
+        }
+      });
+
+      it("lets a federated user set up a passkey as the tenant's second factor and prove it: acr phr, amr fed hwk user mfa", async () => {
+        const erin = { email: 'erin@corp.example', password: 'upstream erin passphrase 2024' };
+        const upTenant = await up.server.container.tenants.getByName(up.tenant);
+        if (!(await up.server.container.users.findByEmail(upTenant.id, erin.email))) {
+          await up.server.container.users.create({ tenantId: upTenant.id, email: erin.email, password: erin.password });
+        }
+        await d.f.server.container.tenants.updatePolicy(d.tenantId, { mfa: { mode: 'always', factors: ['passkey', 'totp'] } });
+        const origin = new URL(d.f.server.url).origin;
+        const authenticator = new SoftAuthenticator();
+        try {
+          // the first sign-in provisions erin, who has no factor: she sets a passkey up
+          const j = await begin(d);
+          const { page: back } = await signInUpstream((await press(j, corp)).url, erin);
+          let page = await returnTo(j, back.url);
+          expect(page.status).to.equal(200);
+          page = await post(j.browser, page, '/enroll/start', { type: 'passkey' });
+          const created = authenticator.create(passkeyForm<PublicKeyCredentialCreationOptionsJSON>(page.html, '/enroll/passkey').options, origin);
+          page = await post(j.browser, page, '/enroll/passkey', { credential: JSON.stringify(created), name: 'Erin’s phone' });
+          expect(recoveryCodesOn(page.html)).to.have.length(10);
+          j.page = await post(j.browser, page, '/continue');
+          const first = (await tokensOf(d, j)).claims()!;
+          expect([first.acr, first.amr]).to.deep.equal(['urn:latchkey:acr:phr', ['fed', 'hwk', 'user', 'mfa']]);
+
+          // the next sign-in asks the passkey after the upstream
+          const again = await begin(d);
+          const { page: back2 } = await signInUpstream((await press(again, corp)).url, erin);
+          const asked = await returnTo(again, back2.url);
+          const proof = authenticator.get(passkeyForm(asked.html, '/mfa/passkey').options, origin);
+          again.page = await post(again.browser, asked, '/mfa/passkey', { credential: JSON.stringify(proof) });
+          const second = (await tokensOf(d, again)).claims()!;
+          expect([second.acr, second.amr]).to.deep.equal(['urn:latchkey:acr:phr', ['fed', 'hwk', 'user', 'mfa']]);
+        } finally {
+          await d.f.server.container.tenants.updatePolicy(d.tenantId, { mfa: { mode: 'optional', factors: ['totp', 'email', 'sms', 'voice'] } });
         }
       });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { startFixture, disposeFixture, movableClock, type Fixture } from '../../support/fixture.ts';
 import { createClient, createTenant, createUser, setPolicy } from '../../support/accounts.ts';
 import { type Browser, findForm } from '../../support/browser.ts';
@@ -8,6 +8,7 @@ import { discover, type RegisteredTestClient } from '../../support/relying-party
 import { alertText, type Page } from '../../support/sign-in-pages.ts';
 import { enrollTotpDirectly, finishFlow, noticeText, post, recoveryCodesOn, startFlow, textOf } from '../../support/two-factor.ts';
 import { waitForMail } from '../../support/outbox.ts';
+import { passkeyForm, unescapeAttribute } from '../../support/passkey-pages.ts';
 import { SoftAuthenticator } from '../../support/soft-authenticator.ts';
 import { totpCodeAt } from '../../../src/factors/totp.ts';
 import { PasskeyEntity } from '../../../src/store/entities/index.ts';
@@ -28,41 +29,6 @@ const ADDED = 'A two-step verification method was added';
 const REMOVED = 'A two-step verification method was removed';
 const FORM_HEADING = '<h1>The form could not be read</h1>';
 const PASSWORD = 'a long enough passphrase for tests';
-
-/** an attribute's value as the template escaped it */
-function unescapeAttribute(value: string): string {
-  return value
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;/g, "'")
-    .replace(/&#x3D;/g, '=')
-    .replace(/&#x60;/g, '`')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-interface PasskeyFormOnPage<O> {
-  action: string;
-  ceremony: string;
-  autofill: boolean;
-  options: O;
-}
-
-/** the passkey form (views/partials/passkey-form.hbs) whose action contains `actionPart`, with the options it hands the browser */
-function passkeyForm<O = PublicKeyCredentialRequestOptionsJSON>(html: string, actionPart: string): PasskeyFormOnPage<O> {
-  for (const [, attrs = ''] of html.matchAll(/<form\b([^>]*)>/g)) {
-    if (!attrs.includes('class="passkey-form"')) continue;
-    const action = unescapeAttribute(/action="([^"]*)"/.exec(attrs)?.[1] ?? '');
-    if (!action.includes(actionPart)) continue;
-    return {
-      action,
-      ceremony: /data-passkey="([^"]*)"/.exec(attrs)?.[1] ?? '',
-      autofill: attrs.includes('data-passkey-autofill="true"'),
-      options: JSON.parse(unescapeAttribute(/data-passkey-options="([^"]*)"/.exec(attrs)?.[1] ?? '')) as O,
-    };
-  }
-  throw new Error(`no passkey form with action containing ${actionPart} in:\n${html.slice(0, 2000)}`);
-}
 
 const hasPasskeyForm = (html: string) => html.includes('class="passkey-form"');
 
@@ -618,6 +584,26 @@ for (const kind of BACKENDS) {
       const { claims } = await finishFlow(plainConfig, client, flow, done);
       expect(claims.acr).to.equal(MFA);
       expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+    });
+
+    it("refuses a passkey sign-in from outside a strict tenant's network, like a password: the passkey does not bypass the IP policy", async () => {
+      const office = `${f.tenant}-office`;
+      await createTenant(f, { name: office });
+      // this test's client is 127.0.0.1 / ::1: outside the office range
+      await setPolicy(f, { mfa: { mode: 'optional', factors: ['passkey', 'totp'] }, network: { allowlist: ['203.0.113.0/24'], strict: true } }, office);
+      const authenticator = new SoftAuthenticator();
+      const user = await newUser({ tenant: office, passkey: authenticator });
+      const own = await createClient(f, { tenant: office, name: 'Office app', redirectUris: [f.client.redirectUri], grants: ['authorization_code'] });
+      const client = { clientId: own.clientId, clientSecret: String(own.clientSecret), redirectUri: f.client.redirectUri };
+      const flow = await signInPage(await discover(f.server.url, client), client);
+      const since = clock.now();
+      const page = await post(flow.browser, flow.page, '/passkey', {
+        credential: JSON.stringify(authenticator.get(passkeyForm(flow.page.html, '/passkey').options, origin)),
+      });
+      expect(errorPage(page)).to.deep.equal({ status: 403, heading: 'Sign-in is not allowed from this network', code: 'error.network' });
+      const officeId = (await f.server.container.tenants.getByName(office)).id;
+      const denied = (await auditSince(since, { tenant: officeId, userId: user.id })).filter((row) => row.action === 'signin.denied_network');
+      expect(denied).to.have.length(1);
     });
 
     it("challenges an admin (a role the tenant holds to passkeys) for a passkey only, a member for any of the user's factors", async () => {
