@@ -38,6 +38,7 @@ import { createAccountSettings } from './accounts/account-settings.ts';
 import { createAccountNotices } from './accounts/account-notices.ts';
 import { createLinkPagesRouter, LINK_PAGE_PREFIXES } from './console/link-pages.ts';
 import { ADMIN_PREFIX, createAdminRouter } from './admin/router.ts';
+import { createNotMeRouter, NOT_ME_PREFIX } from './console/not-me-page.ts';
 
 export interface LatchkeyApp {
   app: Koa;
@@ -150,6 +151,8 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
   // the links of invitation and email-change emails: one router, answering under both prefixes
   const linkPages = createLinkPagesRouter({ ...loginDeps, invitations: c.invitations, emailChanges: c.emailChanges }, { bodyLimitKb: settings.BODY_LIMIT_KB });
   for (const prefix of LINK_PAGE_PREFIXES) routers[prefix] = linkPages;
+  // the "This wasn't me" link of security notices
+  routers[NOT_ME_PREFIX] = createNotMeRouter({ renderer, csrf, notMeReports: c.notMeReports }, { bodyLimitKb: settings.BODY_LIMIT_KB });
   routers[ADMIN_PREFIX] = createAdminRouter(c, { bodyLimitKb: settings.BODY_LIMIT_KB });
   const security = createSecurityRouter(settings, c.issuer, renderer, () => c.clock.now());
   routers['/.well-known/security.txt'] = security;

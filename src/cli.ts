@@ -10,6 +10,7 @@ import { checkPolicyArgs, policyFlagUsage, readPolicyArgs, renderPolicy } from '
 import { policyFlagOptions } from './cli/policy-flags.ts';
 import { apiTokenInputSchema, type ApiTokenInput } from './admin/api-tokens.ts';
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './cli/lifecycle-commands.ts';
+import { resetFactors } from './accounts/factor-reset.ts';
 import { PROVIDER_COMMANDS, PROVIDER_USAGE } from './cli/provider-commands.ts';
 import { checkLogoUrl } from './accounts/tenants.ts';
 import { changes } from './admin/changes.ts';
@@ -28,9 +29,11 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
               [--initiate-login-uri URI]  (https, or http://localhost: where a user's start page sends them)
               [--resource URI=SCOPE[ SCOPE...] ...]
-  user reset-password --tenant NAME --email EMAIL   next sign-in must change the password; a reset link is emailed now
+  user reset-password --tenant NAME --email EMAIL   the password is compromised: it no longer signs in, everything the user holds ends, a reset link is emailed now
   user unlock --tenant NAME --email EMAIL           ends a lockout at once
   user revoke-devices --tenant NAME --email EMAIL   forgets every remembered device: the next sign-in asks the second factor
+  user reset-factors --tenant NAME --email EMAIL    removes every second factor, recovery code and remembered device (a lost
+              phone or key) and emails the user; the next sign-in sets up a factor again under the tenant's policy
   tenant set-policy --name NAME [--preset NAME|FILE.json] [--policy JSON] [POLICY FLAGS]
               merges into the tenant's policy: the preset, then the JSON (e.g. '{"password":{"maxAgeDays":90}}'),
               then the flags; settings not named keep their values; nothing is stored if any value is refused
@@ -61,6 +64,21 @@ const one = (v: unknown, name: string): string => {
   return v;
 };
 const many = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+
+/** the options of a command about one user, checked before anything starts */
+const USER_OPTIONS = { tenant: { type: 'string' }, email: { type: 'string' } } as const;
+const checkUserOptions = (v: Values) => {
+  one(v.tenant, 'tenant');
+  one(v.email, 'email');
+};
+
+/** the tenant and the user a command names, or a 404 */
+async function userOf(c: Container, v: Values) {
+  const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
+  const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
+  if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+  return { tenant, user };
+}
 
 const commands: Record<
   string,
@@ -175,11 +193,9 @@ const commands: Record<
   'user reset-password': {
     options: { tenant: { type: 'string' }, email: { type: 'string' } },
     run: async (c, v) => {
-      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
-      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
-      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      const { tenant, user } = await userOf(c, v);
       await c.recovery.force(tenant, user, 'cli');
-      return { user: { id: user.id, email: user.email }, must_change_password: true, reset_link_sent: true };
+      return { user: { id: user.id, email: user.email }, reset_required: true, reset_link_sent: true };
     },
   },
   'user unlock': {
@@ -192,18 +208,22 @@ const commands: Record<
     },
   },
   'user revoke-devices': {
-    options: { tenant: { type: 'string' }, email: { type: 'string' } },
-    check: (v) => {
-      one(v.tenant, 'tenant');
-      one(v.email, 'email');
-    },
+    options: USER_OPTIONS,
+    check: checkUserOptions,
     run: async (c, v) => {
-      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
-      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
-      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      const { tenant, user } = await userOf(c, v);
       const revoked = await c.devices.revokeAll(user.id);
       await c.audit.record({ action: 'devices.revoked_all', tenantId: tenant.id, userId: user.id, actor: 'cli', details: { count: revoked } });
       return { user: { id: user.id, email: user.email }, revoked };
+    },
+  },
+  'user reset-factors': {
+    options: USER_OPTIONS,
+    check: checkUserOptions,
+    run: async (c, v) => {
+      const { user } = await userOf(c, v);
+      const removed = await resetFactors(c, user, { actor: 'cli' });
+      return { user: { id: user.id, email: user.email }, factors: removed.factors, recovery_codes: removed.recoveryCodes, devices: removed.devices };
     },
   },
   'tenant set-policy': {
@@ -251,9 +271,7 @@ const commands: Record<
       tokenInput(v);
     },
     run: async (c, v) => {
-      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
-      const user = await c.users.findByEmail(tenant.id, one(v.email, 'email'));
-      if (!user) throw new AppError(404, 'user.not_found', `No user ${String(v.email)} in tenant ${tenant.name}`);
+      const { user } = await userOf(c, v);
       const { token, apiToken } = await c.apiTokens.create(user.id, tokenInput(v), 'cli');
       return { token, api_token: { id: apiToken.id, name: apiToken.name, scopes: apiToken.scopes, expires_at: apiToken.expiresAt.toISOString() } };
     },

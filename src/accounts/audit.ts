@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = [
   'password.reset_completed',
   'password.reset_forced',
   'password.reset_limited',
+  /** the user confirmed a security notice's "This wasn't me" link (details.notice): the account now awaits its password reset */
+  'account.reported_not_me',
   'sessions.ended',
   'signin.denied_network',
   'signin.refused_no_factor',
@@ -27,8 +29,14 @@ export const AUDIT_ACTIONS = [
   'mfa.voided',
   'factor.added',
   'factor.removed',
+  /** an administrator removed every factor, recovery code and remembered device of a user */
+  'factors.reset',
   /** a passkey's signature counter went back: a copy of the key may exist; the proof was refused */
   'passkey.clone_warning',
+  /** an account awaiting its password reset was proven by a password, a passkey or an upstream provider: refused */
+  'signin.refused_reset_required',
+  /** the password was declared compromised: it signs nothing in until the emailed link sets a new one */
+  'password.reset_required',
   'factor.phone_refused',
   'recovery_codes.generated',
   'recovery_code.used',

@@ -87,7 +87,7 @@ export function createEmailChangeService(deps: {
         return { user: moved, pending: false, expiresAt };
       }
       const hours = tenant.policy.lifecycle.invitationHours;
-      const { token, expiresAt } = await links.issue(user.id, 'email_change', hours * 60, newEmail);
+      const { token, expiresAt } = await links.issue(user.id, 'email_change', hours * 60, { newEmail });
       await deps.mail.emailChange({ email: newEmail, firstName: user.firstName }, { tenant: tenant.displayName, link: linkFor(token), hours });
       await audit.record({
         ...base,

@@ -58,8 +58,11 @@ export interface FactorService {
   confirm(userId: string, factorId: string): Promise<Factor>;
   remove(userId: string, factorId: string): Promise<void>;
   setPreferred(userId: string, factorId: string): Promise<void>;
-  /** every factor and recovery code of the user (admin reset) */
-  removeAll(userId: string): Promise<void>;
+  /**
+   * Every factor (a passkey's credential goes with its factor) and every recovery code of the
+   * user; counts the confirmed factors and the unused codes, the ones that worked until now.
+   */
+  removeAll(userId: string): Promise<{ factors: number; recoveryCodes: number }>;
   readonly recoveryCodes: RecoveryCodes;
 }
 
@@ -272,10 +275,13 @@ export function createFactorService(deps: { db: Database; box: SealedBox; clock:
     },
 
     async removeAll(userId) {
-      if (!isId(userId)) return;
-      await db.em().transactional(async (em) => {
-        await em.nativeDelete(MfaFactorEntity, { user: userId });
-        await em.nativeDelete(RecoveryCodeEntity, { user: userId });
+      if (!isId(userId)) return { factors: 0, recoveryCodes: 0 };
+      return db.em().transactional(async (em) => {
+        await em.nativeDelete(MfaFactorEntity, { user: userId, confirmedAt: null });
+        const factors = await em.nativeDelete(MfaFactorEntity, { user: userId });
+        await em.nativeDelete(RecoveryCodeEntity, { user: userId, usedAt: { $ne: null } });
+        const recoveryCodes = await em.nativeDelete(RecoveryCodeEntity, { user: userId });
+        return { factors, recoveryCodes };
       });
     },
 

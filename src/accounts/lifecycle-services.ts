@@ -13,6 +13,8 @@ import { createInvitationService, type InvitationService } from './invitations.t
 import { createLifecycleService, type LifecycleService } from './lifecycle.ts';
 import { createEmailChangeService, type EmailChangeService } from './email-change.ts';
 import { createProfileService, type ProfileService } from './profile.ts';
+import { createDeadlineWarnings } from './deadline-warnings.ts';
+import type { NotMeLinks } from './not-me-links.ts';
 
 /** The account lifecycle: invitations, deactivation and the inactivity job, email changes, names and roles. */
 export interface LifecycleServices {
@@ -34,15 +36,18 @@ export function createLifecycleServices(deps: {
   mailer: Mailer;
   composer: EmailComposer;
   audit: AuditLog;
+  /** the "This wasn't me" link of the email-changed notice */
+  notMe: NotMeLinks;
 }): LifecycleServices {
   const { db, clock, logger, issuer, tenants, audit } = deps;
   const links = createVerificationLinks({ db, clock });
-  const mail = createLifecycleMail({ mailer: deps.mailer, composer: deps.composer });
+  const mail = createLifecycleMail({ mailer: deps.mailer, composer: deps.composer, notMe: deps.notMe });
+  const warnings = createDeadlineWarnings({ db, logger, issuer, mailer: deps.mailer, composer: deps.composer });
   const invitations = createInvitationService({ db, clock, issuer, tenants, passwords: deps.passwords, links, mail, audit });
   return {
     verificationLinks: links,
     invitations,
-    lifecycle: createLifecycleService({ db, clock, logger, tenants, userSessions: deps.userSessions, invitations, audit }),
+    lifecycle: createLifecycleService({ db, clock, logger, tenants, userSessions: deps.userSessions, invitations, audit, warnings }),
     emailChanges: createEmailChangeService({ db, issuer, logger, tenants, links, mail, invitations, audit }),
     profiles: createProfileService({ db, audit }),
   };

@@ -11,6 +11,7 @@ import { toUser, type User } from './users.ts';
 import type { UserSessions } from './user-sessions.ts';
 import type { InvitationService } from './invitations.ts';
 import { assertAnotherOwner, auditFacts, loadUser, type ActorFacts } from './account-admin.ts';
+import type { DeadlineWarnings } from './deadline-warnings.ts';
 
 export interface Ended {
   sessions: number;
@@ -20,9 +21,16 @@ export interface Ended {
 
 export interface InactivityReport {
   ranAt: Date;
-  /** every tenant, in name order; inactivityDays 0 means the tenant has the job switched off */
-  tenants: { tenantId: string; tenantName: string; inactivityDays: number; deactivated: number }[];
+  /**
+   * every tenant, in name order; inactivityDays 0 means the tenant has the job switched off;
+   * expiryWarnings and inactivityWarnings count the warnings this run sent
+   */
+  tenants: { tenantId: string; tenantName: string; inactivityDays: number; deactivated: number; expiryWarnings: number; inactivityWarnings: number }[];
   deactivated: number;
+  /** users warned that their password expires soon (password.expiryWarningDays) */
+  expiryWarnings: number;
+  /** users warned that they will be deactivated soon (lifecycle.inactivityWarningDays) */
+  inactivityWarnings: number;
 }
 
 export interface LifecycleService {
@@ -41,7 +49,8 @@ export interface LifecycleService {
   /**
    * Deactivates (actor 'system', reason 'inactivity') the active users of each tenant whose last
    * sign-in, or creation when they never signed in, is older than the tenant's
-   * lifecycle.inactivityDays (0: off). `now` defaults to the clock.
+   * lifecycle.inactivityDays (0: off), then sends the warnings now due (DeadlineWarnings: a
+   * password about to expire, a deactivation coming), each at most once. `now` defaults to the clock.
    */
   runInactivityJob(input?: { now?: number }): Promise<InactivityReport>;
 }
@@ -57,6 +66,7 @@ export function createLifecycleService(deps: {
   userSessions: UserSessions;
   invitations: InvitationService;
   audit: AuditLog;
+  warnings: DeadlineWarnings;
 }): LifecycleService {
   const { db, audit } = deps;
 
@@ -120,15 +130,30 @@ export function createLifecycleService(deps: {
     async runInactivityJob(input = {}) {
       const now = input.now ?? deps.clock.now();
       const tenants = await db.em().find(TenantEntity, {}, { orderBy: { name: 'asc' } });
-      const report: InactivityReport = { ranAt: new Date(now), tenants: [], deactivated: 0 };
+      const report: InactivityReport = { ranAt: new Date(now), tenants: [], deactivated: 0, expiryWarnings: 0, inactivityWarnings: 0 };
+      await deps.warnings.prune(now);
       for (const tenant of tenants) {
-        const days = effectivePolicy(tenant.policy).lifecycle.inactivityDays;
+        const policy = effectivePolicy(tenant.policy);
+        const days = policy.lifecycle.inactivityDays;
         let count = 0;
         if (days > 0) count = await deactivateStale(tenant.id, new Date(now - days * DAY_MS), days);
-        report.tenants.push({ tenantId: tenant.id, tenantName: tenant.name, inactivityDays: days, deactivated: count });
+        const warned = { id: tenant.id, name: tenant.name, displayName: tenant.displayName, policy };
+        const inactivityWarnings = await deps.warnings.inactivity(warned, now);
+        const expiryWarnings = await deps.warnings.passwordExpiry(warned, now);
+        report.tenants.push({ tenantId: tenant.id, tenantName: tenant.name, inactivityDays: days, deactivated: count, expiryWarnings, inactivityWarnings });
         report.deactivated += count;
+        report.expiryWarnings += expiryWarnings;
+        report.inactivityWarnings += inactivityWarnings;
       }
-      deps.logger.info({ deactivated: report.deactivated, tenants: report.tenants.length }, 'inactivity job done');
+      deps.logger.info(
+        {
+          deactivated: report.deactivated,
+          expiryWarnings: report.expiryWarnings,
+          inactivityWarnings: report.inactivityWarnings,
+          tenants: report.tenants.length,
+        },
+        'inactivity job done',
+      );
       return report;
     },
   };

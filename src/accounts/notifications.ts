@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Regional } from '../lib/date-format.ts';
 import { resolveEmailLocale } from '../lib/locale-match.ts';
 import type { FactorType } from '../policy/tenant-policy.ts';
+import type { NotMeLinks, NotMeNotice } from './not-me-links.ts';
 
 /** The part of the view renderer that composes emails (src/http/views.ts implements it). */
 export interface EmailComposer {
@@ -19,6 +20,11 @@ export interface Recipient extends Regional {
   requestLocale?: string;
 }
 
+/** a user as the recipient of a security notice, which carries a "This wasn't me" link for them */
+export interface UserRecipient extends Recipient {
+  id: string;
+}
+
 /**
  * Sends one of views/emails to the recipient in their email language (else their language,
  * else the request's, else English), with dates in their zone and formats.
@@ -31,30 +37,39 @@ export async function sendEmail(deps: { mailer: Mailer; composer: EmailComposer 
 
 export interface Notifications {
   passwordReset(to: Recipient, link: string, minutes: number): Promise<void>;
-  accountLocked(to: Recipient, minutes: number, resetLink: string): Promise<void>;
-  passwordChanged(to: Recipient): Promise<void>;
+  accountLocked(to: UserRecipient, minutes: number, resetLink: string): Promise<void>;
+  passwordChanged(to: UserRecipient): Promise<void>;
   signInCode(to: Recipient, code: string, minutes: number): Promise<void>;
   /** the email names the factor in the recipient's email language */
-  factorAdded(to: Recipient, factor: FactorType): Promise<void>;
-  factorRemoved(to: Recipient, factor: FactorType): Promise<void>;
+  factorAdded(to: UserRecipient, factor: FactorType): Promise<void>;
+  factorRemoved(to: UserRecipient, factor: FactorType): Promise<void>;
+  /** an administrator removed every factor, the recovery codes and the remembered devices */
+  factorsReset(to: Recipient): Promise<void>;
   recoveryCodesRegenerated(to: Recipient): Promise<void>;
   recoveryCodeUsed(to: Recipient, remaining: number): Promise<void>;
   /** `when` is formatted in the recipient's zone and formats */
-  newDeviceSignIn(to: Recipient, sign: { when: Date; ip: string; browser: string; os: string; tenant: string }): Promise<void>;
+  newDeviceSignIn(to: UserRecipient, sign: { when: Date; ip: string; browser: string; os: string; tenant: string }): Promise<void>;
 }
 
-export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger }): Notifications {
+/**
+ * The security notices (new device, lock, password changed, factor added or removed) each carry
+ * a "This wasn't me" link of their own (NotMeLinks).
+ */
+export function createNotifications(deps: { mailer: Mailer; composer: EmailComposer; logger: Logger; notMe: NotMeLinks }): Notifications {
   const send = (to: Recipient, template: string, data: Record<string, unknown>) => sendEmail(deps, to, template, data);
+  const notice = async (to: UserRecipient, template: NotMeNotice, data: Record<string, unknown>) =>
+    send(to, template, { ...data, notMeLink: await deps.notMe.linkFor(to.id, template) });
   return {
     passwordReset: (to, link, minutes) => send(to, 'password-reset', { link, minutes }),
-    accountLocked: (to, minutes, link) => send(to, 'account-locked', { minutes, link }),
-    passwordChanged: (to) => send(to, 'password-changed', {}),
+    accountLocked: (to, minutes, link) => notice(to, 'account-locked', { minutes, link }),
+    passwordChanged: (to) => notice(to, 'password-changed', {}),
     signInCode: (to, code, minutes) => send(to, 'sign-in-code', { code, minutes }),
-    factorAdded: (to, factor) => send(to, 'factor-added', { factorKey: `factor.${factor}` }),
-    factorRemoved: (to, factor) => send(to, 'factor-removed', { factorKey: `factor.${factor}` }),
+    factorAdded: (to, factor) => notice(to, 'factor-added', { factorKey: `factor.${factor}` }),
+    factorRemoved: (to, factor) => notice(to, 'factor-removed', { factorKey: `factor.${factor}` }),
+    factorsReset: (to) => send(to, 'factors-reset', {}),
     recoveryCodesRegenerated: (to) => send(to, 'recovery-codes', {}),
     recoveryCodeUsed: (to, remaining) => send(to, 'recovery-code-used', { remaining }),
-    newDeviceSignIn: (to, sign) => send(to, 'new-device', sign),
+    newDeviceSignIn: (to, sign) => notice(to, 'new-device', sign),
   };
 }
 

@@ -14,8 +14,13 @@ export interface PasswordRecovery {
    * user with none set)
    */
   request(tenant: Tenant, email: string, context: { ip?: string; userAgent?: string; locale?: string }): Promise<void>;
-  /** admin/CLI: the next sign-in must change the password, and a link is sent now */
-  force(tenant: Tenant, user: User, actor: string): Promise<void>;
+  /**
+   * admin/CLI: the password is compromised. It signs nothing in from now on (nor does a passkey or
+   * an upstream provider), every session, refresh token, remembered device and API token of the
+   * user ends, and a reset link is sent now: only that link (a new one from forgot-password, or
+   * an admin's next reset) restores access.
+   */
+  force(tenant: Tenant, user: User, actor: string, facts?: { ip?: string; userAgent?: string }): Promise<void>;
   notifyLocked(tenant: Tenant, user: User, lockMinutes: number): Promise<void>;
   linkFor(token: string): string;
 }
@@ -28,7 +33,8 @@ export function createPasswordRecovery(deps: {
   audit: AuditLog;
   logger: Logger;
   limits: ResetRequestLimits;
-  forceChange(userId: string): Promise<void>;
+  /** puts the account in the reset-required state and ends everything it holds */
+  requireReset(userId: string, actor: string): Promise<void>;
 }): PasswordRecovery {
   const linkFor = (token: string) => `${deps.issuer}/password/reset/${token}`;
   /** issued and sent in the background for anonymous requests (timing tells nothing); awaited for admins */
@@ -61,9 +67,17 @@ export function createPasswordRecovery(deps: {
       await deps.audit.record({ ...facts, action: 'password.reset_requested' });
       if (user?.status === 'active') await sendLink(tenant, user, false, context.locale);
     },
-    async force(tenant, user, actor) {
-      await deps.forceChange(user.id);
-      await deps.audit.record({ tenantId: tenant.id, userId: user.id, action: 'password.reset_forced', actor });
+    async force(tenant, user, actor, facts = {}) {
+      await deps.requireReset(user.id, actor);
+      await deps.audit.record({
+        tenantId: tenant.id,
+        userId: user.id,
+        action: 'password.reset_forced',
+        actor,
+        ...(facts.ip ? { ip: facts.ip } : {}),
+        ...(facts.userAgent ? { userAgent: facts.userAgent } : {}),
+        details: { resetRequired: true },
+      });
       await sendLink(tenant, user, true);
     },
     async notifyLocked(tenant, user, lockMinutes) {

@@ -26,6 +26,8 @@ export interface PasswordService {
   /** why this sign-in must change the password, if it must (from what the password check loaded) */
   changeRequired(user: { mustChangePassword: boolean; passwordChangedAt: Date }, policy: TenantPolicy): 'forced' | 'expired' | undefined;
   forceChange(userId: string): Promise<void>;
+  /** the password is compromised: it signs nothing in until a new one is saved (the emailed reset link) */
+  requireReset(userId: string): Promise<void>;
 }
 
 export function createPasswordService(deps: { db: Database; hasher: PasswordHasher; strength: PasswordStrength; clock: Clock }): PasswordService {
@@ -73,7 +75,7 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
         } else {
           em.create(PasswordCredentialEntity, { id: randomUUID(), user: userId, hash, changedAt: now });
         }
-        await em.nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: false });
+        await em.nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: false, resetRequiredAt: null });
         // every way of changing the password ends here: no reset link sent before it works after it
         // (after the user row's update, which waits for a link being issued or used at this moment)
         await voidOpenLinks(em, userId, 'password_reset', now);
@@ -92,6 +94,10 @@ export function createPasswordService(deps: { db: Database; hasher: PasswordHash
 
     async forceChange(userId) {
       await db.em().nativeUpdate(UserEntity, { id: userId }, { mustChangePassword: true });
+    },
+
+    async requireReset(userId) {
+      await db.em().nativeUpdate(UserEntity, { id: userId }, { resetRequiredAt: new Date(clock.now()) });
     },
   };
   return service;

@@ -18,6 +18,8 @@ export interface User extends UserRegionalSettings {
   lastName: string;
   role: UserRole;
   status: UserStatus;
+  /** the password is compromised: it signs nothing in until the emailed reset link sets a new one */
+  resetRequired: boolean;
 }
 
 /** regional settings (null: automatic): the language of pages and emails, the zone and formats of dates */
@@ -38,7 +40,8 @@ export interface VerifiedUser extends User {
 }
 
 /** the verified user, or on failure the user the email named (if any), for audit and lock mail */
-export type PasswordCheck = { ok: true; user: VerifiedUser } | { ok: false; user?: User };
+/** `resetRequired`: the right password of an account awaiting its reset (refused like any failure, not counted as a guess) */
+export type PasswordCheck = { ok: true; user: VerifiedUser } | { ok: false; user?: User; resetRequired?: true };
 
 /**
  * Whose password a sign-in through an application of a tenant checks: its own user with that
@@ -89,6 +92,7 @@ type UserRow = {
   timeZone?: string | null;
   dateFormat?: DateFormat;
   timeFormat?: TimeFormat;
+  resetRequiredAt?: Date | null;
 };
 export const toUser = (u: UserRow): User => ({
   id: u.id,
@@ -99,6 +103,7 @@ export const toUser = (u: UserRow): User => ({
   lastName: u.lastName,
   role: u.role,
   status: u.status,
+  resetRequired: (u.resetRequiredAt ?? null) !== null,
   locale: u.locale ?? null,
   emailLocale: u.emailLocale ?? null,
   timeZone: u.timeZone ?? null,
@@ -209,6 +214,7 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
       if (!user) return { ok: false };
       // invited users have no password yet; deactivated and unverified ones may not sign in
       if (!ok || user.status !== 'active' || !user.emailVerified) return { ok: false, user: toUser(user) };
+      if (user.resetRequiredAt) return { ok: false, user: toUser(user), resetRequired: true };
       const verified = toUser(user);
       remember(verified);
       return {
@@ -224,7 +230,7 @@ export function createUserService(deps: { db: Database; hasher: PasswordHasher; 
 
     async signInAccount(userId) {
       const user = await db.em().findOne(UserEntity, { id: userId });
-      if (user?.status !== 'active' || !user.emailVerified) return undefined;
+      if (user?.status !== 'active' || !user.emailVerified || user.resetRequiredAt) return undefined;
       const credential = await db.em().findOne(PasswordCredentialEntity, { user: userId });
       const found = toUser(user);
       remember(found);

@@ -7,20 +7,29 @@ import type { Clock } from '../lib/clock.ts';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+/** purposes whose older open links stay open when a new one is issued */
+const KEPT_ON_ISSUE: ReadonlySet<VerificationPurpose> = new Set(['not_me']);
 
 export type LinkState =
-  | { valid: true; userId: string; newEmail: string | null; expiresAt: Date }
+  | { valid: true; userId: string; newEmail: string | null; notice: string | null; expiresAt: Date }
   | { valid: false; reason: 'unknown' | 'used' | 'expired' | 'replaced' };
 
 /**
- * Single-use links that prove a mailbox (invitation, new email address, password reset): 256
- * random bits, only the SHA-256 stored, one purpose each, expiring. At most one link of a purpose
- * works for a user: issuing one voids the older ones, and using one voids the others. Both hold
- * the user's row lock (PostgreSQL; SQLite runs one transaction at a time), so links issued or
- * used at the same moment still leave at most one that succeeds.
+ * Single-use links that prove a mailbox (invitation, new email address, password reset, "This
+ * wasn't me"): 256 random bits, only the SHA-256 stored, one purpose each, expiring. At most one
+ * link of a purpose works for a user: issuing one voids the older ones, and using one voids the
+ * others. Both hold the user's row lock (PostgreSQL; SQLite runs one transaction at a time), so
+ * links issued or used at the same moment still leave at most one that succeeds. Not_me links are
+ * the exception on issue: every security notice carries its own working link, so a new one leaves
+ * the older ones open (using one still voids the others).
  */
 export interface VerificationLinks {
-  issue(userId: string, purpose: VerificationPurpose, validMinutes: number, newEmail?: string): Promise<{ token: string; expiresAt: Date }>;
+  issue(
+    userId: string,
+    purpose: VerificationPurpose,
+    validMinutes: number,
+    about?: { newEmail?: string; notice?: string },
+  ): Promise<{ token: string; expiresAt: Date }>;
   inspect(token: string, purpose: VerificationPurpose): Promise<LinkState>;
   /** marks the link used, atomically: true for exactly one caller, and only while it is valid; the user's other links of the purpose stop working */
   consume(token: string, purpose: VerificationPurpose): Promise<boolean>;
@@ -43,18 +52,19 @@ export function createVerificationLinks(deps: { db: Database; clock: Clock }): V
     em.findOne(UserEntity, { id: userId }, { fields: ['id'], ...(db.kind === 'postgres' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
 
   const links: VerificationLinks = {
-    async issue(userId, purpose, validMinutes, newEmail) {
+    async issue(userId, purpose, validMinutes, about = {}) {
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
       const expiresAt = new Date(now + validMinutes * 60_000);
       await db.em().transactional(async (em) => {
         await lockUser(em, userId);
-        await voidOpenLinks(em, userId, purpose, new Date(now));
+        if (!KEPT_ON_ISSUE.has(purpose)) await voidOpenLinks(em, userId, purpose, new Date(now));
         em.create(VerificationLinkEntity, {
           id: hashToken(token),
           user: userId,
           purpose,
-          newEmail: newEmail ?? null,
+          newEmail: about.newEmail ?? null,
+          notice: about.notice ?? null,
           createdAt: new Date(now),
           expiresAt,
           usedAt: null,
@@ -71,7 +81,7 @@ export function createVerificationLinks(deps: { db: Database; clock: Clock }): V
       if (row.usedAt) return { valid: false, reason: 'used' };
       if (row.voidedAt) return { valid: false, reason: 'replaced' };
       if (row.expiresAt.getTime() <= clock.now()) return { valid: false, reason: 'expired' };
-      return { valid: true, userId: row.user.id, newEmail: row.newEmail ?? null, expiresAt: row.expiresAt };
+      return { valid: true, userId: row.user.id, newEmail: row.newEmail ?? null, notice: row.notice ?? null, expiresAt: row.expiresAt };
     },
 
     async consume(token, purpose) {

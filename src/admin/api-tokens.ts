@@ -57,6 +57,8 @@ export interface ApiTokenService {
   /** a new secret; the previous one keeps working for the grace period */
   rotate(userId: string, tokenId: string, actor: string): Promise<{ token: string; apiToken: ApiToken }>;
   revoke(userId: string, tokenId: string, actor: string): Promise<ApiToken>;
+  /** every live token of the user (a compromised account): each revocation audited; how many */
+  revokeAll(userId: string, actor: string): Promise<number>;
   /** the holder of a live token of an active user (any role: the caller decides), else undefined */
   authenticate(value: string): Promise<TokenHolder | undefined>;
 }
@@ -170,6 +172,19 @@ export function createApiTokenService(deps: { db: Database; clock: Clock; audit:
       await em.flush();
       await record(row, 'api_token.revoked', actor);
       return view(row);
+    },
+
+    async revokeAll(userId, actor) {
+      const em = db.em();
+      const live = await em.find(ApiTokenEntity, { user: userId, revokedAt: null, expiresAt: { $gt: now() } });
+      for (const row of live) {
+        row.revokedAt = now();
+        row.previousHash = null;
+        row.graceUntil = null;
+      }
+      await em.flush();
+      for (const row of live) await record(row, 'api_token.revoked', actor, { reason: 'reset-required' });
+      return live.length;
     },
 
     async authenticate(value) {

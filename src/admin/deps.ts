@@ -17,6 +17,7 @@ import type { Federation } from '../federation/services.ts';
 import type { Passkeys } from '../factors/passkeys.ts';
 import type { FactorService } from '../accounts/factors.ts';
 import type { Notifications } from '../accounts/notifications.ts';
+import type { Logger } from '../lib/logger.ts';
 
 /** what the admin routes act through */
 export interface AdminDeps {
@@ -40,8 +41,10 @@ export interface AdminDeps {
   federation: Pick<Federation, 'providers' | 'callbackUrl'>;
   /** a user's passkeys: listed and removed (the factor row; its credential goes with it) */
   passkeys: Pick<Passkeys, 'list'>;
-  factors: Pick<FactorService, 'remove'>;
-  notifications: Pick<Notifications, 'factorRemoved'>;
+  factors: Pick<FactorService, 'remove' | 'removeAll'>;
+  notifications: Pick<Notifications, 'factorRemoved' | 'factorsReset'>;
+  /** for what fails once a change is made, such as an email that could not be sent */
+  logger: Logger;
   clock: Clock;
 }
 

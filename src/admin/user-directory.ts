@@ -37,6 +37,7 @@ const toDirectoryUser = (u: Row): DirectoryUser => ({
   role: u.role,
   status: u.status,
   mustChangePassword: u.mustChangePassword,
+  resetRequired: (u.resetRequiredAt ?? null) !== null,
   createdAt: u.createdAt,
   lastLoginAt: u.lastLoginAt ?? null,
 });

@@ -50,6 +50,8 @@ import { createLifecycleServices, type LifecycleServices } from '../accounts/lif
 import { createApiTokenService, type ApiTokenService } from '../admin/api-tokens.ts';
 import { createWebhooks, type Webhooks } from '../admin/webhooks/webhooks.ts';
 import { createFederation, type Federation } from '../federation/services.ts';
+import { createNotMeLinks } from '../accounts/not-me-links.ts';
+import { createNotMeReports, type NotMeReports } from '../accounts/not-me-reports.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -80,6 +82,8 @@ export interface Container extends LifecycleServices {
   mailer: Mailer;
   notifications: Notifications;
   recovery: PasswordRecovery;
+  /** what a security notice's "This wasn't me" link does once its page is confirmed */
+  notMeReports: NotMeReports;
   guard: SignInGuard;
   userSessions: UserSessions;
   devices: DeviceService;
@@ -123,7 +127,9 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   const renderer = createRenderer(join(projectRoot, 'views'));
   const users = createUserService({ db, hasher, clock });
   const passwords = createPasswordService({ db, hasher, strength: createPasswordStrength(), clock });
-  const resetTokens = createPasswordResetTokens({ db, links: createVerificationLinks({ db, clock }) });
+  const links = createVerificationLinks({ db, clock });
+  const resetTokens = createPasswordResetTokens({ db, links });
+  const notMe = createNotMeLinks({ issuer, links });
   const webhooks = createWebhooks(
     { db, box, clock, logger },
     {
@@ -133,10 +139,11 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
   );
   const audit = createAuditLog({ db, clock, logger, outbox: webhooks.outbox, observe: (e) => metrics.securityEvent(e.action, e.details) });
   const mailer = createMailer({ ...(settings.SMTP_URL ? { smtpUrl: settings.SMTP_URL } : {}), from: settings.MAIL_FROM, db, clock, logger });
-  const notifications = createNotifications({ mailer, composer: renderer, logger });
+  const notifications = createNotifications({ mailer, composer: renderer, logger, notMe });
   const devices = createDeviceService({ db, clock });
   const userSessions = createUserSessions(kv, devices);
   const sendLimits = redis ? createRedisSendLimits(redis, { prefix: settings.REDIS_PREFIX, clock }) : createMemorySendLimits(clock);
+  const apiTokens = createApiTokenService({ db, clock, audit });
   const recovery = createPasswordRecovery({
     issuer,
     users,
@@ -145,10 +152,11 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     audit,
     logger,
     limits: createResetRequestLimits(sendLimits),
-    // an admin-forced reset ends every session and forgets every device at once
-    forceChange: async (id) => {
-      await passwords.forceChange(id);
+    // a compromised password: blocked, and every session, grant, device and API token ends at once
+    requireReset: async (id, actor) => {
+      await passwords.requireReset(id);
       await userSessions.endAll(id);
+      await apiTokens.revokeAll(id, actor);
     },
   });
   const counters = redis ? createRedisAttemptCounters(redis, settings.REDIS_PREFIX, clock) : createMemoryAttemptCounters(clock, createDatabaseLockReleases(db));
@@ -168,6 +176,7 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     mailer,
     composer: renderer,
     audit,
+    notMe,
   });
   return {
     ...lifecycleServices,
@@ -194,12 +203,13 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     mailer,
     notifications,
     recovery,
+    notMeReports: createNotMeReports({ db, links, users, tenants: createTenantService(db), recovery, audit, mailer, composer: renderer, logger }),
     users,
     guard: createSignInGuard({ counters, users, audit, recovery, clock, logger }),
     userSessions,
     devices,
     passkeys: createPasskeys({ db, kv, clock, issuer }),
-    apiTokens: createApiTokenService({ db, clock, audit }),
+    apiTokens,
     webhooks,
     federation: createFederation({ settings, issuer, db, kv, box, clock }),
     tenants: createTenantService(db),

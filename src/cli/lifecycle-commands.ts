@@ -19,7 +19,9 @@ export const LIFECYCLE_USAGE = `  user invite --tenant NAME --email EMAIL [--rol
   user resend-invitation --tenant NAME --email EMAIL   a new invitation link; the old one stops working
   user deactivate --tenant NAME --email EMAIL [--reason TEXT]
               no more sign-ins; sessions, refresh tokens and remembered devices end at once; data is kept
-  user reactivate --tenant NAME --email EMAIL       active again; the next sign-in must change the password
+  user reactivate --tenant NAME --email EMAIL [--reset-required]
+              active again; the next sign-in must change the password, or (--reset-required) the old
+              password signs nothing in until the reset link emailed now sets a new one
   jobs run inactivity                          deactivates users with no sign-in for their tenant's lifecycle.inactivityDays`;
 
 const one = (v: unknown, name: string): string => {
@@ -87,12 +89,20 @@ export const LIFECYCLE_COMMANDS: Record<string, CliCommand> = {
     },
   },
   'user reactivate': {
-    options: userOptions,
+    options: { ...userOptions, 'reset-required': { type: 'boolean' } },
     check: checkUser,
     run: async (c, v) => {
       const found = await findUser(c, v);
       const { user, mustChangePassword, invitationSent } = await c.lifecycle.reactivate({ userId: found.user.id, actor: 'cli' });
-      return { user: shown(user, found.tenant), must_change_password: mustChangePassword, invitation_sent: invitationSent };
+      // the old password may be the reason it was deactivated: it then signs nothing in until the emailed link
+      const resetRequired = v['reset-required'] === true && user.status === 'active';
+      if (resetRequired) await c.recovery.force(await c.tenants.getByName(found.tenant), user, 'cli');
+      return {
+        user: shown(user, found.tenant),
+        must_change_password: mustChangePassword && !resetRequired,
+        reset_required: resetRequired,
+        invitation_sent: invitationSent,
+      };
     },
   },
   'jobs run inactivity': {
@@ -102,7 +112,15 @@ export const LIFECYCLE_COMMANDS: Record<string, CliCommand> = {
       return {
         ran_at: report.ranAt.toISOString(),
         deactivated: report.deactivated,
-        tenants: report.tenants.map((t) => ({ tenant: t.tenantName, inactivity_days: t.inactivityDays, deactivated: t.deactivated })),
+        expiry_warnings: report.expiryWarnings,
+        inactivity_warnings: report.inactivityWarnings,
+        tenants: report.tenants.map((t) => ({
+          tenant: t.tenantName,
+          inactivity_days: t.inactivityDays,
+          deactivated: t.deactivated,
+          expiry_warnings: t.expiryWarnings,
+          inactivity_warnings: t.inactivityWarnings,
+        })),
       };
     },
     text: (out) => {
@@ -110,7 +128,8 @@ export const LIFECYCLE_COMMANDS: Record<string, CliCommand> = {
       const rows = tenants.map(
         (t) => `  ${t.tenant}: ${t.inactivity_days ? `${t.deactivated} deactivated (no sign-in for ${t.inactivity_days} days)` : 'off (inactivityDays 0)'}`,
       );
-      return [`deactivated: ${String(out.deactivated)}`, ...(rows.length ? ['tenants:', ...rows] : ['tenants: (none)'])].join('\n');
+      const warnings = `warnings sent: ${String(out.expiry_warnings)} password expiry, ${String(out.inactivity_warnings)} inactivity`;
+      return [`deactivated: ${String(out.deactivated)}`, warnings, ...(rows.length ? ['tenants:', ...rows] : ['tenants: (none)'])].join('\n');
     },
   },
 };

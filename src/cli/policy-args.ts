@@ -96,7 +96,13 @@ export function policyFlagUsage(): string {
   const left = (f: PolicyFlag) => `${[f.flag, ...(f.aliases ?? [])].map((n) => `--${n}`).join(', ')} ${flagPlaceholder(f)}`;
   const width = Math.max(...POLICY_FLAGS.map((f) => left(f).length));
   const range = (f: PolicyFlag) =>
-    f.value.kind === 'int' ? ` (${f.value.min}-${f.value.max})` : f.value.kind === 'list' && f.value.choices ? ` (any of ${f.value.choices.join(',')})` : '';
+    f.value.kind === 'int'
+      ? ` (${f.value.min}-${f.value.max})`
+      : f.value.kind === 'list' && f.value.choices
+        ? ` (any of ${f.value.choices.join(',')})`
+        : f.value.kind === 'list' && f.value.range
+          ? ` (each ${f.value.range.min}-${f.value.range.max})`
+          : '';
   return POLICY_FLAGS.map(
     (f, i) =>
       `${f.section !== POLICY_FLAGS[i - 1]?.section ? `  ${f.section}\n` : ''}` + `    ${left(f).padEnd(width)}  ${f.help}${range(f)} [${defaultText(f)}]`,

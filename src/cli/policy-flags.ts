@@ -28,6 +28,7 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
     rejectCommon: { flag: 'password-reject-common', help: 'refuse common and breached passwords' },
     historyCount: { flag: 'password-history', help: 'recent passwords that may not be reused' },
     maxAgeDays: { flag: 'password-max-age-days', help: 'days before a password must change; 0 never' },
+    expiryWarningDays: { flag: 'password-expiry-warning-days', help: "days before the expiry the user is warned, each once; '' never" },
     resetLinkMinutes: { flag: 'reset-link-minutes', help: 'validity of password reset links' },
     resetEmailsPerAddressPerHour: { flag: 'reset-emails-per-address-per-hour', help: 'forgot-password emails to one address per hour' },
     resetRequestsPerIpPerHour: { flag: 'reset-requests-per-ip-per-hour', help: 'forgot-password requests from one IP per hour' },
@@ -72,6 +73,7 @@ const NAMING: { readonly [S in PolicySection]: { readonly [F in keyof TenantPoli
   lifecycle: {
     invitationHours: { flag: 'invitation-hours', help: 'validity of invitation and email-verification links' },
     inactivityDays: { flag: 'inactivity-days', help: 'deactivate users with no sign-in for this long; 0 never' },
+    inactivityWarningDays: { flag: 'inactivity-warning-days', help: 'days before that deactivation the user is warned; 0 never' },
   },
 };
 
@@ -80,8 +82,8 @@ export type FlagValue =
   | { readonly kind: 'int'; readonly min: number; readonly max: number; readonly nullable: boolean }
   | { readonly kind: 'bool' }
   | { readonly kind: 'enum'; readonly choices: readonly string[] }
-  /** comma-separated; choices when the items are an enum, else free text the schema checks */
-  | { readonly kind: 'list'; readonly choices?: readonly string[] };
+  /** comma-separated; choices when the items are an enum, range when they are whole numbers, else free text the schema checks */
+  | { readonly kind: 'list'; readonly choices?: readonly string[]; readonly range?: { readonly min: number; readonly max: number } };
 
 export interface PolicyFlag extends FlagNaming {
   readonly section: PolicySection;
@@ -105,6 +107,9 @@ function flagValueOf(schema: z.ZodType, where: string): FlagValue {
     const item = inner.element as z.ZodType;
     if (item instanceof z.ZodEnum) return { kind: 'list', choices: item.options as string[] };
     if (item instanceof z.ZodString) return { kind: 'list' };
+    if (item instanceof z.ZodNumber && item.isInt && item.minValue !== null && item.maxValue !== null) {
+      return { kind: 'list', range: { min: item.minValue, max: item.maxValue } };
+    }
   }
   throw new Error(`policy flag for ${where}: no parser for this schema type; add one in src/cli/policy-flags.ts`);
 }
@@ -138,6 +143,7 @@ export function allowedValues(flag: PolicyFlag): string {
     case 'enum':
       return v.choices.join('|');
     case 'list':
+      if (v.range) return `comma-separated whole numbers, each ${v.range.min}-${v.range.max}`;
       return v.choices ? `any of ${v.choices.join(',')}` : 'comma-separated list';
   }
 }
@@ -178,8 +184,12 @@ export function parseFlagValue(flag: PolicyFlag, raw: string | readonly string[]
     const items = listItems(raw);
     const choices = v.choices;
     if (choices && items.some((i) => !choices.includes(i))) refuse(`a comma-separated list of ${choices.join(', ')}`);
-    if (new Set(items).size !== items.length) refuse('a list naming each value once');
-    value = items;
+    const range = v.range;
+    const parsed: readonly unknown[] = range ? items.map((i) => (/^[0-9]{1,9}$/.test(i) ? Number(i) : NaN)) : items;
+    if (range && parsed.some((n) => !(Number(n) >= range.min && Number(n) <= range.max)))
+      refuse(`a comma-separated list of whole numbers from ${range.min} to ${range.max}`);
+    if (new Set(parsed).size !== parsed.length) refuse('a list naming each value once');
+    value = parsed;
   }
   const checked = flag.schema.safeParse(value);
   if (!checked.success) throw usageError(`--${given}: ${checked.error.issues[0]?.message ?? 'invalid value'}`);

@@ -58,7 +58,8 @@ export function createRenderer(viewsDir: string): Renderer {
   for (const file of readdirSync(partialsDir).filter((f) => f.endsWith('.hbs'))) {
     hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
   }
-  const compile = (path: string) => hbs.compile(readFileSync(path, 'utf8'), { strict: false, noEscape: false });
+  // plain-text emails are not HTML: their text is written as it is (an apostrophe stays one)
+  const compile = (path: string) => hbs.compile(readFileSync(path, 'utf8'), { strict: false, noEscape: path.endsWith('.text.hbs') });
   const layout = compile(join(viewsDir, 'layout.hbs'));
   const pages = new Map<string, HandlebarsTemplateDelegate>();
   for (const file of readdirSync(join(viewsDir, 'pages')).filter((f) => f.endsWith('.hbs'))) {

@@ -25,13 +25,16 @@ function enrollable(at: StepAt): FactorType[] {
   return at.step.step === 'enroll' ? at.step.factors : [];
 }
 
-/** the step's page as the sign-in now stands (`state`: the step's state as just changed, else the stored one) */
+/**
+ * The step's page as the sign-in now stands (`state`: the step's state as just changed, else the
+ * stored one). `notSent`: the code just asked for was refused, so the code page claims no sending.
+ */
 async function render(
   deps: LoginDeps,
   ctx: Context,
   ic: InteractionContext,
   at: StepAt,
-  options: { state?: LoginState; error?: string; notice?: string; phoneType?: 'sms' | 'voice' } = {},
+  options: { state?: LoginState; error?: string; notice?: string; phoneType?: 'sms' | 'voice'; notSent?: boolean } = {},
 ): Promise<StepOutcome> {
   const state = options.state ?? at.state;
   const locale = ctx.state.locale;
@@ -71,7 +74,7 @@ async function render(
       'enroll-code',
       pageData(ic, {
         ...base,
-        lead: t('enroll.code.lead', { destination: maskDestination(enrolling.destination) }),
+        lead: t(options.notSent ? 'mfa.lead.notSent' : 'enroll.code.lead', { destination: maskDestination(enrolling.destination) }),
         action: `/interaction/${uid}/enroll/confirm`,
         resendAction: `/interaction/${uid}/enroll/start`,
         type: enrolling.type,
@@ -154,6 +157,7 @@ export async function start(deps: LoginDeps, ctx: Context, ic: InteractionContex
     return render(deps, ctx, ic, at, {
       state: retry,
       error: sendRefusal(deps, locale, outcome),
+      notSent: true,
       ...(retry !== next && type !== 'email' ? { phoneType: type } : {}),
     });
   }

@@ -7,7 +7,7 @@ import type { LoginState } from './login-state.ts';
 import type { UpstreamProvider } from '../federation/providers.ts';
 import type { UpstreamIdentity } from '../federation/identities.ts';
 import { decideFederatedAccess } from '../policy/federation.ts';
-import { lockoutKey } from '../accounts/sign-in-guard.ts';
+import { signInFacts } from './known-browser.ts';
 import type { User } from '../accounts/users.ts';
 import { epochSeconds } from '../lib/clock.ts';
 
@@ -43,7 +43,7 @@ export async function continueFederated(
 ): Promise<StepOutcome> {
   const where = { tenantId: provider.tenantId, uid: ic.view.uid, provider, userId: user.id };
   if (user.tenantId !== ic.client.tenantId) return failed(deps, ctx, where, 'no-account');
-  const lockedUntil = await deps.counters.lockedUntil(lockoutKey(user.tenantId, user.email));
+  const lockedUntil = await deps.guard.lockedUntil(user, signInFacts(deps, ctx));
   const access = decideFederatedAccess(user, lockedUntil, deps.clock.now());
   if (!access.allow) return failed(deps, ctx, where, access.reason);
   await Promise.all([deps.federation.identities.touch(identity), deps.users.recordLogin(user.id)]);

@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
 import type { LoginState } from './login-state.ts';
 import { SignInRefused, type FirstFactor, type StepAction, type StepOutcome } from './step-outcome.ts';
 import { decideNextStep, type SignInProgress, type SignInStep } from '../policy/sign-in-steps.ts';
@@ -9,6 +8,7 @@ import { AppError } from '../lib/errors.ts';
 import type { User } from '../accounts/users.ts';
 import { secondFactorDue } from './second-factor-due.ts';
 import { settleDevice } from './device-trust.ts';
+import { markKnownBrowser, signInFacts } from './known-browser.ts';
 import * as signIn from './sign-in.ts';
 import * as secondFactor from './second-factor.ts';
 import * as enrollment from './enroll-factor.ts';
@@ -56,7 +56,7 @@ async function where(deps: LoginDeps, ctx: Context, ic: InteractionContext, stat
   const at = nextStep(state, 'usable');
   // already read and admitted earlier in this request (a step's form): no second read
   if (admitted?.id === state.userId) return { step: at, user: admitted };
-  const outcome = await deps.guard.admit(state.userId, { ...requestFacts(ctx), step: at.step });
+  const outcome = await deps.guard.admit(state.userId, { ...signInFacts(deps, ctx), step: at.step });
   const step = outcome.ok ? at : nextStep(state, outcome.reason);
   if (step.step !== 'refuse' && outcome.ok) return { step, user: outcome.user };
   await deps.loginState.clear(ic.view.uid);
@@ -125,6 +125,7 @@ async function proceed(deps: LoginDeps, ctx: Context, ic: InteractionContext, st
 async function finish(deps: LoginDeps, ctx: Context, ic: InteractionContext, state: LoginState, user: User): Promise<void> {
   await deps.loginState.clear(ic.view.uid);
   await settleDevice(deps, ctx, ic, state, user);
+  markKnownBrowser(deps, ctx, user.id);
   const { acr, amr } = authenticationResult(state.methods);
   ctx.state.log.info({ tenantId: ic.tenant.id, userId: state.userId, acr }, 'sign-in succeeded');
   return deps.host.interactionFinished(ctx, { login: { accountId: state.userId, acr, amr, remember: true } });

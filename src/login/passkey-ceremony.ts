@@ -8,6 +8,7 @@ import type { CeremonyOptions } from '../factors/factor.ts';
 import { passkeyForm, type PasskeyForm } from '../http/passkey-form.ts';
 import { epochSeconds } from '../lib/clock.ts';
 import type { VerifiedUser } from '../accounts/users.ts';
+import { signInFacts } from './known-browser.ts';
 
 /** the passkey sign-in of the sign-in page: any of the user's discoverable passkeys, also offered in the email field's autofill */
 export async function passwordlessForm(deps: LoginDeps, ctx: Context, ic: InteractionContext): Promise<PasskeyForm | undefined> {
@@ -57,7 +58,7 @@ export async function identifyByPasskey(deps: LoginDeps, ctx: Context, ic: Inter
       account = proven.ok ? await deps.users.signInAccount(owner.id) : undefined;
       return account ? { ok: true, user: account } : { ok: false, user: owner };
     },
-    { ...facts, method: 'passkey' },
+    { ...signInFacts(deps, ctx), method: 'passkey' },
   );
   if (proven && !proven.ok && proven.cloneWarning) {
     await auditSignIn(deps, ctx, ic, owner.id, 'passkey.clone_warning', { factorId: proven.factorId });

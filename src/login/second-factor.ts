@@ -35,12 +35,13 @@ function shownFactor(at: StepAt, requested: unknown): Shown {
   return offered.find((f) => f === requested) ?? offered[0] ?? 'recovery';
 }
 
+/** the page; `notSent`: the code just asked for was refused, so the lead claims no sending */
 async function render(
   deps: LoginDeps,
   ctx: Context,
   ic: InteractionContext,
   at: StepAt,
-  options: { factor?: unknown; error?: string; notice?: string } = {},
+  options: { factor?: unknown; error?: string; notice?: string; notSent?: boolean } = {},
 ): Promise<StepOutcome> {
   const locale = ctx.state.locale;
   const t = (key: string, vars?: Record<string, unknown>) => deps.renderer.translate(key, locale, vars);
@@ -64,7 +65,7 @@ async function render(
     pageData(ic, {
       title: t('mfa.title'),
       factor,
-      lead: t(`mfa.lead.${factor}`, { destination: destination ? maskDestination(destination) : '' }),
+      lead: t(options.notSent && destination ? 'mfa.lead.notSent' : `mfa.lead.${factor}`, { destination: destination ? maskDestination(destination) : '' }),
       codeFactor: isCodeChannel(factor),
       ...(passkey ? { passkey } : {}),
       action: `/interaction/${uid}/mfa`,
@@ -115,7 +116,7 @@ async function sendCode(deps: LoginDeps, ctx: Context, ic: InteractionContext, a
   if (!outcome.ok) {
     ctx.status = outcome.reason === 'number-refused' ? 400 : 429;
     if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-    return render(deps, ctx, ic, at, { factor, error: sendRefusal(deps, locale, outcome) });
+    return render(deps, ctx, ic, at, { factor, error: sendRefusal(deps, locale, outcome), notSent: true });
   }
   await auditSignIn(deps, ctx, ic, user.id, 'mfa.code_sent', { channel: factor });
   return render(deps, ctx, ic, at, { factor, notice: deps.renderer.translate('mfa.sent', locale, { destination: maskDestination(destination) }) });

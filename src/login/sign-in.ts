@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData } from './context.ts';
-import { requestFacts } from '../http/request-facts.ts';
 import { shown, type StepOutcome } from './step-outcome.ts';
 import { ACR_STEP_UP_REASON, TENANT_MISMATCH_REASON } from '../oidc/interaction-policy.ts';
 import { epochSeconds } from '../lib/clock.ts';
@@ -10,6 +9,7 @@ import { applyLocale } from '../http/locale.ts';
 import { readForm } from '../http/form.ts';
 import { passkeyAnswerForm, signInForm } from './forms.ts';
 import { identifyByPasskey, passwordlessForm } from './passkey-ceremony.ts';
+import { signInFacts } from './known-browser.ts';
 
 /** the sign-in form: email and password, the upstream providers' buttons */
 export async function renderSignIn(
@@ -58,7 +58,7 @@ export async function submitPassword(deps: LoginDeps, ctx: Context, ic: Interact
     await renderSignIn(deps, ctx, ic, { email, error: deps.renderer.translate('signIn.missing', locale) });
     return shown;
   }
-  const outcome = await deps.guard.attempt(ic.tenant, email, password, requestFacts(ctx));
+  const outcome = await deps.guard.attempt(ic.tenant, email, password, signInFacts(deps, ctx));
   if (!outcome.ok) {
     ctx.state.log.info({ tenantId: ic.tenant.id, reason: outcome.reason }, 'sign-in refused');
     ctx.status = 401;

@@ -34,15 +34,22 @@ export function decideAfterFailure(policy: LockoutPolicy, userFailures: number, 
   return userFailures >= policy.maxFailures ? { lockUntil: now + policy.lockMinutes * 60_000 } : {};
 }
 
-export type CompletionDecision = { allow: true } | { allow: false; reason: 'inactive' | 'locked' };
+export type CompletionDecision = { allow: true } | { allow: false; reason: 'inactive' | 'locked' | 'reset-required' };
 
 /**
  * A sign-in past its password (a code, an enrolment, a password change, a federated return) may
- * complete only while the account is still active and not locked: the lockout applies to the
- * authentication as a whole, not to the password step alone. A missing account is inactive.
+ * complete only while the account is still active, not locked and not awaiting a password reset:
+ * the lockout applies to the authentication as a whole, not to the password step alone, and an
+ * account whose password is compromised opens only through its emailed reset link (whatever
+ * else proved the user: a passkey, an upstream provider). A missing account is inactive.
  */
-export function decideCompletion(account: { status: string } | undefined, lockedUntil: number | undefined, now: number): CompletionDecision {
+export function decideCompletion(
+  account: { status: string; resetRequired?: boolean } | undefined,
+  lockedUntil: number | undefined,
+  now: number,
+): CompletionDecision {
   if (account?.status !== 'active') return { allow: false, reason: 'inactive' };
+  if (account.resetRequired === true) return { allow: false, reason: 'reset-required' };
   if (lockedUntil !== undefined && lockedUntil > now) return { allow: false, reason: 'locked' };
   return { allow: true };
 }

@@ -11,7 +11,7 @@ import type { FactorType } from './tenant-policy.ts';
  * second factor or its enrolment, the recovery codes just made, the password change, the finish.
  */
 export type SignInStep =
-  | { step: 'refuse'; reason: 'locked' | 'inactive' }
+  | { step: 'refuse'; reason: 'locked' | 'inactive' | 'reset-required' }
   | { step: 'link-identity' }
   | { step: 'second-factor'; factors: FactorType[] }
   | { step: 'enroll'; factors: FactorType[] }
@@ -27,8 +27,8 @@ export type SecondFactorDue =
   | { action: 'enroll'; factors: FactorType[] };
 
 export interface SignInProgress {
-  /** the account as read at this moment: still active, not locked */
-  account: 'usable' | 'locked' | 'inactive';
+  /** the account as read at this moment: still active, not locked, not awaiting a password reset */
+  account: 'usable' | 'locked' | 'inactive' | 'reset-required';
   /** an upstream identity waits to be linked to this account by its password */
   linkPending: boolean;
   secondFactor: SecondFactorDue;

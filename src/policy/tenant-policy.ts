@@ -33,6 +33,12 @@ export const passwordPolicySchema = z
     historyCount: z.number().int().min(0).max(24).default(5),
     /** 0: passwords never expire (NIST); the ip-allowlist preset sets 90 */
     maxAgeDays: z.number().int().min(0).max(3650).default(0),
+    /** with maxAgeDays: the daily job warns the user this many days before the password expires, once each; empty: never */
+    expiryWarningDays: z
+      .array(z.number().int().min(1).max(365))
+      .max(10, 'at most 10 warnings')
+      .refine((d) => new Set(d).size === d.length, 'list each number of days once')
+      .default(() => [14, 3]),
     resetLinkMinutes: z.number().int().min(5).max(1440).default(60),
     /** forgot-password emails to one address per hour (requests beyond it get the same page, and no email) */
     resetEmailsPerAddressPerHour: z.number().int().min(1).max(60).default(3),
@@ -145,6 +151,8 @@ export const lifecyclePolicySchema = z
     invitationHours: z.number().int().min(1).max(720).default(72),
     /** deactivate users with no sign-in for this many days (data kept); 0: never */
     inactivityDays: z.number().int().min(0).max(3650).default(180),
+    /** with inactivityDays: the daily job warns the user this many days before the deactivation, once; 0: never */
+    inactivityWarningDays: z.number().int().min(0).max(365).default(14),
   })
   .strict();
 

@@ -99,10 +99,19 @@ async function userOf(s: Services, email: string, tenant: string | undefined): P
   return { tenant: found, user };
 }
 
-/** `latchkey user reset-password`: the next sign-in must change the password; a reset link is emailed */
+/**
+ * `latchkey user reset-password`: the password is compromised: it signs nothing in, everything
+ * the user holds ends, a reset link is emailed
+ */
 export async function forcePasswordReset(s: Services, email: string, tenant?: string): Promise<void> {
   const found = await userOf(s, email, tenant);
   await containerOf(s).recovery.force(found.tenant, found.user, 'cli');
+}
+
+/** the next sign-in goes through the change-password step (as after a reactivation that asks it) */
+export async function requirePasswordChange(s: Services, email: string, tenant?: string): Promise<void> {
+  const found = await userOf(s, email, tenant);
+  await containerOf(s).passwords.forceChange(found.user.id);
 }
 
 /** `latchkey user unlock`: ends a lockout at once */

@@ -143,6 +143,20 @@ describe('set-policy flags (src/cli/policy-flags.ts)', () => {
       expect(refusal('mfa-factors', '').message).to.equal('--mfa-factors: allow at least one factor');
     });
 
+    it('reads lists of whole numbers within the range, each once; an empty text clears', () => {
+      const flag = 'password-expiry-warning-days';
+      expect(byFlag(flag).value).to.deep.equal({ kind: 'list', range: { min: 1, max: 365 } });
+      expect(allowedValues(byFlag(flag))).to.equal('comma-separated whole numbers, each 1-365');
+      expect(policyFlagOptions()[flag]).to.deep.equal({ type: 'string', multiple: true });
+      expect(parse(flag, '30, 7,1')).to.deep.equal([30, 7, 1]);
+      expect(parse(flag, ['14', '3'])).to.deep.equal([14, 3]);
+      expect(parse(flag, '')).to.deep.equal([]);
+      for (const bad of ['14,0', '14,366', '14,two', '1.5', '-3']) {
+        expect(refusal(flag, bad).message, bad).to.equal(`--${flag} must be a comma-separated list of whole numbers from 1 to 365 (got "${bad}")`);
+      }
+      expect(refusal(flag, '3,03').message).to.equal(`--${flag} must be a list naming each value once (got "3,03")`);
+    });
+
     it('checks allowlist entries with the schema, naming the flag as typed and the entry', () => {
       expect(parse('allowlist', '10.0.0.0/8, 2001:db8::/32')).to.deep.equal(['10.0.0.0/8', '2001:db8::/32']);
       expect(parse('allowlist', ['10.0.0.0/8', '192.0.2.1'])).to.deep.equal(['10.0.0.0/8', '192.0.2.1']);

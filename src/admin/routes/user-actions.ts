@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailSchema } from '../../accounts/normalize.ts';
-import { conflict } from '../../lib/errors.ts';
+import { conflict, notFound } from '../../lib/errors.ts';
+import { resetFactors } from '../../accounts/factor-reset.ts';
 import { tenantRoute, type AdminRoute } from '../route.ts';
 import { auditBy } from '../caller.ts';
 import { timestamp } from '../schemas.ts';
@@ -40,18 +41,33 @@ export const userActionRoutes: AdminRoute[] = [
     tag: 'users',
     scope: 'admin:write',
     summary: 'Reactivate a user',
-    description: 'The next sign-in must change the password; a user who never accepted the invitation gets a new one.',
+    description:
+      'By default the next sign-in must change the password; with `password: "reset-required"` the old password signs nothing in and a reset link is ' +
+      'emailed (as force-password-reset). A user who never accepted the invitation gets a new one either way.',
     params: userParam,
+    body: z
+      .object({
+        password: z.enum(['change-at-sign-in', 'reset-required']).optional().describe('what the old password may still do (default change-at-sign-in)'),
+      })
+      .strict()
+      .optional(),
     status: 200,
-    response: z.object({ user: userSchema, mustChangePassword: z.boolean(), invitationSent: z.boolean() }),
-    errors: [404, 409],
-    handle: async ({ deps, tenant, params, caller, ctx }) => {
+    response: z.object({ user: userSchema, mustChangePassword: z.boolean(), resetRequired: z.boolean(), invitationSent: z.boolean() }),
+    errors: [404, 409, 413, 415],
+    handle: async ({ deps, tenant, params, body, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       requireOwnerFor(caller, target);
-      const done = await deps.lifecycle.reactivate({ userId: target.id, ...auditBy(ctx, caller) });
+      const by = auditBy(ctx, caller);
+      const done = await deps.lifecycle.reactivate({ userId: target.id, ...by });
+      const resetRequired = body?.password === 'reset-required' && done.user.status === 'active';
+      if (resetRequired) {
+        const { actor, ...facts } = by;
+        await deps.recovery.force(tenant, done.user, actor, facts);
+      }
       return {
         user: userView(await deps.directory.get(tenant.id, target.id)),
-        mustChangePassword: done.mustChangePassword,
+        mustChangePassword: done.mustChangePassword && !resetRequired,
+        resetRequired,
         invitationSent: done.invitationSent,
       };
     },
@@ -106,9 +122,10 @@ export const userActionRoutes: AdminRoute[] = [
     status: 200,
     response: z.object({ wasLocked: z.boolean() }),
     errors: [404],
-    handle: async ({ deps, tenant, params, caller }) => {
+    handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
-      return { wasLocked: await deps.guard.unlock(tenant, target.email, caller.actor) };
+      const { actor, ...facts } = auditBy(ctx, caller);
+      return { wasLocked: await deps.guard.unlock(tenant, target.email, actor, facts) };
     },
   }),
   tenantRoute({
@@ -117,18 +134,22 @@ export const userActionRoutes: AdminRoute[] = [
     operationId: 'forcePasswordReset',
     tag: 'users',
     scope: 'admin:write',
-    summary: 'Require a new password',
-    description: 'The next sign-in must change the password, every session ends, and a reset link is emailed now. Active users only (409 user.not_active).',
+    summary: 'Require a new password (the password is compromised)',
+    description:
+      'From now on the password signs nothing in (nor does a passkey or an upstream provider): every session, refresh token, remembered device and API token ' +
+      'of the user ends, and a reset link is emailed now; only that link (or a new one from "forgot password") restores access. ' +
+      'Active users only (409 user.not_active). An expired password (the tenant’s maximum age) is different: it is changed at the next sign-in.',
     params: userParam,
     status: 200,
-    response: z.object({ mustChangePassword: z.literal(true), resetLinkSent: z.literal(true) }),
+    response: z.object({ resetRequired: z.literal(true), resetLinkSent: z.literal(true) }),
     errors: [404, 409],
-    handle: async ({ deps, tenant, params, caller }) => {
+    handle: async ({ deps, tenant, params, caller, ctx }) => {
       const target = await deps.directory.get(tenant.id, params.userId);
       if (target.status !== 'active') throw conflict('user.not_active', `The user is ${target.status}`);
       const user = await deps.users.findById(target.id);
-      await deps.recovery.force(tenant, user!, caller.actor);
-      return { mustChangePassword: true as const, resetLinkSent: true as const };
+      const { actor, ...facts } = auditBy(ctx, caller);
+      await deps.recovery.force(tenant, user!, actor, facts);
+      return { resetRequired: true as const, resetLinkSent: true as const };
     },
   }),
   tenantRoute({
@@ -167,6 +188,29 @@ export const userActionRoutes: AdminRoute[] = [
       const devices = await deps.devices.revokeAll(target.id);
       await deps.audit.record({ action: 'devices.revoked_all', tenantId: tenant.id, userId: target.id, ...auditBy(ctx, caller), details: { count: devices } });
       return { devices };
+    },
+  }),
+  tenantRoute({
+    method: 'post',
+    path: '/users/{userId}/reset-factors',
+    operationId: 'resetUserFactors',
+    tag: 'users',
+    scope: 'admin:write',
+    summary: 'Reset two-step verification (a lost phone or key)',
+    description:
+      'Removes every second factor (authenticator app, email, SMS, voice, passkeys) and recovery code, and forgets every remembered device; ' +
+      'the user is emailed. The next sign-in sets up a factor again under the tenant’s policy. ' +
+      'Counts the confirmed factors and the unused recovery codes removed. Audited as factors.reset.',
+    params: userParam,
+    status: 200,
+    response: z.object({ factors: z.number().int(), recoveryCodes: z.number().int(), devices: z.number().int() }),
+    errors: [404],
+    handle: async ({ deps, tenant, params, caller, ctx }) => {
+      const target = await deps.directory.get(tenant.id, params.userId);
+      requireOwnerFor(caller, target);
+      const user = await deps.users.findById(target.id);
+      if (!user) throw notFound('user.not_found', 'No such user');
+      return resetFactors(deps, user, auditBy(ctx, caller));
     },
   }),
 ];

@@ -15,6 +15,7 @@ export const userSchema = z
     role: z.enum(USER_ROLES),
     status: z.enum(USER_STATUSES),
     mustChangePassword: z.boolean().describe('the next sign-in goes through a password change'),
+    resetRequired: z.boolean().describe('the password is compromised: it signs nothing in until the emailed reset link (or a new invitation) sets a new one'),
     createdAt: timestamp,
     lastLoginAt: timestamp.nullable(),
   })

@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.ts';
-import type { AttemptCounters } from './types.ts';
+import { browserKey, userKeyOf, type AttemptCounters } from './types.ts';
 
 interface Window {
   count: number;
@@ -42,10 +42,10 @@ export function createMemoryAttemptCounters(clock: Clock, releases?: LockRelease
     }
     return until;
   };
-  // a lock ended from another process (the CLI) ends here at the next look at it
+  // a lock ended from another process (the CLI) ends here at the next look at it; a browser's, with its user's
   const currentLock = async (userKey: string) => {
     const until = lockedUntil(userKey);
-    if (until === undefined || !releases || !(await releases.releasedSince(userKey, lockedAt.get(userKey) ?? 0))) return until;
+    if (until === undefined || !releases || !(await releases.releasedSince(userKeyOf(userKey) ?? userKey, lockedAt.get(userKey) ?? 0))) return until;
     locks.delete(userKey);
     counts.delete(`u:${userKey}`);
     return undefined;
@@ -78,6 +78,10 @@ export function createMemoryAttemptCounters(clock: Clock, releases?: LockRelease
     async unlock(userKey) {
       locks.delete(userKey);
       counts.delete(`u:${userKey}`);
+      // and its browsers' own budgets
+      const browsers = browserKey(userKey, '');
+      for (const key of [...locks.keys()]) if (key.startsWith(browsers)) locks.delete(key);
+      for (const key of [...counts.keys()]) if (key.startsWith(`u:${browsers}`)) counts.delete(key);
       await releases?.record(userKey, clock.now());
     },
     async lockedUntil(userKey) {

@@ -25,6 +25,23 @@ export interface AttemptCounters {
   release(userKey: string, ipKey: string): Promise<void>;
   /** locks the user until the given time; the count starts over for after the lock */
   lock(userKey: string, untilMs: number): Promise<void>;
+  /** ends the lock and the count of the user and (for a user key) those of each of its browsers (browserKey) */
   unlock(userKey: string): Promise<void>;
   lockedUntil(userKey: string): Promise<number | undefined>;
+}
+
+/**
+ * The key of one browser's own budget under a user key (src/policy/lockout-budget.ts): counted,
+ * locked and given back like a user key, and unlocked with its user key.
+ */
+export function browserKey(userKey: string, deviceId: string): string {
+  return `${userKey}${BROWSER_SEPARATOR}${deviceId}`;
+}
+
+const BROWSER_SEPARATOR = '/';
+
+/** the user key a browser's key belongs to (undefined for a user key) */
+export function userKeyOf(key: string): string | undefined {
+  const at = key.indexOf(BROWSER_SEPARATOR);
+  return at < 0 ? undefined : key.slice(0, at);
 }

@@ -17,6 +17,7 @@ import { WebhookDeliveryEntity } from './webhook-delivery.ts';
 import { UpstreamProviderEntity } from './upstream-provider.ts';
 import { FederatedIdentityEntity } from './federated-identity.ts';
 import { PasskeyEntity } from './passkey.ts';
+import { SentNoticeEntity } from './sent-notice.ts';
 
 export {
   TenantEntity,
@@ -38,6 +39,7 @@ export {
   UpstreamProviderEntity,
   FederatedIdentityEntity,
   PasskeyEntity,
+  SentNoticeEntity,
 };
 export const allEntities = [
   TenantEntity,
@@ -59,4 +61,5 @@ export const allEntities = [
   UpstreamProviderEntity,
   FederatedIdentityEntity,
   PasskeyEntity,
+  SentNoticeEntity,
 ];

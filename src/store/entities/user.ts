@@ -29,6 +29,12 @@ export const UserEntity = defineEntity({
     status: p.string().length(16).$type<UserStatus>().default('active'),
     /** the next sign-in goes through the change-password step (admin reset, reactivation) */
     mustChangePassword: p.boolean().default(false),
+    /**
+     * Set when the password is known or feared to be compromised (an admin's reset, "this wasn't
+     * me"): from then on the password signs nothing in; only the emailed reset link (or a new
+     * invitation) restores access, and choosing the new password clears it.
+     */
+    resetRequiredAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     lastLoginAt: p.datetime().nullable(),
     /** when the user last completed a second factor: a remembered device asks again once this is too old */

@@ -192,6 +192,18 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
       expectError(await w.api('POST', `${users}/${u.id}/reactivate`), 409, 'user.not_deactivated');
     });
 
+    it('reactivates with the password blocked until the emailed reset link, when asked', async () => {
+      const u = await addUser(w, w.a.tenant);
+      expect((await w.api('POST', `${users}/${u.id}/deactivate`)).status).to.equal(200);
+      const back = await w.api('POST', `${users}/${u.id}/reactivate`, { body: { password: 'reset-required' } });
+      expect(back.status, JSON.stringify(back.json)).to.equal(200);
+      expect(back.json).to.deep.include({ mustChangePassword: false, resetRequired: true, invitationSent: false });
+      expect(back.json.user).to.include({ status: 'active', resetRequired: true });
+      const c = w.f.server.container;
+      expect((await c.guard.attempt(await c.tenants.getByName(w.a.tenant), u.email, PASSWORD, { ip: '198.51.100.7' })).ok).to.equal(false);
+      expectError(await w.api('POST', `${users}/${u.id}/reactivate`, { body: { password: 'later' } }), 400, 'request.invalid');
+    });
+
     it('changes an email address only through the new address (202, pending)', async () => {
       const u = await addUser(w, w.a.tenant);
       const res = await w.api('POST', `${users}/${u.id}/email-change`, { body: { email: 'moved@example.com' } });
@@ -204,29 +216,35 @@ describe('admin API: users (PostgreSQL + Redis)', () => {
   });
 
   describe('security actions', () => {
-    it('unlocks a locked user, audited with the token as actor', async () => {
+    it('unlocks a locked user, audited with the token as actor, its IP and user agent', async () => {
       const u = await addUser(w, w.a.tenant);
       const c = w.f.server.container;
       const tenant = (await c.tenants.findById(w.a.tenantId))!;
       for (let i = 0; i < tenant.policy.lockout.maxFailures; i += 1) await c.guard.attempt(tenant, u.email, 'wrong password', { ip: '198.51.100.7' });
       const locked = await c.guard.attempt(tenant, u.email, PASSWORD, { ip: '198.51.100.7' });
       expect(locked).to.include({ ok: false, reason: 'locked' });
-      const res = await w.api('POST', `${users}/${u.id}/unlock`);
+      const res = await w.api('POST', `${users}/${u.id}/unlock`, { headers: { 'user-agent': FIREFOX } });
       expect(res.json).to.deep.equal({ wasLocked: true });
       expect((await c.guard.attempt(tenant, u.email, PASSWORD, { ip: '198.51.100.7' })).ok).to.equal(true);
       const [event] = (await auditEvents(w, 'user.unlocked')).filter((e) => e.userId === u.id);
-      expect(event).to.include({ actor: `token:${w.a.tokenId}` });
+      expect(event).to.include({ actor: `token:${w.a.tokenId}`, ip: '127.0.0.1', userAgent: FIREFOX });
+      expect(event!.details).to.deep.equal({ wasLocked: true });
       expect((await w.api('POST', `${users}/${u.id}/unlock`)).json).to.deep.equal({ wasLocked: false });
     });
 
-    it('forces a password reset: the next sign-in must change it, audited', async () => {
+    it('forces a password reset: the password no longer signs in until the emailed link is used; audited with the caller, IP and browser', async () => {
       const u = await addUser(w, w.a.tenant);
-      const res = await w.api('POST', `${users}/${u.id}/force-password-reset`);
+      const res = await w.api('POST', `${users}/${u.id}/force-password-reset`, { headers: { 'user-agent': 'ops-script/1.0' } });
       expect(res.status, JSON.stringify(res.json)).to.equal(200);
-      expect(res.json).to.deep.equal({ mustChangePassword: true, resetLinkSent: true });
-      expect((await w.api('GET', `${users}/${u.id}`)).json.mustChangePassword).to.equal(true);
+      expect(res.json).to.deep.equal({ resetRequired: true, resetLinkSent: true });
+      expect((await w.api('GET', `${users}/${u.id}`)).json).to.include({ resetRequired: true, mustChangePassword: false });
+      const c = w.f.server.container;
+      const tenant = await c.tenants.getByName(w.a.tenant);
+      expect((await c.guard.attempt(tenant, u.email, PASSWORD, { ip: '198.51.100.7' })).ok).to.equal(false);
       const [event] = (await auditEvents(w, 'password.reset_forced')).filter((e) => e.userId === u.id);
-      expect(event).to.include({ actor: `token:${w.a.tokenId}` });
+      expect(event).to.include({ actor: `token:${w.a.tokenId}`, userAgent: 'ops-script/1.0' });
+      expect(event!.ip).to.match(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
+      expect(event!.details).to.deep.equal({ resetRequired: true });
     });
 
     it('signs a user out everywhere: the refresh token dies', async () => {

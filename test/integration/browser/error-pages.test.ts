@@ -90,6 +90,7 @@ describe('browser: sign-in errors, tenant name and logo', function () {
     }
     const help = await w.page.getByRole('region', { name: 'Cannot sign in?' }).textContent();
     expect(help).to.include('locked for a few minutes').and.to.include('invitation email').and.to.include('deactivated');
+    expect(help, 'a blocked account learns where its way back is, whoever typed the password').to.include('use the link in the email we sent you');
     await checkPage(w, SUITE, 'sign-in-failed');
 
     await w.page.getByLabel('Password', { exact: true }).fill('');

@@ -104,6 +104,8 @@ for (const kind of BACKENDS) {
         '__Host-lk.account-signin.sig',
         '__Host-lk.csrf',
         '__Host-lk.csrf.sig',
+        '__Host-lk.known',
+        '__Host-lk.known.sig',
         '__Host-lk.session',
         '__Host-lk.session.sig',
         '__Secure-lk.interaction',

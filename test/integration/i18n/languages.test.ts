@@ -141,7 +141,11 @@ for (const kind of BACKENDS) {
 
     it("names a factor in the email's language, not the page's", async () => {
       const since = Date.now();
-      await f.server.container.notifications.factorAdded({ email: jana.email, firstName: 'Jana', locale: 'cs', emailLocale: 'pl', requestLocale: 'de' }, 'sms');
+      const { id } = (await f.server.container.users.findByEmail((await f.server.container.tenants.getByName(f.tenant)).id, jana.email))!;
+      await f.server.container.notifications.factorAdded(
+        { id, email: jana.email, firstName: 'Jana', locale: 'cs', emailLocale: 'pl', requestLocale: 'de' },
+        'sms',
+      );
       const pl = catalogue('pl');
       const mail = await stand!.smtp.waitForMail(jana.email, pl['email.factor-added.subject']!, since);
       expect(mail.text).to.include(pl['email.factor-added.intro']!.replace('{factor}', pl['factor.sms']!));

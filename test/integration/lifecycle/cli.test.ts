@@ -109,6 +109,13 @@ describe('CLI: user invite, resend-invitation, deactivate, reactivate and jobs r
     expect(on.json.user).to.include({ status: 'active' });
     const stored = await db.em().findOneOrFail(UserEntity, { email: 'dan@example.com' });
     expect(stored.mustChangePassword).to.equal(true);
+
+    // with --reset-required the old password signs nothing in until the emailed link sets a new one
+    expect((await user('deactivate', '--tenant', 'acme', '--email', 'dan@example.com')).code).to.equal(0);
+    const blocked = await user('reactivate', '--tenant', 'acme', '--email', 'dan@example.com', '--reset-required');
+    expect(blocked.code, blocked.stderr).to.equal(0);
+    expect(blocked.json).to.deep.include({ must_change_password: false, reset_required: true, invitation_sent: false });
+    expect((await db.em().findOneOrFail(UserEntity, { email: 'dan@example.com' })).resetRequiredAt).to.be.instanceOf(Date);
   });
 
   it('runs the inactivity job and prints the counts per tenant', async () => {
@@ -120,16 +127,19 @@ describe('CLI: user invite, resend-invitation, deactivate, reactivate and jobs r
     const result = await runCli(env, ['jobs', 'run', 'inactivity']);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.json.deactivated).to.equal(1);
+    expect([result.json.expiry_warnings, result.json.inactivity_warnings]).to.deep.equal([0, 0]);
     expect(result.json.tenants).to.deep.equal([
-      { tenant: 'acme', inactivity_days: 180, deactivated: 1 },
-      { tenant: 'quiet', inactivity_days: 0, deactivated: 0 },
+      { tenant: 'acme', inactivity_days: 180, deactivated: 1, expiry_warnings: 0, inactivity_warnings: 0 },
+      { tenant: 'quiet', inactivity_days: 0, deactivated: 0, expiry_warnings: 0, inactivity_warnings: 0 },
     ]);
     expect((await db.em().findOneOrFail(UserEntity, { email: 'dan@example.com' })).status).to.equal('deactivated');
     expect((await db.em().findOneOrFail(UserEntity, { email: 'q@example.com' })).status).to.equal('active');
 
     const text = await runText(env, ['jobs', 'run', 'inactivity']);
     expect(text.code).to.equal(0);
-    expect(text.stdout).to.equal('deactivated: 0\ntenants:\n  acme: 0 deactivated (no sign-in for 180 days)\n  quiet: off (inactivityDays 0)\n');
+    expect(text.stdout).to.equal(
+      'deactivated: 0\nwarnings sent: 0 password expiry, 0 inactivity\ntenants:\n  acme: 0 deactivated (no sign-in for 180 days)\n  quiet: off (inactivityDays 0)\n',
+    );
     expect((await runCli(env, ['jobs', 'run', 'inactivity', '--tenant', 'acme'])).code).to.equal(2);
   });
 

@@ -309,7 +309,7 @@ for (const kind of BACKENDS) {
       expect(alertText(replayed.html)).to.equal(REFUSED);
       expect(hasPasskeyForm(replayed.html), 'a fresh challenge to try again').to.equal(true);
       expect(await auditSince(since, { userId: user.id })).to.have.deep.members([
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, method: 'passkey' } },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, budget: 'account', method: 'passkey' } },
       ]);
     });
 
@@ -333,7 +333,7 @@ for (const kind of BACKENDS) {
       expect(page.status).to.equal(401);
       expect(alertText(page.html)).to.equal(REFUSED);
       expect(await auditSince(since, { userId: user.id })).to.have.deep.members([
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, method: 'passkey' } },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, budget: 'account', method: 'passkey' } },
         { action: 'passkey.clone_warning', actor: `user:${user.id}`, userId: user.id, details: { factorId: user.factorId } },
       ]);
       const stored = await f.server.container.db.em().fork().findOneOrFail(PasskeyEntity, { factor: user.factorId });
@@ -356,7 +356,7 @@ for (const kind of BACKENDS) {
         expect(page.status).to.equal(401);
         expect(alertText(page.html)).to.equal(REFUSED);
         expect(await auditSince(since, { userId: user.id })).to.have.deep.members([
-          { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, method: 'passkey' } },
+          { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, budget: 'account', method: 'passkey' } },
         ]);
         // the genuine answer to the page's fresh options still works
         const retry = passkeyForm(page.html, '/passkey');
@@ -458,12 +458,12 @@ for (const kind of BACKENDS) {
       const locked = rows.find((r) => r.action === 'user.locked');
       expect(locked?.details?.until).to.be.a('string');
       expect(rows).to.have.deep.members([
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, method: 'passkey' } },
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 2, method: 'passkey' } },
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 3, method: 'passkey' } },
-        { action: 'user.locked', actor: 'system', userId: user.id, details: { until: locked?.details?.until } },
-        { action: 'signin.refused_locked', actor: 'anonymous' },
-        { action: 'signin.refused_locked', actor: 'anonymous' },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, budget: 'account', method: 'passkey' } },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 2, budget: 'account', method: 'passkey' } },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 3, budget: 'account', method: 'passkey' } },
+        { action: 'user.locked', actor: 'system', userId: user.id, details: { until: locked?.details?.until, budget: 'account' } },
+        { action: 'signin.refused_locked', actor: 'anonymous', userId: user.id, details: { budget: 'account' } },
+        { action: 'signin.refused_locked', actor: 'anonymous', userId: user.id, details: { budget: 'account' } },
       ]);
       const mail = await waitForMail(f.server.url, user.email, 'Your account was locked', since);
       expect(mail.text).to.include('Your account was locked for 10 minutes');
@@ -661,7 +661,7 @@ for (const kind of BACKENDS) {
         unknown,
         unknown,
         unknown,
-        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, method: 'passkey' } },
+        { action: 'signin.failed', actor: 'anonymous', userId: user.id, details: { attempt: 1, budget: 'account', method: 'passkey' } },
       ]);
 
       // the second-factor step

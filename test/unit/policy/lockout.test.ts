@@ -64,5 +64,12 @@ describe('lockout', () => {
       expect(decideCompletion(undefined, undefined, now)).to.deep.equal({ allow: false, reason: 'inactive' });
       expect(decideCompletion(undefined, now + 60_000, now)).to.deep.equal({ allow: false, reason: 'inactive' });
     });
+
+    it('refuses an account awaiting its password reset, whether locked or not; a deactivated one stays inactive', () => {
+      expect(decideCompletion({ status: 'active', resetRequired: true }, undefined, now)).to.deep.equal({ allow: false, reason: 'reset-required' });
+      expect(decideCompletion({ status: 'active', resetRequired: true }, now + 60_000, now)).to.deep.equal({ allow: false, reason: 'reset-required' });
+      expect(decideCompletion({ status: 'deactivated', resetRequired: true }, undefined, now)).to.deep.equal({ allow: false, reason: 'inactive' });
+      expect(decideCompletion({ status: 'active', resetRequired: false }, undefined, now)).to.deep.equal({ allow: true });
+    });
   });
 });

@@ -11,7 +11,7 @@ const DUES: Record<string, SecondFactorDue> = {
 
 /** the rule written out plainly, against which every combination is checked */
 function expected(p: SignInProgress) {
-  if (p.account === 'locked' || p.account === 'inactive') return { step: 'refuse', reason: p.account };
+  if (p.account !== 'usable') return { step: 'refuse', reason: p.account };
   if (p.linkPending) return { step: 'link-identity' };
   if (p.secondFactor.action === 'challenge' && !p.secondFactorDone) return { step: 'second-factor', factors: ['totp', 'email'] };
   if (p.secondFactor.action === 'enroll' && !p.secondFactorDone) return { step: 'enroll', factors: ['sms'] };
@@ -24,7 +24,7 @@ function expected(p: SignInProgress) {
 describe('decideNextStep', () => {
   it('decides every combination of account, link, second factor, recovery codes and password change', () => {
     let count = 0;
-    for (const account of ['usable', 'locked', 'inactive'] as const) {
+    for (const account of ['usable', 'locked', 'inactive', 'reset-required'] as const) {
       for (const linkPending of [false, true]) {
         for (const [dueName, secondFactor] of Object.entries(DUES)) {
           for (const secondFactorDone of [false, true]) {
@@ -42,7 +42,7 @@ describe('decideNextStep', () => {
         }
       }
     }
-    expect(count).to.equal(3 * 2 * 4 * 2 * 2 * 2 * 3);
+    expect(count).to.equal(4 * 2 * 4 * 2 * 2 * 2 * 3);
   });
 
   const base: SignInProgress = {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   devicePolicySchema,
   effectivePolicy,
+  lifecyclePolicySchema,
   lockoutPolicySchema,
   mfaPolicySchema,
   networkPolicySchema,
@@ -50,11 +51,13 @@ describe('tenant policy: two-factor, devices and network', () => {
       rejectCommon: true,
       historyCount: 5,
       maxAgeDays: 0,
+      expiryWarningDays: [14, 3],
       resetLinkMinutes: 60,
       resetEmailsPerAddressPerHour: 3,
       resetRequestsPerIpPerHour: 20,
     });
     expect(p.lockout).to.deep.equal({ maxFailures: 5, windowMinutes: 15, lockMinutes: 10, ipMaxFailures: 50 });
+    expect(p.lifecycle).to.deep.equal({ invitationHours: 72, inactivityDays: 180, inactivityWarningDays: 14 });
   });
 
   it('a policy stored before these sections existed still reads, with the defaults', () => {
@@ -88,6 +91,7 @@ describe('tenant policy: two-factor, devices and network', () => {
       ['password', 'recommendedLength', 8, 256],
       ['password', 'resetEmailsPerAddressPerHour', 1, 60],
       ['password', 'resetRequestsPerIpPerHour', 1, 100_000],
+      ['lifecycle', 'inactivityWarningDays', 0, 365],
     ];
     for (const [section, field, min, max] of ranges) {
       it(`${section}.${field} accepts ${min}–${max} and refuses outside it or fractions`, () => {
@@ -114,6 +118,21 @@ describe('tenant policy: two-factor, devices and network', () => {
       expect(problem({ mfa: { factors: ['sms', 'sms'] } })).to.equal('mfa.factors: list each factor once');
       expect(problem({ mfa: { factors: ['totp', 'pigeon'] } })).to.match(/^mfa\.factors\.1: /);
       expect(problem({ mfa: { factors: 'totp' } })).to.match(/^mfa\.factors: /);
+    });
+  });
+
+  describe('deadline warnings', () => {
+    it('password.expiryWarningDays takes up to 10 day counts, each 1–365 and once; empty sends none', () => {
+      expect(effectivePolicy({ password: { expiryWarningDays: [30, 7, 1] } }).password.expiryWarningDays).to.deep.equal([30, 7, 1]);
+      expect(effectivePolicy({ password: { expiryWarningDays: [365] } }).password.expiryWarningDays).to.deep.equal([365]);
+      expect(effectivePolicy({ password: { expiryWarningDays: [] } }).password.expiryWarningDays).to.deep.equal([]);
+      expect(problem({ password: { expiryWarningDays: [14, 14] } })).to.equal('password.expiryWarningDays: list each number of days once');
+      expect(problem({ password: { expiryWarningDays: Array.from({ length: 11 }, (_, i) => i + 1) } })).to.equal(
+        'password.expiryWarningDays: at most 10 warnings',
+      );
+      for (const bad of [0, 366, 1.5, '3'])
+        expect(problem({ password: { expiryWarningDays: [14, bad] } }), String(bad)).to.match(/^password\.expiryWarningDays\.1: /);
+      expect(problem({ password: { expiryWarningDays: 14 } })).to.match(/^password\.expiryWarningDays: /);
     });
   });
 
@@ -180,6 +199,7 @@ describe('tenant policy: two-factor, devices and network', () => {
       mfa: mfaPolicySchema,
       devices: devicePolicySchema,
       network: networkPolicySchema,
+      lifecycle: lifecyclePolicySchema,
     };
     for (const [section, schema] of Object.entries(sections)) {
       expect(docs, section).to.include(`## ${section}`);
