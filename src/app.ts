@@ -18,6 +18,7 @@ import { AppError } from './lib/errors.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
 import { buildConfiguration, sessionLifetimeOf } from './oidc/configuration.ts';
 import { createProviderHost, type ProviderHost } from './oidc/provider-host.ts';
+import { registerTokenExchange } from './oidc/token-exchange.ts';
 import { createLoginRouter } from './login/router.ts';
 import { createLoginStateStore } from './login/login-state.ts';
 import { createFederationCallbackRouter } from './login/federation-router.ts';
@@ -33,6 +34,7 @@ import { createSecurityUnlocks } from './console/unlock-store.ts';
 import { createAccountRouter } from './console/account-router.ts';
 import { withConsoleClients } from './console/console-client.ts';
 import { recordSessions } from './oidc/session-recorder.ts';
+import { deviceFlowGuard } from './oidc/device-flow-guard.ts';
 import { createSessionIndex } from './accounts/session-index.ts';
 import { createAccountSettings } from './accounts/account-settings.ts';
 import { createAccountNotices } from './accounts/account-notices.ts';
@@ -62,6 +64,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
     keys: c.keys,
     logger: c.logger,
     reloadIntervalSeconds: settings.KEYS_RELOAD_INTERVAL,
+    extend: (provider, built) => registerTokenExchange(provider, built, { users: c.users, audit: c.audit, clock: c.clock }),
     configuration: (jwks) =>
       buildConfiguration({ settings, renderer, users: c.users, tenants: c.tenants, adapter, cookieKeys: c.secrets.cookieKeys, jwks, clock: c.clock }),
   });
@@ -164,6 +167,7 @@ export async function createApp(c: Container): Promise<LatchkeyApp> {
 
   countProviderEvents(host, c.metrics);
   app.use(recordSessions(host, sessionIndex, c.logger));
+  app.use(deviceFlowGuard({ counters: c.counters, renderer, logger: c.logger }));
   // named functions: they name the middleware spans when tracing is on
   app.use(function oidcProvider(ctx, next) {
     return host.middleware(ctx, next);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadSettings, ConfigError } from './config/load.ts';
 import { createContainer, type Container } from './app/container.ts';
 import { AppError } from './lib/errors.ts';
-import { CLIENT_GRANTS } from './accounts/clients.ts';
+import { CLIENT_COMMANDS, CLIENT_USAGE } from './cli/client-commands.ts';
 import { passwordMessages } from './login/password-messages.ts';
 import { PRESET_NAMES } from './policy/presets.ts';
 import type { TenantPolicy } from './policy/tenant-policy.ts';
@@ -24,11 +24,7 @@ const USAGE = `Usage: latchkey <command> [options] [--json]
               may sign in to the reseller's applications (one level: a child has no children)
   user create --tenant NAME --email EMAIL --password PASSWORD [--role owner|admin|member]
               [--first-name TEXT] [--last-name TEXT]
-  client create --tenant NAME --name NAME --redirect-uri URI [--redirect-uri URI ...]
-              [--grant ${CLIENT_GRANTS.join(',')}] [--public] [--third-party]
-              [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
-              [--initiate-login-uri URI]  (https, or http://localhost: where a user's start page sends them)
-              [--resource URI=SCOPE[ SCOPE...] ...]
+${CLIENT_USAGE}
   user reset-password --tenant NAME --email EMAIL   the password is compromised: it no longer signs in, everything the user holds ends, a reset link is emailed now
   user unlock --tenant NAME --email EMAIL           ends a lockout at once
   user revoke-devices --tenant NAME --email EMAIL   forgets every remembered device: the next sign-in asks the second factor
@@ -152,44 +148,6 @@ const commands: Record<
       return { user: { id: user.id, tenant: tenant.name, email: user.email, role: user.role } };
     },
   },
-  'client create': {
-    options: {
-      tenant: { type: 'string' },
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      grant: { type: 'string', multiple: true },
-      public: { type: 'boolean' },
-      'third-party': { type: 'boolean' },
-      'post-logout-redirect-uri': { type: 'string', multiple: true },
-      'backchannel-logout-uri': { type: 'string' },
-      'initiate-login-uri': { type: 'string' },
-      resource: { type: 'string', multiple: true },
-    },
-    run: async (c, v) => {
-      const tenant = await c.tenants.getByName(one(v.tenant, 'tenant'));
-      const grants = many(v.grant)
-        .flatMap((g) => g.split(','))
-        .map((g) => g.trim())
-        .filter(Boolean);
-      const resources = many(v.resource).map((r) => {
-        const [resource = '', scope = ''] = r.split('=', 2);
-        return { resource, scope };
-      });
-      const created = await c.clients.create({
-        tenantId: tenant.id,
-        name: one(v.name, 'name'),
-        redirectUris: many(v['redirect-uri']),
-        postLogoutRedirectUris: many(v['post-logout-redirect-uri']),
-        ...(grants.length ? { grants: grants as never } : {}),
-        public: v.public === true,
-        firstParty: v['third-party'] !== true,
-        ...(typeof v['backchannel-logout-uri'] === 'string' ? { backchannelLogoutUri: v['backchannel-logout-uri'] } : {}),
-        ...(resources.length ? { resources } : {}),
-        ...(typeof v['initiate-login-uri'] === 'string' ? { initiateLoginUri: v['initiate-login-uri'] } : {}),
-      });
-      return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
-    },
-  },
   'user reset-password': {
     options: { tenant: { type: 'string' }, email: { type: 'string' } },
     run: async (c, v) => {
@@ -299,6 +257,7 @@ const commands: Record<
   },
   ...LIFECYCLE_COMMANDS,
   ...PROVIDER_COMMANDS,
+  ...CLIENT_COMMANDS,
 };
 
 /** --logo-url: an https URL, '' to remove the logo (null), absent (undefined); refused before connecting when invalid */

@@ -81,6 +81,8 @@ export const AUDIT_ACTIONS = [
   'tenant.updated',
   'webhook.configured',
   'webhook.removed',
+  /** a service obtained a token for another API on a user's behalf (RFC 8693; details: clientId, subjectClientId, resource, scope, tokenId) */
+  'token.exchanged',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -88,7 +90,7 @@ export interface AuditEvent {
   action: AuditAction;
   tenantId?: string;
   userId?: string;
-  /** 'user:<id>', 'admin:<id>', 'cli', 'system' or 'anonymous' */
+  /** 'user:<id>', 'admin:<id>', 'token:<id>' (admin API token), 'client:<id>' (an application acting for a user), 'cli', 'system' or 'anonymous' */
   actor: string;
   ip?: string;
   userAgent?: string;

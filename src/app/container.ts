@@ -213,7 +213,11 @@ export async function createContainer(settings: Settings, options: { clock?: Clo
     webhooks,
     federation: createFederation({ settings, issuer, db, kv, box, clock }),
     tenants: createTenantService(db),
-    clients: createClientService({ db, box }),
+    clients: createClientService({
+      db,
+      box,
+      outbound: { allowPrivate: settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES, requireHttps: settings.NODE_ENV === 'production' },
+    }),
     keys: createSigningKeyService({
       db,
       box,

@@ -167,7 +167,7 @@ export const settingsSchema = z
     KEYS_RELOAD_INTERVAL: seconds(30, 1, 3600).describe('How often, in seconds (1–3600), a running server looks for signing keys rotated by another process'),
     BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64).describe('Largest accepted form or JSON body on our own routes, in KiB, 1–1024'),
     OUTBOUND_ALLOW_PRIVATE_ADDRESSES: flag(false).describe(
-      'true or false: let outgoing calls (back-channel logout, audit webhooks) reach loopback and private addresses; false guards against SSRF',
+      "true or false: let outgoing calls (back-channel logout, audit webhooks, clients' jwks_uri) reach loopback and private addresses; false guards against SSRF",
     ),
     FEDERATION_TIMEOUT_MS: z.coerce
       .number()

@@ -3,11 +3,28 @@ import type { LoginDeps, InteractionContext } from './context.ts';
 import { pageData } from './context.ts';
 import { readForm } from '../http/form.ts';
 import { consentForm } from './forms.ts';
+import { askedByRequest, consentItems } from '../policy/claims.ts';
 
-export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+export async function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionContext) {
+  // a first-party application shows no consent page, also when it asks for one (prompt=consent):
+  // its grant already holds what it asks (src/oidc/grants.ts); a native app's check still asks
+  if (ic.client.firstParty && !ic.view.prompt.reasons.includes('native_client_prompt')) {
+    const grantId = await deps.host.grantConsent(ctx, ic.view);
+    return deps.host.interactionFinished(ctx, { consent: { grantId } });
+  }
   const locale = ctx.state.locale;
-  const details = ic.view.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-  const scopes = [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()];
+  const details = ic.view.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  // what the application asks and the user has not yet allowed: the claims of its scopes and
+  // the claims it asks one by one (src/policy/claims.ts), each in the page's language
+  const missing = consentItems({
+    scopes: details.missingOIDCScope ?? [],
+    claims: details.missingOIDCClaims ?? [],
+    resourceScopes: Object.values(details.missingResourceScopes ?? {}).flat(),
+  });
+  // nothing new to allow (a native app's check asks every time): the whole request
+  const items = (missing.length ? missing : consentItems(askedByRequest(ic.view.params))).map((item) =>
+    'key' in item ? deps.renderer.translate(item.key, locale) : item.text,
+  );
   ctx.type = 'html';
   ctx.body = deps.renderer.render(
     'consent',
@@ -15,7 +32,7 @@ export function renderConsent(deps: LoginDeps, ctx: Context, ic: InteractionCont
       title: deps.renderer.translate('consent.title', locale),
       action: `/interaction/${ic.view.uid}/consent`,
       csrf: deps.csrf.token(ctx),
-      scopes,
+      items,
     }),
     locale,
   );

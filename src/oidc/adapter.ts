@@ -19,6 +19,7 @@ export function createAdapterFactory(deps: { kv: OidcKvStore; clients: ClientSer
   return (name: string): Adapter => {
     if (name === 'Client') return clientAdapter;
     if (name === 'Session') return outageAware(sessionAdapter(modelAdapter(deps, name), deps.clock, deps.sessionLifetime));
+    if (name === 'ReplayDetection') return outageAware(replayAdapter(deps));
     return outageAware(modelAdapter(deps, name));
   };
 }
@@ -72,6 +73,27 @@ function modelAdapter(deps: { kv: OidcKvStore }, name: string): Adapter {
       const payload = await store.find(id);
       if (typeof payload?.grantId === 'string') await store.revokeByGrantId(payload.grantId);
       throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+    },
+  };
+}
+
+/** how long a jti is held between being claimed and oidc-provider saving it with its own expiry */
+const REPLAY_CLAIM_SECONDS = 600;
+
+/**
+ * oidc-provider keeps the jti of each client assertion and DPoP proof (ReplayDetection.unique):
+ * it looks the jti up, then saves it. Two requests carrying the same assertion at once would both
+ * find nothing, so the look-up here is itself an atomic insert (SET NX in Redis): only the first
+ * request finds no entry, every other one finds the claim and is refused as a replay, on one
+ * replica or many. The save that follows stores the entry again with its real expiry.
+ */
+function replayAdapter(deps: { kv: OidcKvStore }): Adapter {
+  const store = deps.kv.model('ReplayDetection');
+  return {
+    ...modelAdapter(deps, 'ReplayDetection'),
+    async find(id) {
+      if (await store.insertNew(id, { claimed: true }, REPLAY_CLAIM_SECONDS)) return undefined;
+      return ((await store.find(id)) ?? { claimed: true }) as AdapterPayload;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Configuration } from 'oidc-provider';
 import type { Settings } from '../config/schema.ts';
 import type { Renderer } from '../http/views.ts';
 import type { UserService } from '../accounts/users.ts';
@@ -6,7 +6,12 @@ import type { TenantService } from '../accounts/tenants.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 import type { ClientWithTenant } from './adapter.ts';
 import { createFindAccount } from './account.ts';
+import { clientKeyFeatures } from './client-auth.ts';
+import { CLAIMS, SCOPES } from './claims.ts';
+import { loadExistingGrant } from './grants.ts';
+import { actorClaims } from './token-exchange.ts';
 import { providerPages } from './pages.ts';
+import { deviceFlowFeature } from './device-flow.ts';
 import { latchkeyInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES_SUPPORTED } from '../policy/authentication-context.ts';
 import { SUPPORTED_LOCALES } from '../lib/locale-match.ts';
@@ -31,8 +36,6 @@ export function sessionLifetimeOf(settings: Settings): SessionLifetime {
   return { idleSeconds: settings.SESSION_TTL, maxSeconds: settings.SESSION_MAX_LIFETIME };
 }
 
-export const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
-
 /** Every default oidc-provider warns about is replaced here; a test fails on any WARNING. */
 export function buildConfiguration(deps: ProviderDeps): Configuration {
   const { settings } = deps;
@@ -42,7 +45,7 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
   const lifetime = sessionLifetimeOf(settings);
   return {
     adapter: deps.adapter,
-    findAccount: createFindAccount(deps.users),
+    findAccount: createFindAccount(deps.users, deps.tenants),
     jwks: { keys: deps.jwks as never },
     cookies: {
       keys: deps.cookieKeys,
@@ -59,17 +62,8 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       // no path here: oidc-provider gives each of these its sign-in's own
       short: { httpOnly: true, sameSite: 'lax', signed: true, secure: isHttpsIssuer(issuer) },
     },
-    // acr, amr and auth_time ride on the openid scope so every ID token states how the user signed in
-    claims: {
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
-      email: ['email', 'email_verified'],
-      profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
-      acr: null,
-      amr: null,
-      auth_time: null,
-      sid: null,
-      iss: null,
-    },
+    // the claims of each scope, and the claims parameter's rules: src/policy/claims.ts
+    claims: CLAIMS,
     scopes: SCOPES,
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -88,8 +82,9 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
     interactions: { policy: latchkeyInteractionPolicy(deps), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: [...ACR_VALUES_SUPPORTED],
     discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
-    loadExistingGrant: (ctx) => loadOrCreateFirstPartyGrant(ctx),
+    loadExistingGrant,
     renderError: pages.renderError,
+    extraTokenClaims: actorClaims,
     ttl: {
       AccessToken: settings.ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
@@ -115,8 +110,10 @@ export function buildConfiguration(deps: ProviderDeps): Configuration {
       return globalThis.fetch(url, options);
     },
     features: {
+      ...clientKeyFeatures,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      deviceFlow: deviceFlowFeature(deps),
       // lets applications ask for an essential acr claim (a step-up) as well as acr_values
       claimsParameter: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => sameClientOrConfidential(client, token) },
@@ -157,32 +154,4 @@ function safeOrigin(uri: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** First-party clients need no consent screen: their grant is created on the spot. */
-async function loadOrCreateFirstPartyGrant(ctx: KoaContextWithOIDC) {
-  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-  if (grantId) {
-    const existing = await ctx.oidc.provider.Grant.find(grantId);
-    if (existing) return existing;
-  }
-  const client = ctx.oidc.client as unknown as ClientWithTenant & { clientId: string };
-  if (!client.first_party) return undefined;
-  const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: ctx.oidc.session!.accountId! });
-  grant.addOIDCScope(String(ctx.oidc.params!.scope ?? 'openid'));
-  const claims = ctx.oidc.params!.claims;
-  if (typeof claims === 'string') {
-    try {
-      const parsed = JSON.parse(claims) as { id_token?: object; userinfo?: object };
-      grant.addOIDCClaims([...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})]);
-    } catch {
-      /* the library already rejected malformed claims */
-    }
-  }
-  const resource = ctx.oidc.params!.resource;
-  for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {
-    grant.addResourceScope(String(r), String(ctx.oidc.params!.scope ?? ''));
-  }
-  await grant.save();
-  return grant;
 }

@@ -73,6 +73,8 @@ export async function createProviderHost(deps: {
   configuration: (jwks: Awaited<ReturnType<SigningKeyService['loadJwks']>>) => Configuration;
   logger: Logger;
   reloadIntervalSeconds: number;
+  /** adds to each instance what its configuration cannot hold (custom grant types, src/oidc/token-exchange.ts) */
+  extend?: (provider: Provider, built: { configuration: Configuration; jwks: Awaited<ReturnType<SigningKeyService['loadJwks']>> }) => void;
 }): Promise<ProviderHost> {
   const listeners: { event: string; listener: ProviderListener }[] = [];
   const listen = (provider: Provider, event: string, listener: ProviderListener) => {
@@ -80,7 +82,10 @@ export async function createProviderHost(deps: {
     (provider as unknown as EventEmitter).on(event, listener as (...args: unknown[]) => void);
   };
   const build = async () => {
-    const provider = new Provider(deps.issuer, deps.configuration(await deps.keys.loadJwks()));
+    const jwks = await deps.keys.loadJwks();
+    const configuration = deps.configuration(jwks);
+    const provider = new Provider(deps.issuer, configuration);
+    deps.extend?.(provider, { configuration, jwks });
     provider.on('server_error', (ctx, err) => deps.logger.error({ err, requestId: ctx.state?.requestId }, 'oidc server_error'));
     provider.on('grant.error', (_ctx, err) => deps.logger.info({ error: (err as { error?: string }).error }, 'grant error'));
     for (const { event, listener } of listeners) listen(provider, event, listener);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CLIENT_GRANTS, clientFieldsSchema, clientRedirectsSchema, type RegisteredClient } from '../../accounts/clients.ts';
+import { CLIENT_GRANTS, clientFieldsSchema, clientUpdateSchema, type RegisteredClient } from '../../accounts/clients.ts';
+import { APPLICATION_TYPES } from '../../accounts/client-redirect-uris.ts';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../accounts/client-keys.ts';
 import { tenantRoute, type AdminRoute } from '../route.ts';
 import { auditBy } from '../caller.ts';
 import { changes } from '../changes.ts';
@@ -16,6 +18,14 @@ const clientSchema = z
     postLogoutRedirectUris: z.array(z.string()),
     resources: z.array(z.object({ resource: z.string(), scope: z.string() })),
     initiateLoginUri: z.string().nullable().describe('where the account console sends a user whose start page is this application'),
+    applicationType: z.enum(APPLICATION_TYPES).describe('native: an app on a phone or desktop (RFC 8252): public, loopback redirects match on any port'),
+    tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS),
+    jwks: z
+      .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+      .nullable()
+      .describe('the public keys registered for private_key_jwt and signed request objects'),
+    jwksUri: z.string().nullable().describe('where the application publishes its public keys itself'),
+    requirePushedAuthorizationRequests: z.boolean().describe('authorization requests of this client must come through PAR'),
   })
   .meta({ id: 'Client' });
 const clientParam = z.object({ clientId: z.string().min(1).max(64) });
@@ -31,6 +41,11 @@ const view = (c: RegisteredClient): z.input<typeof clientSchema> => ({
   postLogoutRedirectUris: c.metadata.post_logout_redirect_uris ?? [],
   resources: (c.metadata.allowed_resources as { resource: string; scope: string }[] | undefined) ?? [],
   initiateLoginUri: typeof c.metadata.initiate_login_uri === 'string' ? c.metadata.initiate_login_uri : null,
+  applicationType: c.metadata.application_type === 'native' ? 'native' : 'web',
+  tokenEndpointAuthMethod: c.metadata.token_endpoint_auth_method as ClientAuthMethod,
+  jwks: (c.metadata.jwks as { keys: Record<string, unknown>[] } | undefined) ?? null,
+  jwksUri: typeof c.metadata.jwks_uri === 'string' ? c.metadata.jwks_uri : null,
+  requirePushedAuthorizationRequests: c.metadata.require_pushed_authorization_requests === true,
 });
 
 /** the tenant's client or 404, whatever another tenant holds */
@@ -59,7 +74,8 @@ export const clientRoutes: AdminRoute[] = [
     tag: 'clients',
     scope: 'admin:write',
     summary: 'Register an application',
-    description: 'A confidential client gets a secret, shown in this response only.',
+    description:
+      'A client that authenticates with a secret (client_secret_basic, client_secret_post, client_secret_jwt) gets one, shown in this response only; a private_key_jwt client registers its public keys (jwks or jwksUri) instead; a native application is public.',
     body: clientFieldsSchema,
     status: 201,
     response: z.object({ client: clientSchema, clientSecret: z.string().optional() }),
@@ -114,18 +130,21 @@ export const clientRoutes: AdminRoute[] = [
   tenantRoute({
     method: 'patch',
     path: '/clients/{clientId}',
-    operationId: 'updateClientRedirects',
+    operationId: 'updateClient',
     tag: 'clients',
     scope: 'admin:write',
-    summary: 'Replace the redirect URIs',
-    description: 'Each list given replaces the stored one; a client with the authorization_code grant keeps at least one redirect URI.',
+    summary: "Change an application's redirect URIs, keys or PAR requirement",
+    description:
+      'Each field given replaces the stored one; a client with the authorization_code grant keeps at least one redirect URI. ' +
+      'jwks replaces the whole key set (a rotation first lists the old and the new key, then only the new one); giving jwks removes a jwksUri and the other way round; null removes it. ' +
+      'Changes reach the OIDC endpoints within 5 s (clients are cached that long per process).',
     params: clientParam,
-    body: clientRedirectsSchema,
+    body: clientUpdateSchema,
     status: 200,
     response: clientSchema,
     errors: [404, 413, 415],
     handle: async ({ deps, tenant, params, body, caller, ctx }) => {
-      const { before, after } = await deps.clients.updateRedirects(tenant.id, params.clientId, body);
+      const { before, after } = await deps.clients.update(tenant.id, params.clientId, body);
       const diff = changes(before, after);
       if (diff)
         await deps.audit.record({ action: 'client.updated', tenantId: tenant.id, ...auditBy(ctx, caller), details: { clientId: params.clientId, ...diff } });

@@ -113,6 +113,11 @@ export function createMemoryOidcStore(clock: Clock, options: MemoryOidcStoreOpti
         slot.value = JSON.stringify(payload);
         return 'consumed';
       },
+      async insertNew(id, payload, expiresIn) {
+        if (live(entries, key(id)) !== undefined) return false;
+        entries.set(key(id), { value: JSON.stringify(payload), expiresAt: clock.now() + Math.max(1, Math.ceil(expiresIn * 1000)) });
+        return true;
+      },
       async destroy(id) {
         entries.delete(key(id));
       },

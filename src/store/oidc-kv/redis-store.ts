@@ -159,6 +159,9 @@ export function createRedisOidcStore(redis: Redis, options: RedisOidcStoreOption
         if (result === 'consumed' || result === 'already' || result === 'missing') return result;
         throw new Error(`unexpected consume script result: ${String(result)}`);
       },
+      async insertNew(id, payload, expiresIn) {
+        return (await redis.set(key(id), JSON.stringify(payload), 'PX', Math.max(1, Math.ceil(expiresIn * 1000)), 'NX')) === 'OK';
+      },
       async destroy(id) {
         await redis.del(key(id));
       },

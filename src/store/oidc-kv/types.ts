@@ -20,6 +20,12 @@ export interface OidcModelStore {
   findByUid(uid: string): Promise<OidcPayload | undefined>;
   findByUserCode(userCode: string): Promise<OidcPayload | undefined>;
   /**
+   * Stores the entry only when none is stored under this id, atomically across processes (Redis:
+   * SET NX); true for the one caller that stored it. Nothing is indexed: for entries without
+   * uid, userCode or grantId (the jti of a client assertion or a DPoP proof, used once).
+   */
+  insertNew(id: string, payload: OidcPayload, expiresIn: number): Promise<boolean>;
+  /**
    * Atomically marks the entry consumed (payload.consumed = epoch seconds).
    * Returns 'consumed' for exactly one caller; 'already' when it was consumed before;
    * 'missing' when there is no such entry. Must hold across processes (Redis: one Lua script).

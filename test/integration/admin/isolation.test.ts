@@ -11,7 +11,7 @@ const BODIES: Record<string, unknown> = {
   deactivateUser: { reason: 'hostile' },
   changeUserEmail: { email: 'mallory@example.com' },
   createClient: { name: 'Evil', redirectUris: ['https://evil.example/cb'] },
-  updateClientRedirects: { redirectUris: ['https://evil.example/cb'] },
+  updateClient: { redirectUris: ['https://evil.example/cb'] },
   createChildTenant: { name: 'evil-child' },
   putWebhook: { url: 'https://evil.example/hook' },
   updateTenant: { displayName: 'Evil Corp' },

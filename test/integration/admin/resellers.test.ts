@@ -18,7 +18,7 @@ const BODIES: Record<string, unknown> = {
   deactivateUser: { reason: 'reseller said so' },
   changeUserEmail: { email: 'moved@example.com' },
   createClient: { name: 'Made by the reseller', redirectUris: ['https://child.example/cb'] },
-  updateClientRedirects: { redirectUris: ['https://child.example/cb2'] },
+  updateClient: { redirectUris: ['https://child.example/cb2'] },
 };
 
 const tenantRoutes = ADMIN_ROUTES.filter((r) => r.tenantScoped);

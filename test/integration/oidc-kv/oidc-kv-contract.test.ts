@@ -169,6 +169,17 @@ function contract(name: string, open: () => Harness): void {
         expect(results.filter((r) => r === 'already')).to.have.length(9);
       }
     });
+
+    it('insertNew stores an id once: exactly one of 10 concurrent callers wins, later callers lose', async () => {
+      const peers = h.peers(10);
+      const jti = id();
+      const results = await Promise.all(peers.map((p, i) => p.model('ReplayDetection').insertNew(jti, { iss: `c${i}` }, 60)));
+      expect(results.filter((r) => r)).to.have.length(1);
+      const winner = results.indexOf(true);
+      expect(await h.store.model('ReplayDetection').find(jti)).to.deep.equal({ iss: `c${winner}` });
+      expect(await h.store.model('ReplayDetection').insertNew(jti, { iss: 'late' }, 60)).to.equal(false);
+      expect(await h.store.model('ReplayDetection').find(jti)).to.deep.equal({ iss: `c${winner}` });
+    });
   });
 }
 
