@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: services, Chromium, type check, import rules, unit tests, integration tests (browser tests included).
+# The whole test suite: services, Chromium, Authlib, type check, import rules, unit tests, integration tests (browser tests included).
 # Runs under npm, so `node` is the project's pinned Node 24.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
 bash scripts/ensure-browser.sh
+bash scripts/ensure-python-client.sh
 echo "node $(node --version)"
 tsc --noEmit -p .
 # import rules of src/ (.dependency-cruiser.cjs): one-way folders, no cycles
