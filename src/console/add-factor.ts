@@ -60,7 +60,12 @@ async function enrollmentGone(deps: ConsoleDeps, ctx: Context, who: Unlocked) {
 
 const isNotFound = (err: unknown) => err instanceof AppError && err.status === 404;
 
-export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocked, options: { error?: string; notice?: string; phoneType?: FactorType } = {}) {
+export async function renderAdding(
+  deps: ConsoleDeps,
+  ctx: Context,
+  who: Unlocked,
+  options: { error?: string; notice?: string; phoneType?: FactorType; notSent?: boolean } = {},
+) {
   const t = translator(deps, ctx);
   const adding = who.unlock.adding;
   const base = {
@@ -88,7 +93,8 @@ export async function renderAdding(deps: ConsoleDeps, ctx: Context, who: Unlocke
     const shown = adding.type === 'email' ? adding.destination : maskPhoneNumber(adding.destination);
     return renderPage(deps, ctx, who, 'account-add-code', {
       ...base,
-      lead: t(`account.add.code.${adding.type}`, { destination: shown }),
+      // after a refused send the page does not claim a code went out
+      lead: t(options.notSent ? 'account.add.code.notSent' : `account.add.code.${adding.type}`, { destination: shown }),
       action: `${SECURITY_PATH}/factors/confirm`,
       resendAction: `${SECURITY_PATH}/factors/resend`,
     });
@@ -176,7 +182,7 @@ async function sendCode(deps: ConsoleDeps, ctx: Context, who: Unlocked, adding: 
       return renderAdding(deps, ctx, await dropAdding(deps, who), { phoneType: adding.type, error: message });
     }
     ctx.status = 429;
-    return renderAdding(deps, ctx, who, { error: message });
+    return renderAdding(deps, ctx, who, { error: message, notSent: true });
   }
   await audit(deps, ctx, who, 'mfa.code_sent', { channel, purpose: PURPOSE });
   const shown = channel === 'email' ? destination : maskPhoneNumber(destination);

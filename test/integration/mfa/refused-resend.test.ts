@@ -6,6 +6,7 @@ import { alertText } from '../../support/sign-in-pages.ts';
 import { finishFlow, noticeText, post, startFlow } from '../../support/two-factor.ts';
 import { waitForMail } from '../../support/outbox.ts';
 import { BACKENDS } from '../../support/backends.ts';
+import { consoleSignIn, unlockSecurity } from '../console/support.ts';
 
 const SUBJECT = 'Your sign-in code';
 const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)?.[1] ?? '';
@@ -71,6 +72,37 @@ for (const kind of BACKENDS) {
       page = await post(flow.browser, page, '/mfa', { code: codeIn(mail.text) });
       const { claims } = await finishFlow(config, f.client, flow, page);
       expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+    });
+  });
+}
+
+for (const kind of BACKENDS) {
+  describe(`account console: the code page after a refused send (${kind})`, function () {
+    this.timeout(60_000);
+    let f: Fixture;
+    before(async () => {
+      ({ f } = await startFixture(kind));
+      await setPolicy(f, { mfa: { mode: 'optional', factors: ['email', 'totp'] } });
+    });
+    after(() => disposeFixture(f));
+
+    it('adding an email factor: a resend refused with 429 no longer says a code was sent; the first code still confirms', async () => {
+      const { browser } = await consoleSignIn(f.server.url, `/account?tenant=${f.tenant}`, f.user);
+      const since = Date.now();
+      let page = await unlockSecurity(browser, f.user.password);
+      page = await post(browser, page, '/account/security/factors/add', { type: 'email' });
+      expect(page.status).to.equal(200);
+      expect(leadOf(page.html)).to.equal(`Enter the code we sent to ${f.user.email} to confirm it.`);
+      const mail = await waitForMail(f.server.url, f.user.email, SUBJECT, since - 1000);
+
+      page = await post(browser, page, '/account/security/factors/resend');
+      expect(page.status).to.equal(429);
+      expect(leadOf(page.html)).to.equal(`No new code was sent to ${f.user.email}. If you have the code sent earlier, enter it to confirm.`);
+      expect(alertText(page.html)).to.match(TOO_SOON);
+
+      page = await post(browser, page, '/account/security/factors/confirm', { code: codeIn(mail.text) });
+      expect(page.status).to.equal(200);
+      expect(noticeText(page.html)).to.equal('Email code was added. We sent you an email about it.');
     });
   });
 }
