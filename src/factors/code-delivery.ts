@@ -4,7 +4,7 @@ import type { Notifications, Recipient } from '../accounts/notifications.ts';
 import type { MfaPolicy } from '../policy/tenant-policy.ts';
 import { AppError } from '../lib/errors.ts';
 import { screenPhoneNumber, type PhoneRefused } from './phone-number.ts';
-import { sendLimitScope } from './send-limit-scope.ts';
+import { clientNetwork } from '../lib/ip.ts';
 
 /** the limits of one code channel under the tenant's policy */
 export function challengeLimits(policy: MfaPolicy, channel: CodeChannel): ChallengeLimits {
@@ -75,7 +75,7 @@ export function createCodeDelivery(deps: { challenges: CodeChallenges; phone: Ph
           if (screened.reason === 'malformed') throw new AppError(400, 'phone.invalid_number', 'The phone number must be in E.164 form, such as +14155550100');
           return { ok: false, reason: 'number-refused', refused: screened };
         }
-        counted = { ip: sendLimitScope(input.ip), prefix: screened.prefix };
+        counted = { ip: clientNetwork(input.ip), prefix: screened.prefix };
       }
       const issued = await deps.challenges.issue({
         purpose: input.purpose,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { answerUnregisteredGrant } from './unregistered-grant.ts';
 import type { Context, Middleware, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AttemptCounters } from '../store/counters/types.ts';
@@ -6,7 +7,7 @@ import type { Renderer } from '../http/views.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RequestState } from '../http/request-state.ts';
 import { requestFacts } from '../http/request-facts.ts';
-import { parseAddress } from '../lib/ip.ts';
+import { clientNetwork } from '../lib/ip.ts';
 import { DEVICE_CODE_GRANT, deviceRequestMarks } from './device-flow.ts';
 
 /** wrong codes one network may enter on /device (RFC 8628 §5.1) before it has to wait */
@@ -44,8 +45,8 @@ export function deviceFlowGuard(deps: { counters: AttemptCounters; renderer: Ren
     if (!oidc || ctx.status !== 400 || typeof body?.error !== 'string') return;
     const deviceGrant = ctx.path === ROUTES.authorization || oidc.params?.grant_type === DEVICE_CODE_GRANT;
     if (!deviceGrant) return;
-    if (body.error === 'invalid_request' && oidc.client && !oidc.client.grantTypeAllowed(DEVICE_CODE_GRANT)) {
-      ctx.body = { error: 'unauthorized_client', error_description: 'the client is not registered for the device authorization grant' };
+    if (body.error === 'invalid_request') {
+      answerUnregisteredGrant(ctx, DEVICE_CODE_GRANT, 'the client is not registered for the device authorization grant');
     } else if (body.error === 'authorization_pending' && typeof oidc.params?.device_code === 'string') {
       await slowDownIfEarly(deps.counters, ctx, oidc.params.device_code);
     }
@@ -53,7 +54,7 @@ export function deviceFlowGuard(deps: { counters: AttemptCounters; renderer: Ren
 }
 
 async function countWrongCodes(deps: { counters: AttemptCounters; renderer: Renderer; logger: Logger }, ctx: Context, next: Next) {
-  const key = `device-code:${networkOf(requestFacts(ctx).ip)}`;
+  const key = `device-code:${clientNetwork(requestFacts(ctx).ip)}`;
   const { ipAttempts } = await deps.counters.reserve(key, key, WRONG_CODE_WINDOW_MINUTES * 60_000);
   if (ipAttempts > WRONG_CODE_LIMIT) {
     await deps.counters.release(key, key);
@@ -107,16 +108,4 @@ async function slowDownIfEarly(counters: AttemptCounters, ctx: Context, deviceCo
   await counters.release(key, key);
   ctx.status = 400;
   ctx.body = { error: 'slow_down', error_description: `polling too fast: wait ${POLL_INTERVAL_SECONDS} seconds longer between polls from now on` };
-}
-
-/**
- * The network a client address stands for: an IPv4 address itself, an IPv6 address its /64
- * (one subscriber gets a whole /64); text that is no address is one network of its own.
- */
-export function networkOf(ip: string): string {
-  const address = parseAddress(ip);
-  if (!address) return 'unreadable';
-  if (address.kind() === 'ipv4') return address.toString();
-  const groups = address.toNormalizedString().split(':').slice(0, 4);
-  return `${groups.map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::_64`;
 }

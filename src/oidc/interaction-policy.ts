@@ -1,5 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { acrSatisfied, stepUpRequestOf } from '../policy/authentication-context.ts';
+import { acrSatisfied, stepUpReasons, stepUpRequestOf } from '../policy/authentication-context.ts';
 import type { UserService } from '../accounts/users.ts';
 import type { TenantService } from '../accounts/tenants.ts';
 
@@ -42,13 +42,17 @@ export function latchkeyInteractionPolicy(deps: { users: Pick<UserService, 'find
     new interactionPolicy.Check(ACR_STEP_UP_REASON, 'a second factor is required', 'login_required', async (ctx: KoaContextWithOIDC) => {
       // the step-up rule is src/policy's: a request for a level is satisfied only by a session at it or above
       const request = stepUpRequestOf((ctx.oidc.params ?? {}) as Record<string, unknown>);
-      const accountId = ctx.oidc.session?.accountId;
-      // the tenant whose policy the session's user signs in under: does it offer passkeys (the phishing-resistant level)?
-      const user = accountId ? await deps.users.findRecent(accountId) : undefined;
-      const tenant = user ? await deps.tenants.findById(user.tenantId) : undefined;
-      const passkeysOffered = tenant?.policy.mfa.factors.includes('passkey') ?? true;
+      // only a request for the phishing-resistant level needs to know whether the user's tenant offers passkeys
+      const passkeysOffered = stepUpReasons(request).includes('step-up-phr') ? await offersPasskeys(ctx.oidc.session?.accountId) : true;
       return acrSatisfied(ctx.oidc.acr, request, { passkeysOffered }) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
   return policy;
+
+  /** the tenant whose policy the session's user signs in under offers passkeys */
+  async function offersPasskeys(accountId: string | undefined): Promise<boolean> {
+    const user = accountId ? await deps.users.findRecent(accountId) : undefined;
+    const tenant = user ? await deps.tenants.findById(user.tenantId) : undefined;
+    return tenant?.policy.mfa.factors.includes('passkey') ?? true;
+  }
 }

@@ -1,4 +1,5 @@
 import { errors, type Configuration, type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
+import { answerUnregisteredGrant } from './unregistered-grant.ts';
 import type Provider from 'oidc-provider';
 import type { Middleware } from 'koa';
 import type { UserService } from '../accounts/users.ts';
@@ -138,18 +139,10 @@ function targetOf(resource: unknown, audience: unknown): string {
   return target;
 }
 
-/**
- * oidc-provider answers invalid_request when a client uses a grant type it is not registered
- * for; RFC 6749 §5.2 names that unauthorized_client, which is what a token-exchange request from
- * such a client gets.
- */
+/** a token-exchange request from a client not registered for it: unauthorized_client */
 const unauthorizedClient: Middleware = async (ctx, next) => {
   await next();
-  const body = ctx.body as { error?: unknown } | undefined;
-  if (ctx.status !== 400 || typeof body !== 'object' || body?.error !== 'invalid_request') return;
   const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
   if (oidc?.route !== 'token' || oidc.params?.grant_type !== TOKEN_EXCHANGE_GRANT) return;
-  if (oidc.client && !oidc.client.grantTypeAllowed(TOKEN_EXCHANGE_GRANT)) {
-    ctx.body = { error: 'unauthorized_client', error_description: 'the client is not registered for the token-exchange grant' };
-  }
+  answerUnregisteredGrant(ctx, TOKEN_EXCHANGE_GRANT, 'the client is not registered for the token-exchange grant');
 };
